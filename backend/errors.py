@@ -33,3 +33,16 @@ class InvalidOverride(AutoOpsError):
         self.expected = expected
         self.got = got
         super().__init__(f"parameters.{field}: expected {expected}, got {got!r}")
+
+
+class NotAuthenticated(AutoOpsError):
+    """No token, or a token that is malformed, expired or wrongly signed (HTTP 401, WS 1008)."""
+
+
+class Forbidden(AutoOpsError):
+    """A valid token whose role may not do this (HTTP 403, WS 1008)."""
+
+    def __init__(self, role: str, needed: str, what: str) -> None:
+        self.role = role
+        self.needed = needed
+        super().__init__(f"{what} needs the role {needed!r} or higher; this token has {role!r}")
