@@ -1,0 +1,195 @@
+"""Shared pieces of the pages: connection badge, intervention dialog and results, agent cards."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import streamlit as st
+
+from console import services
+from console.client import AGENT_IDS, AGENT_NAMES, ApiError
+from console.kpis import RESPONSE_TIME_HELP, SUCCESS_RATE_HELP, format_percent, format_seconds
+from console.listener import parse_time
+
+log = logging.getLogger(__name__)
+
+ACTION_EFFECTS = {
+    "pause": "A paused agent decides nothing; its lever follows the store's standing rule, so the "
+             "store keeps trading.",
+    "resume": "The agent starts deciding again on the next sim day.",
+    "reset": "Reset clears what the agent learned, restarts its counters and makes it active.",
+    "override": "The store applies your value and holds it for the stated time; the agent leaves "
+                "that SKU's lever alone until then.",
+}
+STATUS_BADGES = {"active": ":green-badge[:material/play_arrow: Active]",
+                 "paused": ":orange-badge[:material/pause: Paused]",
+                 "error": ":red-badge[:material/error: Error]"}
+BADGE_STYLE = {"live": ("green", ":material/wifi:"), "reconnecting": ("orange", ":material/sync:"),
+               "unreachable": ("red", ":material/cloud_off:"),
+               "connecting": ("gray", ":material/hourglass_empty:")}
+
+
+def guarded(func: Callable[..., None]) -> Callable[..., None]:
+    """Run a panel; if it fails, show one sentence instead of a traceback and log the details."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            func(*args, **kwargs)
+        except ApiError as exc:
+            st.error(str(exc), icon=":material/cloud_off:")
+        except Exception as exc:  # any other failure of one panel must not take the page down
+            log.exception("panel %s failed", func.__name__)
+            st.error(f"This panel could not be shown: {type(exc).__name__}: {exc}",
+                     icon=":material/error:")
+
+    return wrapper
+
+
+def connection_badge() -> None:
+    """The listener's connection state, refreshed every second (also while updates are paused)."""
+    badge = services.get_listener().view().badge()
+    color, icon = BADGE_STYLE.get(badge.kind, ("gray", ""))
+    st.markdown(f":{color}-badge[{icon} {badge.text}]")
+
+
+def format_time(value: Any) -> str:
+    stamp = parse_time(value)
+    if stamp is None:
+        return "—" if value in (None, "") else str(value)
+    return stamp.astimezone(timezone.utc).strftime("%H:%M:%S UTC")
+
+
+def record_result(ok: bool, agent_id: str, action: str, message: str,
+                  response: dict | None = None) -> None:
+    results = st.session_state.setdefault("intervention_results", [])
+    results.append({"ok": ok, "agent_id": agent_id, "action": action, "message": message,
+                    "response": response or {}, "at": datetime.now(timezone.utc).isoformat()})
+    del results[:-10]
+
+
+def show_last_result() -> None:
+    """The outcome of the operator's last intervention, until they dismiss it."""
+    results = st.session_state.get("intervention_results") or []
+    if not results or st.session_state.get("result_dismissed") == results[-1]["at"]:
+        return
+    last = results[-1]
+    name = AGENT_NAMES.get(last["agent_id"], last["agent_id"])
+    left, right = st.columns([12, 1], vertical_alignment="center")
+    if last["ok"]:
+        ref = last["response"].get("intervention_id")
+        left.success(f"**{last['action'].title()} {name}**: {last['message']}"
+                     + (f" (intervention {ref})" if ref else ""), icon=":material/check_circle:")
+    else:
+        left.error(f"**{last['action'].title()} {name} failed**: {last['message']}",
+                   icon=":material/error:")
+    if right.button("", icon=":material/close:", key="dismiss_result", help="Dismiss"):
+        st.session_state["result_dismissed"] = last["at"]
+        st.rerun()
+
+
+def send_intervention(agent_id: str, action: str, reason: str, parameters: dict | None) -> bool:
+    """POST the intervention and record its result; True when the backend accepted it."""
+    try:
+        response = services.get_api().intervene(agent_id, action, reason, parameters)
+    except ApiError as exc:
+        record_result(False, agent_id, action, str(exc))
+        return False
+    ok = response.get("success", True) is not False
+    message = response.get("message") or ("accepted" if ok else "the backend did not apply it")
+    record_result(ok, agent_id, action, message, response)
+    return ok
+
+
+@st.dialog("Confirm intervention", width="medium")
+def intervention_dialog(agent_id: str, action: str, parameters: dict | None = None) -> None:
+    name = AGENT_NAMES.get(agent_id, agent_id)
+    st.markdown(f"#### {action.title()} {name}")
+    st.caption(ACTION_EFFECTS.get(action, ""))
+    if parameters:
+        st.dataframe([{"parameter": k, "value": str(v)} for k, v in parameters.items()],
+                     hide_index=True, width="stretch")
+    default = f"{action.title()} from the operator console" if action in ("pause", "resume") else ""
+    reason = st.text_area("Reason (recorded in the audit log)", value=default, max_chars=1000,
+                          key=f"reason_{agent_id}_{action}",
+                          placeholder="Why are you doing this? 1 to 1,000 characters.")
+    confirm, cancel = st.columns(2)
+    if confirm.button(f"Confirm {action}", type="primary", width="stretch",
+                      key=f"confirm_{agent_id}_{action}"):
+        if not reason.strip():
+            st.error("A reason is required: 1 to 1,000 characters, recorded in the audit log.")
+            return
+        if send_intervention(agent_id, action, reason.strip(), parameters):
+            st.toast(f"{action.title()} {name}: done", icon=":material/check_circle:")
+            st.rerun()
+        st.error(st.session_state["intervention_results"][-1]["message"])
+    if cancel.button("Cancel", width="stretch", key=f"cancel_{agent_id}_{action}"):
+        st.rerun()
+
+
+def fetch_agents() -> tuple[list[dict], str | None]:
+    """Agent statuses from REST, else from the latest live update; and a warning if degraded."""
+    try:
+        agents = services.get_api().agent_statuses()
+        return sorted(agents, key=lambda a: AGENT_IDS.index(a["agent_id"])
+                      if a.get("agent_id") in AGENT_IDS else 99), None
+    except ApiError as exc:
+        live = services.current_view().live or {}
+        agents = live.get("agent_statuses") or []
+        if agents:
+            return agents, f"{exc} Showing the agents as of the last live update."
+        return [], str(exc)
+
+
+def agent_card(agent: dict) -> None:
+    status = str(agent.get("status", "unknown"))
+    with st.container(border=True, key=f"agent_card_{agent.get('agent_id')}"):
+        st.markdown(f"**{agent.get('name') or AGENT_NAMES.get(agent.get('agent_id', ''), '?')}** "
+                    f"&nbsp; {STATUS_BADGES.get(status, f':gray-badge[{status}]')}")
+        st.caption(agent.get("current_activity") or "No activity yet.")
+        a, b, c = st.columns(3)
+        a.metric("Decisions", f"{agent.get('decisions_count', 0):,}",
+                 help="Decisions since the start or the agent's last reset.")
+        b.metric("Success rate", format_percent(agent.get("success_rate")), help=SUCCESS_RATE_HELP)
+        c.metric("Response", format_seconds(agent.get("avg_response_time")), help=RESPONSE_TIME_HELP)
+        st.caption(f"Last decision: {format_time(agent.get('last_decision_time'))}")
+
+
+def agent_panel() -> None:
+    """Three live agent cards and, under each, its Pause / Resume / Reset buttons."""
+
+    @st.fragment(run_every=services.refresh_every(3.0))
+    @guarded
+    def cards() -> None:
+        agents, warning = fetch_agents()
+        if warning:
+            (st.warning if agents else st.error)(warning, icon=":material/cloud_off:")
+        if agents:
+            for column, agent in zip(st.columns(len(agents)), agents):
+                with column:
+                    agent_card(agent)
+
+    cards()
+    agents, _ = fetch_agents()
+    if not agents:
+        return
+    for column, agent in zip(st.columns(len(agents)), agents):
+        agent_id, status = agent.get("agent_id", ""), agent.get("status")
+        pause, resume, reset = column.columns(3)
+        if pause.button("Pause", key=f"pause_{agent_id}", icon=":material/pause:",
+                        width="stretch", disabled=status == "paused"):
+            intervention_dialog(agent_id, "pause")
+        if resume.button("Resume", key=f"resume_{agent_id}", icon=":material/play_arrow:",
+                         width="stretch", disabled=status == "active"):
+            intervention_dialog(agent_id, "resume")
+        if reset.button("Reset", key=f"reset_{agent_id}", icon=":material/restart_alt:",
+                        width="stretch"):
+            intervention_dialog(agent_id, "reset")
+
+
+def severity_badge(severity: str) -> str:
+    colors = {"critical": "red", "error": "red", "warning": "orange", "info": "blue"}
+    return f":{colors.get(severity, 'gray')}-badge[{severity.upper()}]"

@@ -1,0 +1,98 @@
+"""The ten contract metrics: labels, formats and the definitions shown on hover (as in the README)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+NOT_KNOWN = "not yet known"
+
+
+@dataclass(frozen=True)
+class Kpi:
+    field: str
+    label: str
+    kind: str            # money | count | ratio | percent | number | seconds
+    definition: str
+    lower_is_better: bool = False
+
+
+KPIS: tuple[Kpi, ...] = (
+    Kpi("total_revenue", "Revenue", "money",
+        "Sum of price x units sold, since the start of the store's run."),
+    Kpi("total_profit", "Profit", "money",
+        "Revenue - cost of goods sold - holding - disposal, since the start of the store's run."),
+    Kpi("inventory_turnover", "Inventory turnover", "number",
+        "Annualised cost of goods sold / mean inventory at cost, over the window (28 sim days)."),
+    Kpi("stockout_incidents", "Stock-outs", "count",
+        "SKU-days with unmet demand, over the window (7 sim days).", lower_is_better=True),
+    Kpi("waste_reduction_percentage", "Waste reduction", "percent",
+        "100 x (1 - expired units / expired units of the shadow baseline store on the same "
+        "demand draws)."),
+    Kpi("price_optimization_score", "Price optimisation", "ratio",
+        "Expected profit at posted prices / expected profit at the true optimal prices (true "
+        "model, same stock), over the window; 0..1."),
+    Kpi("promotion_effectiveness", "Promotion effectiveness", "ratio",
+        "Share of marked-down units sold before expiry, over the window; 0..1."),
+    Kpi("agent_collaboration_score", "Agent collaboration", "ratio",
+        "1 - conflicting decision pairs / decisions, over the window (conflicts: a price rise on "
+        "a SKU under markdown; an order placed while units of the same SKU expire within the "
+        "lead time; a promotion on a stocked-out SKU); 0..1."),
+    Kpi("decision_count", "Decisions", "count", "Decisions made since the start."),
+    Kpi("response_time_avg", "Agent response time", "seconds",
+        "Mean wall seconds an agent's decide() took, over the window.", lower_is_better=True),
+)
+KPI_BY_FIELD = {k.field: k for k in KPIS}
+
+SUCCESS_RATE_HELP = ("Share of the agent's decisions whose realised outcome, once known, fell "
+                     "inside or above the outcome the decision predicted (0-100 %).")
+RESPONSE_TIME_HELP = "Mean wall seconds the agent's decide() took, over the window."
+
+
+def is_number(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def format_value(kind: str, value: Any) -> str:
+    """A metric value for display; "not yet known" when the backend has none yet."""
+    if not is_number(value):
+        return NOT_KNOWN
+    if kind == "money":
+        return f"{value:,.2f}" if abs(value) < 1e6 else f"{value / 1e6:,.2f} M"
+    if kind == "count":
+        return f"{value:,.0f}"
+    if kind == "ratio":
+        return f"{value:.3f}"
+    if kind == "percent":
+        return f"{value:.1f} %"
+    if kind == "seconds":
+        return f"{value * 1000:.1f} ms" if abs(value) < 1 else f"{value:.2f} s"
+    return f"{value:,.2f}"
+
+
+def format_delta(kind: str, now: Any, before: Any) -> str | None:
+    """The change from `before` to `now` in the metric's unit, or None when either is unknown."""
+    if not (is_number(now) and is_number(before)):
+        return None
+    diff = now - before
+    if kind == "money":
+        return f"{diff:+,.2f}"
+    if kind == "count":
+        return f"{diff:+,.0f}"
+    if kind == "ratio":
+        return f"{diff:+.3f}"
+    if kind == "percent":
+        return f"{diff:+.1f} pp"
+    if kind == "seconds":
+        return f"{diff * 1000:+.1f} ms" if abs(diff) < 1 else f"{diff:+.2f} s"
+    return f"{diff:+,.2f}"
+
+
+def format_percent(value: Any) -> str:
+    return f"{value:.1f} %" if is_number(value) else NOT_KNOWN
+
+
+def format_seconds(value: Any) -> str:
+    return format_value("seconds", value)

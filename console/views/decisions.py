@@ -1,0 +1,76 @@
+"""Decisions: the agents' recent decisions with rationale and confidence; filter and download."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from console import services
+from console.client import AGENT_IDS, AGENT_NAMES
+from console.components import guarded, show_last_result
+
+COLUMNS = ["timestamp", "agent", "action_type", "sku", "rationale", "confidence_score",
+           "parameters", "expected_outcome", "outcome", "id"]
+
+
+def decisions_frame(decisions: list[dict]) -> pd.DataFrame:
+    rows = []
+    for d in decisions:
+        rows.append({
+            "timestamp": pd.to_datetime(d.get("timestamp"), utc=True, errors="coerce"),
+            "agent": AGENT_NAMES.get(d.get("agent_id", ""), d.get("agent_id", "")),
+            "agent_id": d.get("agent_id", ""),
+            "action_type": d.get("action_type", ""),
+            "sku": d.get("sku", ""),
+            "rationale": d.get("rationale", ""),
+            "confidence_score": d.get("confidence_score"),
+            "parameters": json.dumps(d.get("parameters") or {}, sort_keys=True),
+            "expected_outcome": json.dumps(d.get("expected_outcome") or {}, sort_keys=True),
+            "outcome": ("not yet known" if d.get("outcome") is None
+                        else json.dumps(d["outcome"], sort_keys=True)),
+            "id": d.get("id", ""),
+        })
+    return pd.DataFrame(rows, columns=[*COLUMNS, "agent_id"])
+
+
+@guarded
+def decisions_table(limit: int) -> None:
+    frame = decisions_frame(services.get_api().recent_decisions(limit=limit))
+    left, right = st.columns(2)
+    agents = left.multiselect("Agent", AGENT_IDS, format_func=lambda a: AGENT_NAMES[a],
+                              key="decision_agents", placeholder="All agents")
+    types = sorted(t for t in frame["action_type"].unique() if t)
+    chosen = right.multiselect("Action type", types, key="decision_types",
+                               placeholder="All action types")
+    if agents:
+        frame = frame[frame["agent_id"].isin(agents)]
+    if chosen:
+        frame = frame[frame["action_type"].isin(chosen)]
+    frame = frame.sort_values("timestamp", ascending=False)[COLUMNS]
+    st.caption(f"{len(frame)} decision(s) shown, newest first.")
+    st.dataframe(
+        frame, hide_index=True, width="stretch", height=560,
+        column_config={
+            "timestamp": st.column_config.DatetimeColumn("Time", format="HH:mm:ss", width="small"),
+            "agent": st.column_config.TextColumn("Agent", width="small"),
+            "action_type": st.column_config.TextColumn("Action", width="small"),
+            "sku": st.column_config.TextColumn("SKU", width="small"),
+            "rationale": st.column_config.TextColumn("Rationale", width="large"),
+            "confidence_score": st.column_config.ProgressColumn(
+                "Confidence", min_value=0.0, max_value=1.0, format="%.2f", width="small"),
+            "parameters": st.column_config.TextColumn("Parameters"),
+            "expected_outcome": st.column_config.TextColumn("Expected outcome"),
+            "outcome": st.column_config.TextColumn("Outcome"),
+            "id": st.column_config.TextColumn("Decision id"),
+        })
+    st.download_button("Download CSV", frame.to_csv(index=False).encode(), "decisions.csv",
+                       "text/csv", icon=":material/download:", key="decisions_csv")
+
+
+st.title("Decisions")
+show_last_result()
+limit = st.select_slider("How many recent decisions", [50, 100, 200, 500], value=200,
+                         key="decision_limit")
+st.fragment(run_every=services.refresh_every(5.0))(decisions_table)(limit)

@@ -1,0 +1,88 @@
+"""Overview: the ten KPIs, the trend charts, the three agents and the active alerts."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from console import charts, services
+from console.client import ApiError
+from console.components import (agent_panel, format_time, guarded, severity_badge,
+                                show_last_result)
+from console.kpis import KPIS, format_delta, format_value, is_number
+from console.listener import MetricPoint, to_point
+
+
+def latest_point(points: list[MetricPoint]) -> MetricPoint | None:
+    """The stream's latest point, or metrics/current when the stream has given nothing yet."""
+    if points:
+        return points[-1]
+    try:
+        current = services.get_api().metrics_current()
+    except ApiError:
+        return None
+    return to_point(current, current.get("timestamp"))
+
+
+@guarded
+def kpi_tiles() -> None:
+    view = services.current_view()
+    latest = latest_point(view.points)
+    if latest is None:
+        st.info("No metrics yet: waiting for the backend's metric stream.", icon=":material/hourglass_empty:")
+        return
+    reference = charts.reference_point(view.points)
+    recent = view.points[-60:]
+    for row in (KPIS[:5], KPIS[5:]):
+        for column, kpi in zip(st.columns(5), row):
+            value = latest.values.get(kpi.field)
+            before = reference.values.get(kpi.field) if reference else None
+            spark = [p.values.get(kpi.field) for p in recent if is_number(p.values.get(kpi.field))]
+            column.metric(kpi.label, format_value(kpi.kind, value),
+                          delta=format_delta(kpi.kind, value, before),
+                          delta_color="inverse" if kpi.lower_is_better else "normal",
+                          delta_description="vs 1 min ago" if reference else None,
+                          help=kpi.definition, border=True,
+                          chart_data=spark if len(spark) > 2 and is_number(value) else None)
+    tick = f" · sim day {latest.tick}" if latest.tick is not None else ""
+    st.caption(f"As of {format_time(latest.timestamp)}{tick}. Hover a tile's ⓘ for its definition.")
+
+
+@guarded
+def trend_charts() -> None:
+    span = st.segmented_control("Time range", list(charts.RANGES), default="15 min",
+                                key="overview_range", label_visibility="collapsed") or "All"
+    frame = charts.in_range(charts.points_frame(services.current_view().points), span)
+    left, middle, right = st.columns(3)
+    config = {"displaylogo": False, "displayModeBar": False}
+    left.plotly_chart(charts.revenue_profit_figure(frame), width="stretch", config=config)
+    middle.plotly_chart(charts.waste_figure(frame), width="stretch", config=config)
+    right.plotly_chart(charts.stockout_figure(frame), width="stretch", config=config)
+
+
+@guarded
+def active_alerts() -> None:
+    alerts = [a for a in services.get_api().active_alerts() if a.get("status", "active") != "resolved"]
+    if not alerts:
+        st.success("No active alerts.", icon=":material/task_alt:")
+        return
+    order = {"critical": 0, "error": 1, "warning": 2, "info": 3}
+    alerts.sort(key=lambda a: (order.get(a.get("severity", ""), 9), str(a.get("timestamp"))))
+    for alert in alerts[:8]:
+        where = " · ".join(str(x) for x in (alert.get("agent_id"), alert.get("sku")) if x)
+        st.markdown(f"{severity_badge(str(alert.get('severity', 'info')))} **{alert.get('title', '')}**"
+                    f" — {alert.get('message', '')} "
+                    f":gray[{where + ' · ' if where else ''}{format_time(alert.get('timestamp'))}"
+                    f" · {alert.get('status', 'active')}]")
+    if len(alerts) > 8:
+        st.caption(f"{len(alerts) - 8} more on the Alerts page.")
+
+
+st.title("Overview")
+show_last_result()
+st.fragment(run_every=services.refresh_every(2.0))(kpi_tiles)()
+st.subheader("Trends")
+st.fragment(run_every=services.refresh_every(5.0))(trend_charts)()
+st.subheader("Agents")
+agent_panel()
+st.subheader("Active alerts")
+st.fragment(run_every=services.refresh_every(5.0))(active_alerts)()

@@ -1,0 +1,92 @@
+"""Store: every SKU's price, stock by age, expiry, orders and markdowns; stock against expiry."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from console import charts, services
+from console.components import guarded, show_last_result
+
+
+def stock_by_age_text(value: object) -> str:
+    """{days_left: units} as "1d 4 · 2d 6", soonest first."""
+    if not isinstance(value, dict) or not value:
+        return "—"
+    def days(key: object) -> float:
+        try:
+            return float(key)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return float("inf")
+    return " · ".join(f"{k}d {v}" for k, v in sorted(value.items(), key=lambda kv: days(kv[0]))
+                      if v)
+
+
+def skus_frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    frame["stock_by_age_text"] = frame.get("stock_by_age", pd.Series(dtype=object)).map(stock_by_age_text)
+    price = pd.to_numeric(frame.get("price"), errors="coerce")
+    markdown = pd.to_numeric(frame.get("markdown_price"), errors="coerce")
+    frame["markdown_pct"] = (1 - markdown / price) * 100
+    if "override_until" in frame:
+        frame["override_until"] = frame["override_until"].map(
+            lambda v: "—" if v is None or (isinstance(v, float) and pd.isna(v)) else f"day {v}")
+    for name in ("stock", "on_order", "days_to_expiry", "cost", "price", "markdown_price"):
+        if name in frame:
+            frame[name] = pd.to_numeric(frame[name], errors="coerce")
+    return frame
+
+
+@guarded
+def store_panel() -> None:
+    frame = skus_frame(services.get_api().store_skus())
+    if frame.empty:
+        st.info("The backend reports no SKUs yet.")
+        return
+    marked = int(frame["markdown_price"].notna().sum()) if "markdown_price" in frame else 0
+    soon = int((frame["days_to_expiry"] <= 1).sum()) if "days_to_expiry" in frame else 0
+    out = int((frame["stock"] <= 0).sum()) if "stock" in frame else 0
+    a, b, c, d, e = st.columns(5)
+    a.metric("SKUs", f"{len(frame):,}", border=True)
+    b.metric("Units in stock", f"{frame['stock'].sum():,.0f}", border=True)
+    c.metric("Units on order", f"{frame['on_order'].sum():,.0f}", border=True)
+    d.metric("Marked down", f"{marked:,}", border=True, help="SKUs with a markdown price today.")
+    e.metric("Out of stock / expiring ≤ 1 d", f"{out} / {soon}", border=True)
+
+    categories = sorted(frame["category"].dropna().unique()) if "category" in frame else []
+    chosen = st.pills("Category", categories, selection_mode="multi", key="store_categories")
+    if chosen:
+        frame = frame[frame["category"].isin(chosen)]
+    st.plotly_chart(charts.stock_expiry_figure(frame), width="stretch",
+                    config={"displaylogo": False})
+    columns = [c for c in ("sku", "name", "category", "price", "markdown_price", "markdown_pct",
+                           "cost", "stock", "stock_by_age_text", "days_to_expiry", "on_order",
+                           "override_until") if c in frame]
+    st.dataframe(
+        frame[columns].sort_values(["category", "sku"] if "category" in frame else ["sku"]),
+        hide_index=True, width="stretch", height=520,
+        column_config={
+            "sku": st.column_config.TextColumn("SKU"),
+            "name": st.column_config.TextColumn("Name", width="medium"),
+            "category": st.column_config.TextColumn("Category"),
+            "price": st.column_config.NumberColumn("Price", format="%.2f"),
+            "markdown_price": st.column_config.NumberColumn("Markdown price", format="%.2f"),
+            "markdown_pct": st.column_config.NumberColumn("Markdown", format="%.0f %%"),
+            "cost": st.column_config.NumberColumn("Unit cost", format="%.2f"),
+            "stock": st.column_config.NumberColumn("Stock", format="%d"),
+            "stock_by_age_text": st.column_config.TextColumn(
+                "Stock by days left", width="medium",
+                help="Units by days of life left, soonest first (1d = sell today or write off)."),
+            "days_to_expiry": st.column_config.NumberColumn(
+                "Days to expiry", format="%d", help="Days of life left on the oldest unit."),
+            "on_order": st.column_config.NumberColumn("On order", format="%d"),
+            "override_until": st.column_config.TextColumn(
+                "Override until", help="Sim day until which an operator override holds."),
+        })
+
+
+st.title("Store")
+show_last_result()
+st.fragment(run_every=services.refresh_every(5.0))(store_panel)()
