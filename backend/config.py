@@ -1,0 +1,80 @@
+"""One Settings object read from the environment (prefix AUTOOPS_; DATABASE_URL and LOG_LEVEL also bare)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'data' / 'autoops.db'}"
+CONTRACT_ORIGINS = ["http://localhost:3000", "http://localhost:8501"]
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class Settings(BaseSettings):
+    """Everything the backend reads from its environment; see docs/api.md for the table."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTOOPS_", extra="ignore", populate_by_name=True)
+
+    # The store and its clock.
+    day_seconds: float = Field(2.0, gt=0, description="wall seconds per simulated day")
+    seed: int = Field(0, ge=0)
+    skus: int = Field(50, ge=1, le=100_000)
+    window_days: int = Field(28, ge=1, description="trailing window of the windowed KPIs")
+    stockout_window_days: int = Field(7, ge=1)
+
+    # Stream cadences (seconds); the contract's 5/3/2 are the defaults.
+    live_interval: float = Field(5.0, gt=0)
+    agent_interval: float = Field(3.0, gt=0)
+    metrics_interval: float = Field(2.0, gt=0)
+
+    # Persistence and the bus.
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("AUTOOPS_DATABASE_URL", "DATABASE_URL", "database_url"))
+    database_schema: str | None = Field(
+        None, description="PostgreSQL schema for every table (tests use one per run)")
+    bus_url: str = "memory://"
+    bus_queue_size: int = Field(1000, ge=1, description="bounded queue per bus subscriber")
+    retention_days: int = Field(
+        365, ge=1, description="sim days of decisions, snapshots and resolved alerts kept")
+    audit_retention_days: int = Field(3650, ge=1, description="sim days of interventions kept")
+    checkpoints_kept: int = Field(3, ge=1)
+
+    # HTTP and WebSocket limits.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(CONTRACT_ORIGINS))
+    ws_max_connections_per_ip: int = Field(100, ge=1)
+    ws_messages_per_second: float = Field(10.0, gt=0)
+    ws_max_frame_bytes: int = Field(64 * 1024, ge=1)
+    ws_outbox_size: int = Field(64, ge=1, description="messages queued per client before 1013")
+    ws_close_timeout: float = Field(5.0, gt=0, description="seconds to wait for a close to flush")
+
+    # Logs.
+    log_level: str = Field(
+        "INFO", validation_alias=AliasChoices("AUTOOPS_LOG_LEVEL", "LOG_LEVEL", "log_level"))
+    log_dir: Path = ROOT / "logs"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        # Accept "a,b" as well as a JSON list, since both are common in .env files.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _normalise_level(cls, value: object) -> object:
+        if isinstance(value, str):
+            level = value.strip().upper()
+            if level not in LOG_LEVELS:
+                raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}, got {value!r}")
+            return level
+        return value

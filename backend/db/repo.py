@@ -1,0 +1,172 @@
+"""Repository functions: plain dicts in and out, one Connection (one transaction) per call site."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from backend.db.tables import (agent_states, alerts, checkpoints, decisions, interventions,
+                               metric_snapshots)
+
+DECISION_FIELDS = ("id", "agent_id", "timestamp", "day", "action_type", "sku", "parameters",
+                   "rationale", "confidence_score", "expected_outcome", "outcome")
+ALERT_FIELDS = ("id", "timestamp", "severity", "title", "message", "agent_id", "sku", "status",
+                "auto_dismiss", "resolved_at")
+
+
+# ---- decisions ------------------------------------------------------------------------------
+
+def insert_decisions(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(decisions), [{k: row[k] for k in DECISION_FIELDS} for row in rows])
+
+
+def record_outcomes(conn: Connection, outcomes: Iterable[tuple[str, dict[str, Any], bool]]) -> int:
+    """Set each decision's realised outcome; returns how many decisions were still stored."""
+    updated = 0
+    for decision_id, outcome, hit in outcomes:
+        result = conn.execute(update(decisions).where(decisions.c.id == decision_id)
+                              .values(outcome=outcome, hit=hit))
+        updated += result.rowcount or 0
+    return updated
+
+
+def recent_decisions(conn: Connection, limit: int, agent_id: str | None = None) -> list[dict[str, Any]]:
+    query = select(*(decisions.c[f] for f in DECISION_FIELDS)).order_by(decisions.c.seq.desc()).limit(limit)
+    if agent_id is not None:
+        query = query.where(decisions.c.agent_id == agent_id)
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def count_decisions(conn: Connection, day: int | None = None, agent_id: str | None = None) -> int:
+    query = select(func.count()).select_from(decisions)
+    if day is not None:
+        query = query.where(decisions.c.day == day)
+    if agent_id is not None:
+        query = query.where(decisions.c.agent_id == agent_id)
+    return int(conn.execute(query).scalar_one())
+
+
+# ---- metric snapshots and agent states ------------------------------------------------------
+
+def insert_snapshot(conn: Connection, day: int, timestamp: datetime, metrics: dict[str, Any]) -> None:
+    conn.execute(insert(metric_snapshots).values(day=day, timestamp=timestamp, metrics=metrics))
+
+
+def snapshots(conn: Connection, since: datetime | None, limit: int) -> list[dict[str, Any]]:
+    """The latest `limit` snapshots after `since`, oldest first (the order charts draw in)."""
+    query = select(metric_snapshots.c.day, metric_snapshots.c.timestamp, metric_snapshots.c.metrics)
+    if since is not None:
+        query = query.where(metric_snapshots.c.timestamp > since)
+    rows = conn.execute(query.order_by(metric_snapshots.c.day.desc()).limit(limit)).all()
+    return [{"day": r.day, "timestamp": r.timestamp, "system_metrics": r.metrics} for r in reversed(rows)]
+
+
+def save_agent_states(conn: Connection, day: int, timestamp: datetime,
+                      states: list[dict[str, Any]]) -> None:
+    for state in states:
+        values = {"status": state["status"], "day": day, "updated_at": timestamp, "state": state}
+        result = conn.execute(update(agent_states)
+                              .where(agent_states.c.agent_id == state["agent_id"]).values(**values))
+        if not result.rowcount:
+            conn.execute(insert(agent_states).values(agent_id=state["agent_id"], **values))
+
+
+def agent_state_rows(conn: Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(select(agent_states).order_by(agent_states.c.agent_id))
+    return [dict(row._mapping) for row in rows]
+
+
+# ---- checkpoints ----------------------------------------------------------------------------
+
+def insert_checkpoint(conn: Connection, day: int, timestamp: datetime, data: bytes,
+                      last_intervention_seq: int, keep: int) -> None:
+    conn.execute(insert(checkpoints).values(day=day, timestamp=timestamp, data=data,
+                                            last_intervention_seq=last_intervention_seq))
+    newest = select(checkpoints.c.seq).order_by(checkpoints.c.seq.desc()).limit(keep).subquery()
+    conn.execute(delete(checkpoints).where(checkpoints.c.seq.not_in(select(newest.c.seq))))
+
+
+def latest_checkpoint(conn: Connection) -> dict[str, Any] | None:
+    row = conn.execute(select(checkpoints).order_by(checkpoints.c.seq.desc()).limit(1)).first()
+    return dict(row._mapping) if row else None
+
+
+# ---- interventions (the audit log) ----------------------------------------------------------
+
+def insert_intervention(conn: Connection, record: dict[str, Any]) -> int:
+    """Append one audit record; returns its sequence number."""
+    values = {"id": record["intervention_id"], **{k: record[k] for k in (
+        "agent_id", "action", "parameters", "reason", "message", "timestamp", "day", "client")}}
+    return int(conn.execute(insert(interventions).values(**values)).inserted_primary_key[0])
+
+
+def _intervention(row: Any) -> dict[str, Any]:
+    data = dict(row._mapping)
+    data["intervention_id"] = data.pop("id")
+    return data
+
+
+def list_interventions(conn: Connection, limit: int, agent_id: str | None = None) -> list[dict[str, Any]]:
+    query = select(interventions).order_by(interventions.c.seq.desc()).limit(limit)
+    if agent_id is not None:
+        query = query.where(interventions.c.agent_id == agent_id)
+    return [_intervention(row) for row in conn.execute(query)]
+
+
+def interventions_after(conn: Connection, seq: int) -> list[dict[str, Any]]:
+    query = select(interventions).where(interventions.c.seq > seq).order_by(interventions.c.seq)
+    return [_intervention(row) for row in conn.execute(query)]
+
+
+def last_intervention_seq(conn: Connection) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(interventions.c.seq), 0))).scalar_one())
+
+
+# ---- alerts ---------------------------------------------------------------------------------
+
+def holding_alerts(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Alerts whose condition held at the last check, keyed by condition key."""
+    rows = conn.execute(select(alerts).where(alerts.c.holding.is_(True)))
+    return {row.key: dict(row._mapping) for row in rows}
+
+
+def insert_alert(conn: Connection, alert: dict[str, Any]) -> None:
+    conn.execute(insert(alerts).values(**alert))
+
+
+def update_alert(conn: Connection, alert_id: str, **values: Any) -> int:
+    return conn.execute(update(alerts).where(alerts.c.id == alert_id).values(**values)).rowcount or 0
+
+
+def get_alert(conn: Connection, alert_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(*(alerts.c[f] for f in ALERT_FIELDS)).where(alerts.c.id == alert_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def open_alerts(conn: Connection) -> list[dict[str, Any]]:
+    """Active and acknowledged alerts, newest first."""
+    query = (select(*(alerts.c[f] for f in ALERT_FIELDS))
+             .where(alerts.c.status != "resolved")
+             .order_by(alerts.c.timestamp.desc(), alerts.c.id))
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def count_open_alerts(conn: Connection) -> int:
+    query = select(func.count()).select_from(alerts).where(alerts.c.status != "resolved")
+    return int(conn.execute(query).scalar_one())
+
+
+# ---- retention ------------------------------------------------------------------------------
+
+def prune(conn: Connection, day: int, retention_days: int, audit_retention_days: int) -> None:
+    """Drop what fell out of the retention windows (sim days) so the database stays bounded."""
+    cutoff = day - retention_days
+    conn.execute(delete(decisions).where(decisions.c.day < cutoff))
+    conn.execute(delete(metric_snapshots).where(metric_snapshots.c.day < cutoff))
+    conn.execute(delete(alerts).where(alerts.c.status == "resolved", alerts.c.holding.is_(False),
+                                      alerts.c.resolved_day < cutoff))
+    conn.execute(delete(interventions).where(interventions.c.day < day - audit_retention_days))

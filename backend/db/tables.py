@@ -1,0 +1,118 @@
+"""The tables: decisions, alerts, interventions, metric snapshots, agent states, checkpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (JSON, Boolean, Column, DateTime, Float, Index, Integer, LargeBinary,
+                        MetaData, String, Table, Text)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out; SQLite keeps no offset, so it is restored on load."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"expected a timezone-aware datetime, got naive {value!r}")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+metadata = MetaData()
+
+decisions = Table(
+    "decisions", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("agent_id", String(32), nullable=False),
+    Column("day", Integer, nullable=False),
+    Column("timestamp", UTCDateTime, nullable=False),
+    Column("action_type", String(64), nullable=False),
+    Column("sku", String(32), nullable=False),
+    Column("parameters", JSON, nullable=False),
+    Column("rationale", Text, nullable=False),
+    Column("confidence_score", Float, nullable=False),
+    Column("expected_outcome", JSON, nullable=False),
+    Column("outcome", JSON, nullable=True),
+    Column("hit", Boolean, nullable=True),
+    Index("ix_decisions_agent_seq", "agent_id", "seq"),
+    Index("ix_decisions_day", "day"),
+)
+
+alerts = Table(
+    "alerts", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("key", String(200), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("agent_id", String(32), nullable=True),
+    Column("sku", String(32), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("auto_dismiss", Boolean, nullable=False),
+    # True while the store's condition still holds: such an alert is never raised twice.
+    Column("holding", Boolean, nullable=False),
+    Column("raised_day", Integer, nullable=False),
+    Column("timestamp", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("resolved_day", Integer, nullable=True),
+    Column("resolved_by", String(16), nullable=True),
+    Index("ix_alerts_holding", "holding"),
+    Index("ix_alerts_status", "status"),
+)
+
+interventions = Table(
+    "interventions", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("agent_id", String(32), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("parameters", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("timestamp", UTCDateTime, nullable=False),
+    Column("day", Integer, nullable=False),
+    Column("client", String(64), nullable=True),
+)
+
+metric_snapshots = Table(
+    "metric_snapshots", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("day", Integer, nullable=False, unique=True),
+    Column("timestamp", UTCDateTime, nullable=False),
+    Column("metrics", JSON, nullable=False),
+    Index("ix_metric_snapshots_timestamp", "timestamp"),
+)
+
+agent_states = Table(
+    "agent_states", metadata,
+    Column("agent_id", String(32), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("day", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("state", JSON, nullable=False),
+)
+
+checkpoints = Table(
+    "checkpoints", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("day", Integer, nullable=False),
+    Column("timestamp", UTCDateTime, nullable=False),
+    # Interventions with a larger seq came after this state and are replayed on restore.
+    Column("last_intervention_seq", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)

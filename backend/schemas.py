@@ -1,0 +1,286 @@
+"""Every wire model, REST and WebSocket, in one place (Pydantic v2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- shared shapes -------------------------------------------------------------------------
+
+class SystemMetrics(Wire):
+    """The contract's ten KPIs; null where the store cannot know the figure yet."""
+
+    total_revenue: float | None = Field(description="sum of price x units sold since the start")
+    total_profit: float | None = Field(
+        description="revenue - cost of goods sold - holding - disposal since the start")
+    inventory_turnover: float | None = Field(
+        description="annualised COGS / mean inventory at cost, over the window")
+    stockout_incidents: int | None = Field(description="SKU-days with unmet demand, over 7 days")
+    waste_reduction_percentage: float | None = Field(
+        description="100 x (1 - expired units / expired units of the shadow baseline store)")
+    price_optimization_score: float | None = Field(
+        description="expected profit at posted prices / at the true optimal prices; 0..1")
+    promotion_effectiveness: float | None = Field(
+        description="share of marked-down units sold before expiry; 0..1")
+    agent_collaboration_score: float | None = Field(
+        description="1 - conflicting decision pairs / decisions, over the window; 0..1")
+    decision_count: int | None = Field(description="decisions made since the start")
+    response_time_avg: float | None = Field(
+        description="mean wall seconds an agent's decide() took, over the window")
+
+
+class AgentState(str, Enum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ERROR = "error"
+
+
+class AgentStatus(Wire):
+    agent_id: str
+    name: str
+    status: AgentState
+    current_activity: str
+    last_decision_time: datetime | None
+    decisions_count: int = Field(description="since the start or the agent's last reset")
+    success_rate: float | None = Field(
+        description="percent 0..100 of decisions whose realised outcome met the prediction")
+    avg_response_time: float | None = Field(description="mean wall seconds of decide()")
+
+
+class DashboardMetrics(Wire):
+    timestamp: datetime
+    day: int = Field(description="sim days traded so far")
+    system_metrics: SystemMetrics
+    agent_statuses: list[AgentStatus]
+    active_alerts_count: int
+    recent_decisions_count: int = Field(description="decisions made on the last traded day")
+
+
+class Decision(Wire):
+    id: str
+    agent_id: str
+    timestamp: datetime
+    day: int
+    action_type: str
+    sku: str
+    parameters: dict[str, Any]
+    rationale: str
+    confidence_score: float
+    expected_outcome: dict[str, Any]
+    outcome: dict[str, Any] | None
+
+
+class Severity(str, Enum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
+
+
+class AlertStatus(str, Enum):
+    ACTIVE = "active"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Alert(Wire):
+    id: str
+    timestamp: datetime = Field(description="when the alert was raised")
+    severity: Severity
+    title: str
+    message: str
+    agent_id: str | None
+    sku: str | None
+    status: AlertStatus
+    auto_dismiss: bool = Field(description="resolves by itself once its condition clears")
+    resolved_at: datetime | None = None
+
+
+class InterventionAction(str, Enum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    RESET = "reset"
+    OVERRIDE = "override"
+
+
+class InterventionRequest(Wire):
+    agent_id: str | None = Field(None, description="optional; must equal the path's agent id")
+    action: str = Field(description="pause | resume | reset | override")
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    reason: str = Field(min_length=1, max_length=1000)
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "agent_id": "pricing_agent", "action": "pause", "parameters": {},
+        "reason": "Manual testing intervention"}]})
+
+
+class InterventionResponse(Wire):
+    success: bool
+    agent_id: str
+    action: InterventionAction
+    timestamp: datetime
+    message: str
+    intervention_id: str
+
+
+class InterventionRecord(Wire):
+    intervention_id: str
+    agent_id: str
+    action: InterventionAction
+    parameters: dict[str, Any]
+    reason: str
+    message: str
+    timestamp: datetime
+    day: int = Field(description="the sim day the intervention took effect before")
+    client: str | None
+
+
+class MetricSnapshot(Wire):
+    day: int
+    timestamp: datetime
+    system_metrics: SystemMetrics
+
+
+class SkuRow(Wire):
+    sku: str
+    name: str
+    category: str
+    price: float = Field(description="the regular shelf price")
+    markdown_price: float | None
+    cost: float
+    stock: int
+    stock_by_age: dict[str, int] = Field(description="units by days of life left")
+    days_to_expiry: int | None = Field(description="days of life left of the oldest unit")
+    on_order: int
+    override_until: int | None = Field(description="sim day an operator override holds until")
+
+
+class Health(Wire):
+    status: Literal["ok"]
+
+
+class Readiness(Wire):
+    status: Literal["ready", "not ready"]
+    database: bool
+    runner_ticking: bool
+    day: int | None
+    seconds_since_last_tick: float | None
+    detail: str
+
+
+class ErrorBody(Wire):
+    error: str = Field(description="the condition, e.g. UnknownAgent")
+    detail: str = Field(description="what was expected and what came")
+
+
+class ValidationErrorBody(Wire):
+    error: Literal["ValidationError"]
+    detail: str
+    errors: list[dict[str, Any]]
+
+
+# ---- WebSocket messages ---------------------------------------------------------------------
+
+class Periodic(Wire):
+    seq: int = Field(description="per-stream sequence number of the scheduled tick")
+    tick: float = Field(description="the tick's scheduled time on the server's monotonic clock")
+
+
+class ConnectionEstablished(Wire):
+    type: Literal["connection_established"] = "connection_established"
+    timestamp: datetime
+    message: str
+
+
+class LiveMetricsUpdate(Periodic):
+    type: Literal["metrics_update"] = "metrics_update"
+    timestamp: datetime
+    data: DashboardMetrics
+
+
+class AgentIntervention(Wire):
+    type: Literal["agent_intervention"] = "agent_intervention"
+    agent_id: str
+    action: InterventionAction
+    timestamp: datetime
+    reason: str
+    parameters: dict[str, Any]
+    intervention_id: str
+    message: str
+
+
+class SystemEvent(Wire):
+    type: Literal["system_event"] = "system_event"
+    timestamp: datetime
+    event: str = Field(description="alert_raised | alert_resolved | promotion_started | agent_error | ...")
+    severity: Severity
+    message: str
+    agent_id: str | None
+    sku: str | None
+    data: dict[str, Any]
+
+
+class AgentStatusMessage(Wire):
+    type: Literal["agent_status"] = "agent_status"
+    agent_id: str
+    timestamp: datetime
+    data: AgentStatus
+
+
+class AgentStatusUpdate(Periodic):
+    type: Literal["agent_status_update"] = "agent_status_update"
+    agent_id: str
+    timestamp: datetime
+    data: AgentStatus
+
+
+class MetricsStream(Wire):
+    type: Literal["metrics_stream"] = "metrics_stream"
+    timestamp: datetime
+    data: SystemMetrics
+
+
+class RealtimeMetricsUpdate(Periodic):
+    type: Literal["metrics_update"] = "metrics_update"
+    timestamp: datetime
+    data: SystemMetrics
+
+
+class ErrorMessage(Wire):
+    type: Literal["error"] = "error"
+    timestamp: datetime
+    message: str = Field(description="what was expected and what came")
+
+
+class Pong(Wire):
+    type: Literal["pong"] = "pong"
+    timestamp: datetime
+
+
+class Ping(Wire):
+    model_config = ConfigDict(extra="allow")
+    type: Literal["ping"]
+
+
+# One union per stream: `metrics_update` means a different body on live-updates and real-time.
+LiveUpdatesMessage = Annotated[
+    Union[ConnectionEstablished, LiveMetricsUpdate, AgentIntervention, SystemEvent, ErrorMessage, Pong],
+    Field(discriminator="type")]
+AgentStreamMessage = Annotated[
+    Union[AgentStatusMessage, AgentStatusUpdate, ErrorMessage, Pong], Field(discriminator="type")]
+RealtimeMetricsMessage = Annotated[
+    Union[MetricsStream, RealtimeMetricsUpdate, ErrorMessage, Pong], Field(discriminator="type")]
+ClientMessage = Annotated[Union[Ping], Field(discriminator="type")]
+
+LIVE_UPDATES = TypeAdapter(LiveUpdatesMessage)
+AGENT_STREAM = TypeAdapter(AgentStreamMessage)
+REALTIME_METRICS = TypeAdapter(RealtimeMetricsMessage)
+CLIENT_MESSAGE = TypeAdapter(ClientMessage)
