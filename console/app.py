@@ -42,6 +42,7 @@ with st.sidebar:
 
 try:
     page.run()
+    components.pending_dialog()
 except Exception as exc:  # the operator gets a sentence, the log gets the traceback
     log.exception("page %s failed", page.title)
     st.error(f"This page could not be shown: {type(exc).__name__}: {exc}. "

@@ -104,7 +104,24 @@ def send_intervention(agent_id: str, action: str, reason: str, parameters: dict 
     return ok
 
 
-@st.dialog("Confirm intervention", width="medium")
+def request_intervention(agent_id: str, action: str, parameters: dict | None = None) -> None:
+    """Ask for confirmation: the dialog stays open across reruns until confirmed or dismissed."""
+    st.session_state["pending_intervention"] = {"agent_id": agent_id, "action": action,
+                                                "parameters": parameters}
+
+
+def clear_pending() -> None:
+    st.session_state.pop("pending_intervention", None)
+
+
+def pending_dialog() -> None:
+    """Open the confirmation dialog for the pending intervention, if any (called once a run)."""
+    pending = st.session_state.get("pending_intervention")
+    if pending:
+        intervention_dialog(pending["agent_id"], pending["action"], pending["parameters"])
+
+
+@st.dialog("Confirm intervention", width="medium", on_dismiss=clear_pending)
 def intervention_dialog(agent_id: str, action: str, parameters: dict | None = None) -> None:
     name = AGENT_NAMES.get(agent_id, agent_id)
     st.markdown(f"#### {action.title()} {name}")
@@ -123,10 +140,12 @@ def intervention_dialog(agent_id: str, action: str, parameters: dict | None = No
             st.error("A reason is required: 1 to 1,000 characters, recorded in the audit log.")
             return
         if send_intervention(agent_id, action, reason.strip(), parameters):
+            clear_pending()
             st.toast(f"{action.title()} {name}: done", icon=":material/check_circle:")
             st.rerun()
         st.error(st.session_state["intervention_results"][-1]["message"])
     if cancel.button("Cancel", width="stretch", key=f"cancel_{agent_id}_{action}"):
+        clear_pending()
         st.rerun()
 
 
@@ -181,13 +200,13 @@ def agent_panel() -> None:
         pause, resume, reset = column.columns(3)
         if pause.button("Pause", key=f"pause_{agent_id}", icon=":material/pause:",
                         width="stretch", disabled=status == "paused"):
-            intervention_dialog(agent_id, "pause")
+            request_intervention(agent_id, "pause")
         if resume.button("Resume", key=f"resume_{agent_id}", icon=":material/play_arrow:",
                          width="stretch", disabled=status == "active"):
-            intervention_dialog(agent_id, "resume")
+            request_intervention(agent_id, "resume")
         if reset.button("Reset", key=f"reset_{agent_id}", icon=":material/restart_alt:",
                         width="stretch"):
-            intervention_dialog(agent_id, "reset")
+            request_intervention(agent_id, "reset")
 
 
 def severity_badge(severity: str) -> str:

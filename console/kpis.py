@@ -39,7 +39,7 @@ KPIS: tuple[Kpi, ...] = (
         "1 - conflicting decision pairs / decisions, over the window (conflicts: a price rise on "
         "a SKU under markdown; an order placed while units of the same SKU expire within the "
         "lead time; a promotion on a stocked-out SKU); 0..1."),
-    Kpi("decision_count", "Decisions", "count", "Decisions made since the start."),
+    Kpi("decision_count", "Decisions (total)", "count", "Decisions made since the start."),
     Kpi("response_time_avg", "Agent response time", "seconds",
         "Mean wall seconds an agent's decide() took, over the window.", lower_is_better=True),
 )

@@ -6,7 +6,7 @@ import streamlit as st
 
 from console import services
 from console.client import AGENT_NAMES, ApiError
-from console.components import intervention_dialog, show_last_result
+from console.components import request_intervention, show_last_result
 from console.overrides import validate_override
 
 
@@ -58,7 +58,7 @@ def override_form(agent_id: str, skus: list[dict]) -> None:
         if problems:
             st.error("Not sent. Please fix:\n\n" + "\n".join(f"- {p}" for p in problems))
         else:
-            intervention_dialog(agent_id, "override", params)
+            request_intervention(agent_id, "override", params)
 
 
 st.title("Override")

@@ -22,6 +22,15 @@ def stock_by_age_text(value: object) -> str:
                       if v)
 
 
+def override_text(value: object) -> str:
+    """An override's end as "day 14" (pandas may have turned the day into 14.0), or "—"."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "—"
+    if isinstance(value, (int, float)):
+        return f"day {int(value)}"
+    return str(value)
+
+
 def skus_frame(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     if frame.empty:
@@ -31,8 +40,7 @@ def skus_frame(rows: list[dict]) -> pd.DataFrame:
     markdown = pd.to_numeric(frame.get("markdown_price"), errors="coerce")
     frame["markdown_pct"] = (1 - markdown / price) * 100
     if "override_until" in frame:
-        frame["override_until"] = frame["override_until"].map(
-            lambda v: "—" if v is None or (isinstance(v, float) and pd.isna(v)) else f"day {v}")
+        frame["override_until"] = frame["override_until"].map(override_text)
     for name in ("stock", "on_order", "days_to_expiry", "cost", "price", "markdown_price"):
         if name in frame:
             frame[name] = pd.to_numeric(frame[name], errors="coerce")

@@ -1,0 +1,164 @@
+"""Fakes for the console's two seams (REST client, stream listener) fed known messages."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from console import services
+from console.client import AGENT_NAMES, ApiError
+from console.listener import LinkState, StreamListener
+
+T0 = datetime(2026, 11, 28, 10, 0, 0, tzinfo=timezone.utc)
+
+
+def metrics(i: int) -> dict:
+    """Ten system_metrics fields that move with i."""
+    return {"total_revenue": 1000.0 + 100 * i, "total_profit": 200.0 + 10 * i,
+            "inventory_turnover": 8.5, "stockout_incidents": 3 + i % 2,
+            "waste_reduction_percentage": 15.2, "price_optimization_score": 0.87,
+            "promotion_effectiveness": 0.72, "agent_collaboration_score": 0.91,
+            "decision_count": 240 + i, "response_time_avg": 0.0135}
+
+
+class FakeListener(StreamListener):
+    """A real listener whose threads never start; tests feed it messages directly."""
+
+    def __init__(self) -> None:
+        super().__init__("http://fake:1")
+
+    def start(self) -> FakeListener:
+        return self
+
+    def feed(self, name: str, message: dict) -> None:
+        self.handle(name, json.dumps(message))
+
+    def feed_metrics(self, i: int) -> None:
+        stamp = (T0 + timedelta(seconds=2 * i)).isoformat()
+        self.feed("metrics", {"type": "metrics_update", "timestamp": stamp, "tick": 10 + i,
+                              "seq": i, "data": metrics(i)})
+
+    def mark(self, state: LinkState) -> None:
+        for name in self.urls:
+            self._update(name, state=state)
+
+
+def agent(agent_id: str, status: str = "active", success: float | None = 92.3) -> dict:
+    return {"agent_id": agent_id, "name": AGENT_NAMES[agent_id], "status": status,
+            "current_activity": f"{AGENT_NAMES[agent_id]} priced 12 SKUs",
+            "last_decision_time": T0.isoformat(), "decisions_count": 45,
+            "success_rate": success, "avg_response_time": 0.012}
+
+
+class FakeApi:
+    """The REST client's methods over in-memory data; records every write."""
+
+    base_url = "http://fake:1"
+
+    def __init__(self) -> None:
+        self.down = False
+        self.refuse: str | None = None          # a 400 message for the next intervention
+        self.calls: list[tuple[str, Any]] = []
+        self.agents = [agent("pricing_agent"), agent("inventory_agent", success=None),
+                       agent("promotion_agent")]
+        self.decisions = [
+            {"id": f"d{i}", "agent_id": a, "timestamp": (T0 + timedelta(seconds=i)).isoformat(),
+             "action_type": t, "sku": f"SKU10000{i}", "parameters": {"price": 3.29},
+             "rationale": f"Posterior elasticity -2.{i}; price 3.49 -> 3.29", "confidence_score": 0.8,
+             "expected_outcome": {"profit": 4.1}, "outcome": None}
+            for i, (a, t) in enumerate([("pricing_agent", "price_adjustment"),
+                                        ("inventory_agent", "inventory_restock"),
+                                        ("promotion_agent", "markdown_application"),
+                                        ("pricing_agent", "price_adjustment")])]
+        self.alerts = [
+            {"id": "stockout:SKU100001", "timestamp": T0.isoformat(), "severity": "warning",
+             "title": "Stock-out", "message": "SKU100001 sold out today", "agent_id": None,
+             "sku": "SKU100001", "status": "active", "auto_dismiss": False},
+            {"id": "agent_error:pricing_agent", "timestamp": T0.isoformat(), "severity": "critical",
+             "title": "Agent error", "message": "Pricing agent raised", "agent_id": "pricing_agent",
+             "sku": None, "status": "active", "auto_dismiss": False}]
+        self.skus = [
+            {"sku": "SKU100001", "name": "Sourdough Loaf 800g", "category": "bakery", "price": 3.49,
+             "markdown_price": 2.79, "cost": 2.3, "stock": 10, "stock_by_age": {"1": 4, "2": 6},
+             "days_to_expiry": 1, "on_order": 12, "override_until": None},
+            {"sku": "SKU100002", "name": "Whole Milk 1L", "category": "dairy", "price": 1.19,
+             "markdown_price": None, "cost": 0.8, "stock": 30, "stock_by_age": {"7": 30},
+             "days_to_expiry": 7, "on_order": 0, "override_until": 14}]
+        self.log: list[dict] = []
+
+    def _check(self) -> None:
+        if self.down:
+            raise ApiError("The backend at http://fake:1 is unreachable (ConnectError). Is it running?")
+
+    def agent_statuses(self) -> list[dict]:
+        self._check()
+        return copy.deepcopy(self.agents)
+
+    def metrics_current(self) -> dict:
+        self._check()
+        return {"timestamp": T0.isoformat(), "system_metrics": metrics(0)}
+
+    def recent_decisions(self, limit: int = 100, agent_id: str | None = None) -> list[dict]:
+        self._check()
+        return [d for d in self.decisions if agent_id in (None, d["agent_id"])][:limit]
+
+    def active_alerts(self) -> list[dict]:
+        self._check()
+        return copy.deepcopy(self.alerts)
+
+    def metrics_history(self, since: str | None = None, limit: int | None = None) -> list[dict]:
+        self._check()
+        return []
+
+    def store_skus(self) -> list[dict]:
+        self._check()
+        return copy.deepcopy(self.skus)
+
+    def interventions(self) -> list[dict]:
+        self._check()
+        return copy.deepcopy(self.log)
+
+    def intervene(self, agent_id: str, action: str, reason: str, parameters: dict | None = None) -> dict:
+        self._check()
+        self.calls.append(("intervene", (agent_id, action, reason, parameters)))
+        if self.refuse:
+            raise ApiError(f"The backend refused POST (HTTP 400): {self.refuse}", 400)
+        new = {"pause": "paused", "resume": "active", "reset": "active"}.get(action)
+        for a in self.agents:
+            if a["agent_id"] == agent_id and new:
+                a["status"] = new
+        entry = {"intervention_id": f"i{len(self.log) + 1}", "agent_id": agent_id, "action": action,
+                 "reason": reason, "parameters": parameters or {}, "timestamp": T0.isoformat(),
+                 "operator": "operator"}
+        self.log.append(entry)
+        return {"success": True, "agent_id": agent_id, "action": action, "timestamp": T0.isoformat(),
+                "message": f"{AGENT_NAMES[agent_id]} {action} applied",
+                "intervention_id": entry["intervention_id"]}
+
+    def acknowledge_alert(self, alert_id: str) -> dict:
+        self._check()
+        self.calls.append(("acknowledge", alert_id))
+        return {}
+
+    def resolve_alert(self, alert_id: str) -> dict:
+        self._check()
+        self.calls.append(("resolve", alert_id))
+        return {}
+
+
+@pytest.fixture
+def fake_api(monkeypatch: pytest.MonkeyPatch) -> FakeApi:
+    api = FakeApi()
+    monkeypatch.setattr(services, "get_api", lambda: api)
+    return api
+
+
+@pytest.fixture
+def fake_listener(monkeypatch: pytest.MonkeyPatch) -> FakeListener:
+    listener = FakeListener()
+    monkeypatch.setattr(services, "get_listener", lambda: listener)
+    return listener
