@@ -18,8 +18,8 @@ CATEGORY_COLORS = {"bakery": "#b45309", "dairy": "#0369a1", "produce": "#15803d"
 
 def points_frame(points: list[MetricPoint]) -> pd.DataFrame:
     """One row per point: timestamp, the ten metrics, any extra numeric history fields."""
-    rows = [{"timestamp": p.timestamp, "tick": p.tick, **p.values, **p.extra} for p in points]
-    frame = pd.DataFrame(rows, columns=None if rows else ["timestamp", "tick", *METRIC_FIELDS])
+    rows = [{"timestamp": p.timestamp, "day": p.day, **p.values, **p.extra} for p in points]
+    frame = pd.DataFrame(rows, columns=None if rows else ["timestamp", "day", *METRIC_FIELDS])
     if not frame.empty:
         frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
         for name in METRIC_FIELDS:

@@ -71,7 +71,7 @@ class MetricPoint:
     timestamp: datetime
     values: dict[str, float | None]
     extra: dict[str, Any] = field(default_factory=dict)  # any other numeric fields (history)
-    tick: int | None = None
+    day: int | None = None                                # sim day, when the source says it
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def to_point(item: dict, timestamp: Any = None, tick: Any = None) -> MetricPoint | None:
+def to_point(item: dict, timestamp: Any = None, day: Any = None) -> MetricPoint | None:
     """A metric point from a stream `data` object or a history row (flat or nested)."""
     if not isinstance(item, dict):
         return None
@@ -147,8 +147,9 @@ def to_point(item: dict, timestamp: Any = None, tick: Any = None) -> MetricPoint
     values = {name: source.get(name) for name in METRIC_FIELDS}
     extra = {k: v for k, v in {**item, **source}.items()
              if k not in METRIC_FIELDS and isinstance(v, (int, float)) and not isinstance(v, bool)}
-    tick_value = item.get("tick", tick)
-    return MetricPoint(stamp, values, extra, tick_value if isinstance(tick_value, int) else None)
+    day_value = item.get("day", day)
+    return MetricPoint(stamp, values, extra,
+                       day_value if isinstance(day_value, int) and not isinstance(day_value, bool) else None)
 
 
 class StreamListener:
@@ -173,6 +174,8 @@ class StreamListener:
         self._live: dict | None = None
         self._streams = {name: StreamStatus(name) for name in self.urls}
         self._history_fills = 0
+        self._last_seq: int | None = None
+        self._gap = False
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._sockets: dict[str, Any] = {}
@@ -230,6 +233,8 @@ class StreamListener:
                                               last_error="")
             self._sockets[name] = ws
             if name == "metrics":
+                with self._lock:
+                    self._last_seq = None  # sequence numbers restart with each connection
                 self.refill_history()
             error = self._receive(name, ws)
             self._sockets.pop(name, None)
@@ -268,6 +273,9 @@ class StreamListener:
                 return "connection closed"
             last = time.monotonic()
             self.handle(name, raw)
+            if self._gap:
+                self._gap = False
+                self.refill_history()
         return "stopped"
 
     def handle(self, name: str, raw: str | bytes) -> None:
@@ -286,9 +294,14 @@ class StreamListener:
                                           messages=status.messages + 1)
             if name == "metrics" and kind in ("metrics_stream", "metrics_update"):
                 point = to_point(message.get("data") or {}, message.get("timestamp"),
-                                 message.get("tick"))
+                                 self._live.get("day") if self._live else None)
                 if point is not None:
                     self._add_point(point)
+                seq = message.get("seq")
+                if isinstance(seq, int):
+                    # a jump in the sequence means the server dropped messages for us: refill
+                    self._gap = self._gap or (self._last_seq is not None and seq > self._last_seq + 1)
+                    self._last_seq = seq
             elif name == "live" and kind == "metrics_update" and isinstance(message.get("data"), dict):
                 self._live = message["data"]
             elif kind in ("agent_intervention", "system_event"):

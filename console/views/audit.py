@@ -17,15 +17,16 @@ def audit_frame(rows: list[dict]) -> pd.DataFrame:
     for r in rows:
         records.append({
             "timestamp": pd.to_datetime(r.get("timestamp"), utc=True, errors="coerce"),
-            "who": r.get("operator") or r.get("who") or r.get("user") or r.get("actor") or "—",
+            "who": r.get("client") or r.get("operator") or "—",
             "agent": AGENT_NAMES.get(r.get("agent_id", ""), r.get("agent_id", "")),
             "action": r.get("action", ""),
             "reason": r.get("reason", ""),
             "parameters": json.dumps(r.get("parameters") or {}, sort_keys=True),
-            "result": r.get("message") or r.get("result") or "",
+            "day": r.get("day"),
+            "result": r.get("message") or "",
             "id": r.get("intervention_id") or r.get("id") or "",
         })
-    frame = pd.DataFrame(records, columns=["timestamp", "who", "agent", "action", "reason",
+    frame = pd.DataFrame(records, columns=["timestamp", "day", "who", "agent", "action", "reason",
                                            "parameters", "result", "id"])
     return frame.sort_values("timestamp", ascending=False)
 
@@ -39,7 +40,8 @@ def audit_log() -> None:
     st.caption(f"{len(frame)} intervention(s), newest first.")
     st.dataframe(frame, hide_index=True, width="stretch", height=560, column_config={
         "timestamp": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
-        "who": st.column_config.TextColumn("Who", width="small"),
+        "day": st.column_config.NumberColumn("Sim day", format="%d", width="small"),
+        "who": st.column_config.TextColumn("Who", width="small", help="The client that sent it."),
         "agent": st.column_config.TextColumn("Agent", width="small"),
         "action": st.column_config.TextColumn("Action", width="small"),
         "reason": st.column_config.TextColumn("Reason", width="large"),

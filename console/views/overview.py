@@ -43,8 +43,9 @@ def kpi_tiles() -> None:
                           delta_description="vs 1 min ago" if reference else None,
                           help=kpi.definition, border=True,
                           chart_data=spark if len(spark) > 2 and is_number(value) else None)
-    tick = f" · sim day {latest.tick}" if latest.tick is not None else ""
-    st.caption(f"As of {format_time(latest.timestamp)}{tick}. Hover a tile's ⓘ for its definition.")
+    day = latest.day if latest.day is not None else (view.live or {}).get("day")
+    on_day = f" · sim day {day}" if isinstance(day, int) else ""
+    st.caption(f"As of {format_time(latest.timestamp)}{on_day}. Hover a tile's ⓘ for its definition.")
 
 
 @guarded

@@ -39,7 +39,7 @@ class FakeListener(StreamListener):
 
     def feed_metrics(self, i: int) -> None:
         stamp = (T0 + timedelta(seconds=2 * i)).isoformat()
-        self.feed("metrics", {"type": "metrics_update", "timestamp": stamp, "tick": 10 + i,
+        self.feed("metrics", {"type": "metrics_update", "timestamp": stamp, "tick": 1e4 + 2 * i,
                               "seq": i, "data": metrics(i)})
 
     def mark(self, state: LinkState) -> None:
@@ -133,7 +133,8 @@ class FakeApi:
                 a["status"] = new
         entry = {"intervention_id": f"i{len(self.log) + 1}", "agent_id": agent_id, "action": action,
                  "reason": reason, "parameters": parameters or {}, "timestamp": T0.isoformat(),
-                 "operator": "operator"}
+                 "message": f"{AGENT_NAMES[agent_id]} {action} applied", "day": 12,
+                 "client": "127.0.0.1"}
         self.log.append(entry)
         return {"success": True, "agent_id": agent_id, "action": action, "timestamp": T0.isoformat(),
                 "message": f"{AGENT_NAMES[agent_id]} {action} applied",

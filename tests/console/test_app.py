@@ -153,7 +153,7 @@ def test_audit_shows_the_intervention_log(live: tuple[FakeApi, FakeListener]) ->
     at = run_app("views/audit.py")
     row = at.dataframe[0].value.iloc[0]
     assert (row["agent"], row["action"], row["reason"], row["who"]) == (
-        "Promotion Agent", "pause", "holiday check", "operator")
+        "Promotion Agent", "pause", "holiday check", "127.0.0.1")
 
 
 def test_override_is_validated_before_sending(live: tuple[FakeApi, FakeListener]) -> None:

@@ -72,12 +72,15 @@ def test_messages_are_filed_by_type_and_garbage_is_ignored() -> None:
     listener.handle("live", json.dumps({"type": "metrics_update", "seq": 4, "tick": 9,
                                         "data": {"active_alerts_count": 2}}))
     listener.handle("live", json.dumps({"type": "system_event", "message": "promotion started"}))
+    listener.handle("live", json.dumps({"type": "metrics_update", "seq": 5, "tick": 9.5,
+                                        "data": {"day": 7, "active_alerts_count": 2}}))
     listener.handle("metrics", json.dumps({"type": "metrics_stream", "timestamp": "2026-11-28T10:00:00Z",
-                                           "tick": 7, "seq": 1, "data": {"total_profit": 5.5}}))
+                                           "tick": 1234.5, "seq": 1, "data": {"total_profit": 5.5}}))
     view = listener.view()
-    assert view.live == {"active_alerts_count": 2}
+    assert view.live == {"day": 7, "active_alerts_count": 2}
     assert [e["type"] for e in view.events] == ["system_event"]
-    assert view.points[0].values["total_profit"] == 5.5 and view.points[0].tick == 7
+    # the stream's point is dated with the sim day the live stream last reported
+    assert view.points[0].values["total_profit"] == 5.5 and view.points[0].day == 7
     assert view.points[0].values["response_time_avg"] is None  # absent stays unknown
 
 
@@ -95,6 +98,17 @@ def test_history_refill_merges_flat_and_nested_rows_without_duplicates() -> None
     assert [p.values["total_revenue"] for p in view.points] == [1.0, 2.0, 3.0]
     assert view.points[0].extra["baseline_expired_units"] == 4
     assert view.history_fills == 1
+
+
+def test_a_gap_in_the_metric_sequence_asks_for_a_refill() -> None:
+    listener = StreamListener("http://x:1")
+    for seq in (1, 2):
+        listener.handle("metrics", json.dumps({"type": "metrics_update", "seq": seq,
+                                               "timestamp": f"2026-11-28T10:00:0{seq}Z", "data": {}}))
+    assert not listener._gap
+    listener.handle("metrics", json.dumps({"type": "metrics_update", "seq": 5,
+                                           "timestamp": "2026-11-28T10:00:05Z", "data": {}}))
+    assert listener._gap
 
 
 def test_a_failing_history_loader_leaves_the_buffer_alone() -> None:

@@ -36,20 +36,23 @@ class StreamServer:
         self.connections.append(ws)
         path = ws.request.path if ws.request else ""
         base = datetime(2026, 11, 28, tzinfo=timezone.utc)
+        seq = 0  # per connection, as the backend numbers each stream
         try:
             if path.endswith("/ws/live-updates"):
                 await ws.send(json.dumps({"type": "connection_established", "message": "hi"}))
             while True:
                 self._tick += 1
+                seq += 1
                 stamp = (base + timedelta(seconds=self._tick)).isoformat()
                 data = {"total_revenue": float(self._tick), "response_time_avg": None}
                 if path.endswith("/ws/live-updates"):
-                    msg = {"type": "metrics_update", "timestamp": stamp, "seq": self._tick,
+                    msg = {"type": "metrics_update", "timestamp": stamp, "seq": seq,
                            "data": {"timestamp": stamp, "system_metrics": data, "agent_statuses": [],
                                     "active_alerts_count": 0, "recent_decisions_count": 0}}
                 else:
                     msg = {"type": "metrics_update" if self._tick > 1 else "metrics_stream",
-                           "timestamp": stamp, "tick": self._tick, "data": data}
+                           "timestamp": stamp, "tick": float(self._tick), "seq": seq,
+                           "data": data}
                 await ws.send(json.dumps(msg))
                 await asyncio.sleep(self.interval)
         except Exception:  # the client went away or we dropped it
