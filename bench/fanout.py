@@ -1,0 +1,284 @@
+"""Fan-out benchmark: how many WebSocket subscribers one app process holds, against a bare reference.
+
+`python -m bench.fanout --clients N --seconds S --json PATH` runs one step; without --clients it
+climbs a staircase (1k, 2k, 5k, 10k, 15k) within a time budget. Each step runs the app and the
+reference server (bench.wsref, pushing the app's own payloads at the app's cadences) against the
+same swarm, one after the other, in the same run. Loopback only; every server is stopped on exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import multiprocessing as mp
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from websockets.asyncio.client import connect
+
+from bench.common import (ServerProcess, app_server, cpu_seconds, free_port, loopback_address,
+                          machine_facts, raise_nofile, rss_kib, running, versions, write_json)
+from bench.fanstats import capacity, compare, summarize
+from bench.swarm import ConnSpec, WorkerSpec, stamp_of, worker_main
+
+log = logging.getLogger(__name__)
+
+PATHS = {"metrics": "/api/dashboard/ws/metrics/real-time",
+         "live": "/api/dashboard/ws/live-updates",
+         "agent": "/api/dashboard/ws/agents/{agent_id}/status"}
+AGENT_IDS = ("pricing_agent", "inventory_agent", "promotion_agent")
+STAIRCASE = (1000, 2000, 5000, 10000, 15000)
+PER_ADDRESS = 50          # connections per source address; the app closes the 101st with 1008
+PER_WORKER = 2500         # connections per client process, well under its file limit
+SETTLE_S = 2.0            # between the last handshake and the window, so the ramp has drained
+
+
+class Bench:
+    """Settings for a run plus the running address offset (every side-run gets fresh addresses)."""
+
+    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
+        self.args = args
+        self.workdir = workdir
+        self.next_address = 0
+        self.intervals = {"metrics": args.metrics_interval, "live": args.live_interval,
+                          "agent": args.agent_interval}
+        self.app_env = {"AUTOOPS_METRICS_INTERVAL": str(args.metrics_interval),
+                        "AUTOOPS_LIVE_INTERVAL": str(args.live_interval),
+                        "AUTOOPS_AGENT_INTERVAL": str(args.agent_interval)}
+        self.ref_spec: Path | None = None
+
+    def plan(self, n_clients: int, stalled_share: float) -> list[ConnSpec]:
+        """Every client on metrics; a share also on live-updates and on one agent's stream."""
+        paths_of: list[list[str]] = [[PATHS["metrics"]] for _ in range(n_clients)]
+        extra = self.args.extra_share
+        if extra > 0:
+            every = max(1, round(1 / extra))
+            for i in range(0, n_clients, every):
+                paths_of[i].append(PATHS["live"])
+            for k, i in enumerate(range(every // 2, n_clients, every)):
+                paths_of[i].append(PATHS["agent"].format(agent_id=AGENT_IDS[k % 3]))
+        stalled_every = round(1 / stalled_share) if stalled_share > 0 else 0
+        conns: list[ConnSpec] = []
+        for i, paths in enumerate(paths_of):
+            stalled = bool(stalled_every) and i % stalled_every == stalled_every // 2
+            for path in paths:
+                address = loopback_address(self.next_address + len(conns) // PER_ADDRESS)
+                conns.append(ConnSpec(i, path, address, stalled))
+        self.next_address += math.ceil(len(conns) / PER_ADDRESS) + 1
+        return conns
+
+    def server(self, side: str) -> ServerProcess:
+        if side == "app":
+            return app_server(self.workdir, self.app_env)
+        if self.ref_spec is None:
+            raise RuntimeError("the reference needs the app's payloads: capture them first")
+        port = free_port()
+        argv = [sys.executable, "-m", "bench.wsref", "--port", str(port), "--spec", str(self.ref_spec)]
+        return ServerProcess(argv, port, name="reference")
+
+    def capture(self) -> dict[str, Any]:
+        """Start the app once and keep one initial and one periodic message of each stream."""
+        with running(self.server("app")) as app:
+            spec = asyncio.run(capture_streams(app.port, self.intervals))
+        self.ref_spec = self.workdir / "reference.json"
+        self.ref_spec.write_text(json.dumps(spec))
+        return spec
+
+    def run_side(self, side: str, n_clients: int, seconds: float, stalled_share: float) -> dict[str, Any]:
+        conns = self.plan(n_clients, stalled_share)
+        n_workers = min(max(1 if len(conns) < 2 * PER_WORKER // 5 else 2,
+                            math.ceil(len(conns) / PER_WORKER)), self.args.max_workers)
+        connect_deadline = max(30.0, len(conns) / 150)
+        ctx = mp.get_context("spawn")
+        workers: list[tuple[Any, Any]] = []
+        try:
+            with running(self.server(side)) as srv:
+                time.sleep(self.args.warmup)
+                server: dict[str, Any] = {"rss_base": rss_kib(srv.pid)}
+                started = time.monotonic()
+                for k in range(n_workers):
+                    parent, child = ctx.Pipe()
+                    spec = WorkerSpec("127.0.0.1", srv.port, conns[k::n_workers],
+                                      connect_deadline=connect_deadline)
+                    proc = ctx.Process(target=worker_main, args=(spec, child), daemon=True)
+                    proc.start()
+                    workers.append((proc, parent))
+                for _, pipe in workers:
+                    if not pipe.poll(connect_deadline + 60):
+                        raise RuntimeError(f"{side}: a swarm process did not report ready")
+                    pipe.recv()
+                server["connect_s"] = time.monotonic() - started
+                t0 = time.monotonic() + SETTLE_S
+                t1, t_end = t0 + seconds, t0 + seconds + self.args.grace
+                for _, pipe in workers:
+                    pipe.send((t0, t1, t_end))
+                time.sleep(max(0.0, t0 - time.monotonic()))
+                server.update(t0=time.monotonic(), cpu0=cpu_seconds(srv.pid), rss0=rss_kib(srv.pid))
+                rss_max = server["rss0"]
+                while time.monotonic() < t1:
+                    time.sleep(min(0.5, max(0.0, t1 - time.monotonic())))
+                    rss_max = max(rss_max, rss_kib(srv.pid))
+                server.update(t1=time.monotonic(), cpu1=cpu_seconds(srv.pid), rss1=rss_kib(srv.pid),
+                              rss_max=rss_max)
+                results = []
+                for _, pipe in workers:
+                    if not pipe.poll(max(0.0, t_end - time.monotonic()) + 60):
+                        raise RuntimeError(f"{side}: a swarm process did not report its result")
+                    results.append(pipe.recv()[1])
+        finally:
+            for proc, pipe in workers:
+                proc.join(timeout=5)
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join(timeout=5)
+                pipe.close()
+        server["client_cpu"] = sum(r["cpu_seconds"] for r in results)
+        summary = summarize(n_clients, [c for r in results for c in r["conns"]], server)
+        summary["swarm_processes"] = n_workers
+        log.info("%s %d clients: p50 %s ms p99 %s ms lost %s held %s", side, n_clients,
+                 summary["p50_ms"], summary["p99_ms"], summary["lost"], summary["clients_held"])
+        return summary
+
+    def step(self, n_clients: int, seconds: float, stalled_share: float = 0.0,
+             app_first: bool = True) -> dict[str, Any]:
+        sides = ("app", "reference") if app_first else ("reference", "app")
+        out: dict[str, Any] = {"clients": n_clients, "seconds": seconds}
+        for side in sides:
+            if side in self.args.sides:
+                out[side] = self.run_side(side, n_clients, seconds, stalled_share)
+        if "app" in out and "reference" in out:
+            out["ratio"] = compare(out["app"], out["reference"])
+        return out
+
+
+async def capture_streams(port: int, intervals: dict[str, float]) -> dict[str, Any]:
+    """{"streams": {path: {"interval", "initial", "periodic"}}} as the app sends them."""
+    streams: dict[str, Any] = {}
+    wait = max(intervals.values()) * 2 + 10
+    for kind, path in PATHS.items():
+        concrete = path.format(agent_id=AGENT_IDS[0])
+        async with connect(f"ws://127.0.0.1:{port}{concrete}", compression=None, proxy=None,
+                           open_timeout=10) as ws:
+            initial = orjson.loads(await asyncio.wait_for(ws.recv(), wait))
+            deadline = time.monotonic() + wait
+            periodic = None
+            while periodic is None and time.monotonic() < deadline:
+                message = orjson.loads(await asyncio.wait_for(ws.recv(), wait))
+                if stamp_of(message)[1] is not None:
+                    periodic = message
+            if periodic is None:
+                raise RuntimeError(f"{concrete}: expected a periodic message with seq and tick "
+                                   f"within {wait:.0f} s, got none")
+        streams[path] = {"interval": intervals[kind], "initial": initial, "periodic": periodic,
+                         "periodic_bytes": len(orjson.dumps(periodic))}
+    return {"streams": streams}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--clients", type=int, help="one step with this many clients (default: staircase)")
+    p.add_argument("--steps", type=lambda s: [int(x) for x in s.split(",")], default=list(STAIRCASE),
+                   help="staircase client counts, comma-separated")
+    p.add_argument("--seconds", type=float, default=20.0, help="measurement window per side-run")
+    p.add_argument("--grace", type=float, default=5.0,
+                   help="seconds after the window; a message later than this counts as lost")
+    p.add_argument("--warmup", type=float, default=3.0, help="seconds between server start and swarm")
+    p.add_argument("--extra-share", type=float, default=0.1,
+                   help="share of clients also on live-updates, and (another) on an agent stream")
+    p.add_argument("--stalled-share", type=float, default=0.0, help="also run with this share stalled")
+    p.add_argument("--stalled-clients", type=int, default=5000,
+                   help="client count of the stalled variant in a staircase run")
+    p.add_argument("--metrics-interval", type=float, default=2.0)
+    p.add_argument("--live-interval", type=float, default=5.0)
+    p.add_argument("--agent-interval", type=float, default=3.0)
+    p.add_argument("--budget", type=float, default=14 * 60, help="seconds a staircase run may take")
+    p.add_argument("--max-workers", type=int, default=8, help="client processes at most")
+    p.add_argument("--sides", type=lambda s: s.split(","), default=["app", "reference"])
+    p.add_argument("--json", type=Path, help="write the result here (default: stdout)")
+    args = p.parse_args(argv)
+    for name in ("clients", "seconds"):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            p.error(f"--{name}: expected a positive number, got {value}")
+    if not 0 <= args.stalled_share < 1 or not 0 <= args.extra_share <= 1:
+        p.error("--stalled-share and --extra-share: expected shares in [0, 1)")
+    if unknown := set(args.sides) - {"app", "reference"}:
+        p.error(f"--sides: expected app and/or reference, got {sorted(unknown)}")
+    return args
+
+
+def side_seconds(n_clients: int, seconds: float, grace: float) -> float:
+    """A rough upper estimate of one side-run, to keep a staircase inside its budget."""
+    return 15 + n_clients * 1.2 / 250 + SETTLE_S + seconds + grace
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    raise_nofile()
+    began = time.monotonic()
+    out: dict[str, Any] = {"benchmark": "fanout", "machine": machine_facts(), "versions": versions()}
+    with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp:
+        bench = Bench(args, Path(tmp))
+        spec = bench.capture()
+        out["config"] = {"seconds": args.seconds, "grace_s": args.grace, "extra_share": args.extra_share,
+                         "intervals_s": bench.intervals, "per_address": PER_ADDRESS,
+                         "payload_bytes": {k: v["periodic_bytes"] for k, v in spec["streams"].items()}}
+        if args.clients is not None:
+            step = bench.step(args.clients, args.seconds)
+            out.update({k: step[k] for k in ("app", "reference", "ratio") if k in step})
+            if args.stalled_share > 0:
+                out["stalled"] = stalled_variant(bench, step, args.clients, args.stalled_share)
+        else:
+            steps = []
+            for i, n in enumerate(args.steps):
+                need = 2 * side_seconds(n, args.seconds, args.grace)
+                if time.monotonic() - began + need > args.budget:
+                    log.warning("skipping %d clients: the %.0f s budget would be exceeded", n, args.budget)
+                    steps.append({"clients": n, "skipped": "time budget"})
+                    continue
+                steps.append(bench.step(n, args.seconds, app_first=i % 2 == 0))
+            out["steps"] = steps
+            ran = [s for s in steps if "skipped" not in s]
+            for side in args.sides:
+                out[side] = {"capacity": capacity(ran, side),
+                             "steps": {str(s["clients"]): s[side] for s in ran if side in s}}
+            if "app" in out and "reference" in out:
+                ref_cap = out["reference"]["capacity"]
+                out["ratio"] = {"capacity": round(out["app"]["capacity"] / ref_cap, 3) if ref_cap else None}
+            if args.stalled_share > 0:
+                clean = next((s for s in ran if s["clients"] == args.stalled_clients), None)
+                if clean is None:
+                    clean = bench.step(args.stalled_clients, args.seconds)
+                out["stalled"] = stalled_variant(bench, clean, args.stalled_clients, args.stalled_share)
+    out["elapsed_s"] = round(time.monotonic() - began, 1)
+    write_json(args.json, out)
+    return out
+
+
+def stalled_variant(bench: Bench, clean: dict[str, Any], n: int, share: float) -> dict[str, Any]:
+    """The same step with a share of clients that never read; healthy p99 against the clean run."""
+    stalled = bench.step(n, bench.args.seconds, stalled_share=share)
+    out: dict[str, Any] = {"clients": n, "stalled_share": share}
+    for side in ("app", "reference"):
+        if side not in stalled:
+            continue
+        s, c = stalled[side], clean[side]
+        out[side] = {**s, "p99_vs_clean": round(s["p99_ms"] / c["p99_ms"], 3)
+                     if s["p99_ms"] and c["p99_ms"] else None,
+                     "clean_p99_ms": c["p99_ms"],
+                     "rss_growth_in_window_kib": s["rss_kib_end"] - s["rss_kib_held"]}
+    return out
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        main()
