@@ -1,0 +1,80 @@
+"""The agent-side KPIs and per-day bookkeeping the Operation keeps for its windows.
+
+promotion_effectiveness: over the window, on SKU-days with a markdown posted, units sold /
+(units sold + units written off at that day's close); 0 when no markdown ran in the window.
+agent_collaboration_score: 1 - conflicts / decisions over the window (1 with no decisions),
+where a conflict is a decision that works against another agent's lever on the same SKU-day:
+a price rise on a SKU under markdown; an order placed while units of the SKU expire before the
+order can arrive (within its lead time) and no markdown is posted on them; a markdown or
+promotion on a SKU with nothing on the shelf or arriving today.
+decision_count: decisions since the start. response_time_avg: mean wall seconds of one
+agent's decide() over the window.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from backend.agents.plan import Draft
+
+
+@dataclass
+class DayBook:
+    """Per-day counts kept for the trailing window."""
+    decisions: int = 0
+    conflicts: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def count_conflicts(drafts: list[Draft], snap, markdown: np.ndarray) -> int:
+    """Conflicting decisions among one day's drafts (see the module docstring)."""
+    stock = np.asarray(snap.stock_by_age)
+    lead = np.asarray(snap.catalog.lead_time)
+    on_shelf = stock.sum(axis=1) + np.asarray(snap.pipeline)[:, 0]
+    conflicts = 0
+    for d in drafts:
+        i = d.index
+        if d.action_type == "price_adjustment":
+            if markdown[i] > 0 and d.parameters.get("new_price", 0) > d.parameters.get("old_price", 0):
+                conflicts += 1
+        elif d.action_type == "inventory_restock":
+            expiring = stock[i, : int(lead[i])].sum() if lead[i] > 0 else 0
+            if expiring > 0 and markdown[i] <= 0:
+                conflicts += 1
+        elif d.action_type in ("markdown_application", "promotion_creation"):
+            if on_shelf[i] <= 0:
+                conflicts += 1
+    return conflicts
+
+
+class Books:
+    """Trailing window of DayBooks plus totals since the start."""
+
+    def __init__(self, window: int) -> None:
+        self.window = window
+        self.days: deque[DayBook] = deque(maxlen=window)
+        self.decision_total = 0
+
+    def add(self, book: DayBook) -> None:
+        self.days.append(book)
+        self.decision_total += book.decisions
+
+    def collaboration(self) -> float:
+        dec = sum(b.decisions for b in self.days)
+        con = sum(b.conflicts for b in self.days)
+        return 1.0 if dec == 0 else float(max(0.0, 1.0 - con / dec))
+
+    def response_time(self, agent_id: str | None = None) -> float | None:
+        xs = [s for b in self.days for a, s in b.seconds.items() if agent_id in (None, a)]
+        return float(np.mean(xs)) if xs else None
+
+
+def promotion_effectiveness(markdown: np.ndarray, sales: np.ndarray, expired: np.ndarray) -> float:
+    """Share of marked-down units sold rather than written off; arrays (T, n) over the window."""
+    on = markdown > 0
+    sold = float(sales[on].sum())
+    lost = float(expired[on].sum())
+    return 0.0 if sold + lost == 0 else sold / (sold + lost)

@@ -1,0 +1,268 @@
+"""The Operation: live store, shadow baseline store, the three agents, levers, KPIs and alerts.
+
+The only object the runner talks to (docs/interfaces.md). Not thread-safe: the runner
+serialises every call. Checkpoints are pickles behind a version header; they are trusted local
+state of this backend, never accepted from clients.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from datetime import datetime
+
+import numpy as np
+
+from backend.agents import metrics
+from backend.agents.conditions import agent_conditions, store_conditions
+from backend.agents.levers import Holds, validate
+from backend.agents.outcomes import Outcomes
+from backend.agents.policy import coordinate, make_agents
+from backend.agents.records import (AGENT_IDS, AGENT_NAMES, AgentStats, AgentStatus, Condition,
+                                    DayReport, Decision, StoreEvent)
+from backend.errors import UnknownAgent
+from backend.sim.catalog import make_catalog
+from backend.sim.store import Actions, Store
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"AUTOOPS-OPERATION"
+VERSION = 1
+SHORT = {"pricing_agent": "pricing", "inventory_agent": "inventory", "promotion_agent": "promotion"}
+LEVER_NAME = {"pricing_agent": "prices", "inventory_agent": "orders", "promotion_agent": "markdowns"}
+
+__all__ = ["AGENT_IDS", "AGENT_NAMES", "AgentStatus", "AgentStats", "Condition", "DayReport",
+           "Decision", "Operation", "StoreEvent"]
+
+
+class Operation:
+    """A store run by the agents next to its standing-rule twin on the same demand draws."""
+
+    def __init__(self, n_skus: int = 50, seed: int = 0, window_days: int = 28,
+                 stockout_window_days: int = 7) -> None:
+        for name, v, lo in (("window_days", window_days, 1), ("stockout_window_days", stockout_window_days, 1)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+                raise ValueError(f"{name}: expected an integer >= {lo}, got {v!r}")
+        catalog = make_catalog(n_skus, seed)
+        self.seed = seed
+        self.window = window_days
+        self.stockout_window = stockout_window_days
+        self.live = Store(catalog, seed)
+        self.baseline = Store(catalog, seed)
+        self.public = catalog.public()
+        self.sku_index = {str(s): i for i, s in enumerate(self.public.sku)}
+        self.agents = make_agents(self.public, seed)
+        self.status = {a: AgentStatus.ACTIVE for a in AGENT_IDS}
+        self.errors: dict[str, str] = {}
+        self.epoch = {a: 0 for a in AGENT_IDS}
+        self.counts = {a: 0 for a in AGENT_IDS}
+        self.activity = {a: "Waiting for the first trading day" for a in AGENT_IDS}
+        self.last_time: dict[str, datetime | None] = {a: None for a in AGENT_IDS}
+        self.holds = Holds.empty(catalog.n)
+        self.books = metrics.Books(window_days)
+        self.outcomes = Outcomes()
+        self.today_orders = np.zeros(catalog.n, dtype=np.int64)
+
+    @property
+    def day(self) -> int:
+        return self.live.day
+
+    # -- the trading day -------------------------------------------------------------------------
+    def run_day(self, now: datetime) -> DayReport:
+        """Agents decide, both stores trade the day, outcomes due are resolved."""
+        live, day = self.live, self.live.day
+        active = {a for a in AGENT_IDS if self.status[a] is AgentStatus.ACTIVE}
+        seen = [getattr(self.agents[a], "seen_day", -1) for a in active]
+        need = max([1] + [day - 1 - s for s in seen])
+        snap = live.snapshot(history_days=min(need, live.ledger.history_days))
+        dp = coordinate(snap, live.standing_actions(), self.agents, active, self.holds.locks(day))
+        live.apply(Actions(price=dp.price, markdown=dp.markdown, order_qty=dp.order_qty))
+        self.baseline.apply(self.baseline.standing_actions())
+        events = [self._fail(a, exc) for a, exc in dp.errors.items()]
+        decisions: list[Decision] = []
+        drafts_all = []
+        for a in AGENT_IDS:
+            drafts = dp.drafts.get(a, [])
+            drafts_all += drafts
+            for k, d in enumerate(drafts):
+                decisions.append(Decision(
+                    id=f"d{day:06d}-{SHORT[a]}-{k:04d}", agent_id=a, timestamp=now, day=day,
+                    action_type=d.action_type, sku=str(self.public.sku[d.index]),
+                    parameters=d.parameters, rationale=d.rationale,
+                    confidence_score=float(min(max(d.confidence, 0.0), 1.0)),
+                    expected_outcome=d.expected, outcome=None))
+                self.outcomes.expect(decisions[-1].id, a, self.epoch[a], d)
+            if a in active and a not in dp.errors:
+                self.counts[a] += len(drafts)
+                self.activity[a] = _activity(a, day, drafts)
+                if drafts:
+                    self.last_time[a] = now
+        promos = [d for d in decisions if d.action_type in ("markdown_application", "promotion_creation")]
+        if promos:
+            events.append(StoreEvent(
+                kind="promotion_started", agent_id="promotion_agent",
+                sku=promos[0].sku if len(promos) == 1 else None,
+                message=f"{len(promos)} markdown(s) posted on day {day}: "
+                        + ", ".join(f"{d.sku} {d.parameters['discount']:.0%}" for d in promos[:5]),
+                data={"skus": [d.sku for d in promos], "count": len(promos)}))
+        book = metrics.DayBook(decisions=len(decisions),
+                               conflicts=metrics.count_conflicts(drafts_all, snap, dp.markdown),
+                               seconds=dict(dp.seconds))
+        rec = live.step()
+        self.baseline.step()
+        self.books.add(book)
+        self.today_orders = np.zeros(self.public.n, dtype=np.int64)
+        updates = self.outcomes.resolve(rec, self.epoch)
+        return DayReport(day=day, timestamp=now, decisions=decisions, outcomes=updates, events=events)
+
+    def _fail(self, agent_id: str, exc: BaseException) -> StoreEvent:
+        self.status[agent_id] = AgentStatus.ERROR
+        self.errors[agent_id] = f"{type(exc).__name__}: {exc}"
+        self.activity[agent_id] = f"Failed on day {self.day}: {self.errors[agent_id]}"
+        return StoreEvent(kind="agent_error", agent_id=agent_id, sku=None,
+                          message=f"{AGENT_NAMES[agent_id]} failed and its lever fell back to the "
+                                  f"standing rule: {self.errors[agent_id]}",
+                          data={"error": self.errors[agent_id], "day": self.day})
+
+    # -- levers ----------------------------------------------------------------------------------
+    def _check(self, agent_id: str) -> None:
+        if agent_id not in AGENT_IDS:
+            raise UnknownAgent(agent_id, AGENT_IDS)
+
+    def pause(self, agent_id: str) -> str:
+        self._check(agent_id)
+        self.status[agent_id] = AgentStatus.PAUSED
+        self.activity[agent_id] = f"Paused on day {self.day}; {LEVER_NAME[agent_id]} follow the standing rule"
+        return f"{AGENT_NAMES[agent_id]} paused; its {LEVER_NAME[agent_id]} follow the standing rule"
+
+    def resume(self, agent_id: str) -> str:
+        self._check(agent_id)
+        was = self.status[agent_id]
+        self.status[agent_id] = AgentStatus.ACTIVE
+        self.errors.pop(agent_id, None)
+        self.activity[agent_id] = f"Resumed on day {self.day}"
+        return f"{AGENT_NAMES[agent_id]} resumed (was {was.value})"
+
+    def reset(self, agent_id: str) -> str:
+        self._check(agent_id)
+        fresh = make_agents(self.public, self.seed)[agent_id]
+        fresh.seen_day = self.day - 1      # forget the past: learn from the next traded day on
+        self.agents[agent_id] = fresh
+        self.epoch[agent_id] += 1
+        self.outcomes.reset(agent_id)
+        self.counts[agent_id] = 0
+        self.last_time[agent_id] = None
+        self.status[agent_id] = AgentStatus.ACTIVE
+        self.errors.pop(agent_id, None)
+        self.activity[agent_id] = f"Reset on day {self.day}; learning from scratch"
+        return f"{AGENT_NAMES[agent_id]} reset: learning and counters cleared, active"
+
+    def override(self, agent_id: str, parameters: dict) -> str:
+        """Apply an operator value now and hold it; the agent leaves that SKU's lever alone."""
+        self._check(agent_id)
+        v = validate(agent_id, parameters, self.sku_index, self.public.list_price)
+        until = self.holds.set(agent_id, v, self.day)
+        i = v["index"]
+        price, markdown = self.live.price.copy(), self.live.markdown.copy()
+        if agent_id == "pricing_agent":
+            price[i] = v["price"]
+            msg = f"price of {v['sku']} set to {v['price']:.2f} through day {until}"
+        elif agent_id == "promotion_agent":
+            markdown[i] = v["discount"]
+            msg = f"markdown of {v['sku']} set to {v['discount']:.0%} through day {until}"
+        else:
+            self.today_orders[i] = v["quantity"]
+            msg = f"order of {v['quantity']} units of {v['sku']} placed on day {until}"
+        self.live.apply(Actions(price=price, markdown=markdown, order_qty=self.today_orders.copy()))
+        return f"{AGENT_NAMES[agent_id]} override: {msg}"
+
+    # -- reads -----------------------------------------------------------------------------------
+    def kpis(self) -> dict[str, float | int]:
+        """The contract's ten system_metrics fields (definitions in docs/agents.md)."""
+        from backend.agents.store_kpis import store_kpis
+        out = store_kpis(self.live, self.baseline, self.window, self.stockout_window)
+        led = self.live.ledger
+        md, sales, expired = (led.window(f, self.window) for f in ("markdown", "sales", "expired"))
+        out["promotion_effectiveness"] = metrics.promotion_effectiveness(md, sales, expired)
+        out["agent_collaboration_score"] = self.books.collaboration()
+        out["decision_count"] = int(self.books.decision_total)
+        rt = self.books.response_time()
+        out["response_time_avg"] = float(rt) if rt is not None else 0.0
+        return out
+
+    def agent_stats(self) -> list[AgentStats]:
+        out = []
+        for a in AGENT_IDS:
+            out.append(AgentStats(
+                agent_id=a, name=AGENT_NAMES[a], status=self.status[a],
+                current_activity=self.activity[a], last_decision_time=self.last_time[a],
+                decisions_count=self.counts[a], success_rate=self.outcomes.success_rate(a),
+                avg_response_time=self.books.response_time(a)))
+        return out
+
+    def sku_rows(self) -> list[dict]:
+        c, s = self.public, self.live
+        stock = s.stock_by_age
+        on_hand = stock.sum(axis=1)
+        oldest = np.argmax(stock > 0, axis=1)
+        on_order = s.pipeline.sum(axis=1)
+        until = self.holds.until(self.day)
+        rows = []
+        for i in range(c.n):
+            nz = np.flatnonzero(stock[i])
+            rows.append({
+                "sku": str(c.sku[i]), "name": str(c.name[i]), "category": str(c.category[i]),
+                "price": round(float(s.price[i]), 2),
+                "markdown_price": (round(float(s.price[i] * (1 - s.markdown[i])), 2)
+                                   if s.markdown[i] > 0 else None),
+                "cost": round(float(c.unit_cost[i]), 2), "stock": int(on_hand[i]),
+                "stock_by_age": {int(k + 1): int(stock[i, k]) for k in nz},
+                "days_to_expiry": int(oldest[i] + 1) if on_hand[i] > 0 else None,
+                "on_order": int(on_order[i]),
+                "override_until": int(until[i]) if until[i] >= 0 else None})
+        return rows
+
+    def conditions(self) -> list[Condition]:
+        s, led = self.live, self.live.ledger
+        last = led.last()
+        model = self.agents["inventory_agent"].model
+        forecast = model.mean_demand(s.price * (1 - s.markdown), s.weekday)
+        expired = led.window("expired", self.window).sum(axis=1) if led.days else np.zeros(0)
+        p7 = float(led.window("profit", 7).sum()) if led.days else 0.0
+        b7 = float(self.baseline.ledger.window("profit", 7).sum()) if led.days else 0.0
+        out = store_conditions(self.public, last, s.stock_by_age, s.pipeline[:, 0], forecast,
+                               expired, p7, b7)
+        return out + agent_conditions(self.status, self.errors)
+
+    # -- checkpoint ------------------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        state = dict(self.__dict__)
+        state["live"], state["baseline"] = self.live.state(), self.baseline.state()
+        return MAGIC + bytes([VERSION]) + pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Operation:
+        if not isinstance(data, (bytes, bytearray)) or not bytes(data[:len(MAGIC)]) == MAGIC:
+            head = bytes(data[:len(MAGIC)]) if isinstance(data, (bytes, bytearray)) else type(data).__name__
+            raise ValueError(f"checkpoint: expected bytes starting with {MAGIC!r}, got {head!r}")
+        version = data[len(MAGIC)] if len(data) > len(MAGIC) else None
+        if version != VERSION:
+            raise ValueError(f"checkpoint: expected version {VERSION}, got {version!r}")
+        state = pickle.loads(bytes(data[len(MAGIC) + 1:]))
+        op = cls.__new__(cls)
+        op.__dict__.update(state)
+        op.live, op.baseline = Store.from_state(state["live"]), Store.from_state(state["baseline"])
+        return op
+
+
+def _activity(agent_id: str, day: int, drafts: list) -> str:
+    if not drafts:
+        return f"Day {day}: reviewed every SKU, no change needed"
+    if agent_id == "pricing_agent":
+        steps = [d.parameters["new_price"] / d.parameters["old_price"] - 1 for d in drafts]
+        return f"Day {day}: {len(drafts)} price change(s), mean step {100 * np.mean(steps):+.1f}%"
+    if agent_id == "inventory_agent":
+        units = sum(d.parameters["order_qty"] for d in drafts)
+        return f"Day {day}: {len(drafts)} order-up-to level change(s), {units} units ordered on them"
+    return (f"Day {day}: {len(drafts)} markdown(s), mean discount "
+            f"{100 * np.mean([d.parameters['discount'] for d in drafts]):.0f}%")
