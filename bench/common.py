@@ -218,13 +218,24 @@ def running(server: ServerProcess, ready_timeout: float = 60.0) -> Iterator[Serv
         server.stop()
 
 
+@contextlib.contextmanager
+def paused(server: ServerProcess) -> Iterator[None]:
+    """Stop a server process (SIGSTOP) so its background work takes no CPU from another's run."""
+    os.kill(server.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(server.pid, signal.SIGCONT)
+
+
 def uvicorn_argv(target: str, port: int) -> list[str]:
     return [sys.executable, "-m", "uvicorn", target, *UVICORN_OPTIONS, "--port", str(port)]
 
 
 def app_env(workdir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """Environment for the app under test: a private SQLite file, the default cadences."""
-    env = {"DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}", "LOG_LEVEL": "WARNING"}
+    env = {"DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}", "LOG_LEVEL": "WARNING",
+           "AUTOOPS_LOG_DIR": str(workdir / "logs")}
     env.update(extra or {})
     return env
 
