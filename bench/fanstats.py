@@ -33,7 +33,7 @@ def summarize(n_clients: int, conns: list[dict[str, Any]], server: dict[str, Any
         union.setdefault(c["path"], set()).update(c["seqs"])
     delays: list[float] = []
     per_kind: dict[str, list[float]] = {}
-    lost = duplicates = 0
+    lost = duplicates = expected = 0
     closes: Counter[str] = Counter()
     failed_clients: set[int] = set()
     errors: Counter[str] = Counter()
@@ -50,7 +50,9 @@ def summarize(n_clients: int, conns: list[dict[str, Any]], server: dict[str, Any
             continue
         delays.extend(c["delays"])
         per_kind.setdefault(stream_kind(c["path"]), []).extend(c["delays"])
-        lost += len(union.get(c["path"], set()) - set(c["seqs"]))
+        should = union.get(c["path"], set())
+        expected += len(should)
+        lost += len(should - set(c["seqs"]))
         duplicates += c["duplicates"]
     delays.sort()
     skipped = 0  # sequence numbers in the window that no client received at all
@@ -72,6 +74,7 @@ def summarize(n_clients: int, conns: list[dict[str, Any]], server: dict[str, Any
         "max_ms": rounded(delays[-1] * 1e3 if delays else float("nan"), 2),
         "min_ms": rounded(delays[0] * 1e3 if delays else float("nan"), 3),
         "messages": messages,
+        "expected_messages": expected,
         "lost": lost,
         "duplicates": duplicates,
         "server_skipped_seqs": skipped,
