@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -84,7 +85,9 @@ def agent_state_rows(conn: Connection) -> list[dict[str, Any]]:
 
 def insert_checkpoint(conn: Connection, day: int, timestamp: datetime, data: bytes,
                       last_intervention_seq: int, keep: int) -> None:
-    conn.execute(insert(checkpoints).values(day=day, timestamp=timestamp, data=data,
+    """Store Operation.to_bytes() compressed (a 50-SKU store pickles to MBs, mostly zeros)."""
+    conn.execute(insert(checkpoints).values(day=day, timestamp=timestamp, codec="zlib",
+                                            data=zlib.compress(data, 1),
                                             last_intervention_seq=last_intervention_seq))
     newest = select(checkpoints.c.seq).order_by(checkpoints.c.seq.desc()).limit(keep).subquery()
     conn.execute(delete(checkpoints).where(checkpoints.c.seq.not_in(select(newest.c.seq))))
@@ -92,7 +95,12 @@ def insert_checkpoint(conn: Connection, day: int, timestamp: datetime, data: byt
 
 def latest_checkpoint(conn: Connection) -> dict[str, Any] | None:
     row = conn.execute(select(checkpoints).order_by(checkpoints.c.seq.desc()).limit(1)).first()
-    return dict(row._mapping) if row else None
+    if row is None:
+        return None
+    data = dict(row._mapping)
+    codec = data.pop("codec")
+    data["data"] = zlib.decompress(data["data"]) if codec == "zlib" else bytes(data["data"])
+    return data
 
 
 # ---- interventions (the audit log) ----------------------------------------------------------
@@ -102,6 +110,10 @@ def insert_intervention(conn: Connection, record: dict[str, Any]) -> int:
     values = {"id": record["intervention_id"], **{k: record[k] for k in (
         "agent_id", "action", "parameters", "reason", "message", "timestamp", "day", "client")}}
     return int(conn.execute(insert(interventions).values(**values)).inserted_primary_key[0])
+
+
+def set_intervention_message(conn: Connection, seq: int, message: str) -> None:
+    conn.execute(update(interventions).where(interventions.c.seq == seq).values(message=message))
 
 
 def _intervention(row: Any) -> dict[str, Any]:

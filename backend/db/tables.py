@@ -114,5 +114,6 @@ checkpoints = Table(
     Column("timestamp", UTCDateTime, nullable=False),
     # Interventions with a larger seq came after this state and are replayed on restore.
     Column("last_intervention_seq", Integer, nullable=False),
+    Column("codec", String(16), nullable=False),  # "zlib" or "raw"
     Column("data", LargeBinary, nullable=False),
 )

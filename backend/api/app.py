@@ -1,0 +1,65 @@
+"""The app factory: every resource is built in the lifespan, nothing at import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from backend.api import errors, routes, shutdown
+from backend.api.hub import Hub
+from backend.bus import make_bus
+from backend.config import Settings
+from backend.db.engine import make_engine
+from backend.logs import configure_logging
+from backend.runner import Runner, Service
+from backend.runner.telemetry import Telemetry
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = ("The AutoOps Retail operator API: every figure is computed from the running store, "
+               "and every intervention changes what the store does.")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; `uvicorn backend.api.app:create_app --factory` calls this with no argument."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level, settings.log_dir)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url, settings.database_schema)
+        bus = make_bus(settings.bus_url, settings.bus_queue_size)
+        await bus.connect()
+        telemetry = Telemetry()
+        runner = Runner(settings, engine, bus, telemetry)
+        await runner.start()
+        service = Service(runner)
+        hub = Hub(settings, service, bus, telemetry)
+        await hub.start()
+        app.state.settings, app.state.service, app.state.hub = settings, service, hub
+        app.state.telemetry = telemetry
+        restore_signals = shutdown.install(hub, settings.ws_close_timeout)
+        log.info("AutoOps API up: day %d, %s, bus %s", runner.view.day,
+                 engine.url.render_as_string(hide_password=True), settings.bus_url)
+        try:
+            yield
+        finally:
+            restore_signals()
+            await hub.stop()
+            await runner.stop()
+            await bus.disconnect()
+            engine.dispose()
+            log.info("AutoOps API stopped at day %d", runner.view.day)
+
+    app = FastAPI(title="AutoOps Retail API", version="1.0.0", description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                       allow_methods=["GET", "POST"], allow_headers=["*"])
+    errors.install(app)
+    app.include_router(routes.dashboard)
+    app.include_router(routes.ops)
+    return app

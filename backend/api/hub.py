@@ -1,0 +1,302 @@
+"""One hub for the three streams: per-client bounded outbox and writer, serialise once, limits."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from starlette.websockets import WebSocket
+
+from backend import schemas
+from backend.api import limits
+from backend.api.errors import close_code_for, close_reason
+from backend.bus import Bus, Subscription
+from backend.config import Settings
+from backend.errors import AutoOpsError, UnknownAgent
+from backend.runner import EVENTS, Service
+from backend.runner.core import utcnow
+from backend.runner.telemetry import Telemetry
+
+log = logging.getLogger(__name__)
+
+LIVE, AGENT, METRICS = "live-updates", "agent-status", "metrics-real-time"
+_ids = itertools.count(1)
+
+
+def dump(message: BaseModel | dict[str, Any]) -> str:
+    """Serialise once; the same text goes to every client of a broadcast."""
+    data = message.model_dump(mode="json") if isinstance(message, BaseModel) else message
+    return orjson.dumps(data).decode()
+
+
+@dataclass(eq=False)
+class Client:
+    ws: WebSocket
+    ip: str
+    stream: str
+    agent_id: str | None
+    outbox: asyncio.Queue[str]
+    bucket: limits.TokenBucket
+    id: int = field(default_factory=lambda: next(_ids))
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+    writer: asyncio.Task[None] | None = None
+    close_task: asyncio.Task[None] | None = None
+
+    @property
+    def closing(self) -> bool:
+        return self.close_task is not None
+
+
+class Hub:
+    def __init__(self, settings: Settings, service: Service, bus: Bus, telemetry: Telemetry) -> None:
+        self.settings = settings
+        self.service = service
+        self.bus = bus
+        self.telemetry = telemetry
+        self.clients: set[Client] = set()
+        self.per_ip: Counter[str] = Counter()
+        self.shutting_down = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._events: Subscription | None = None
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        s = self.settings
+        self._events = await self.bus.subscribe(EVENTS)
+        self._tasks = [
+            asyncio.create_task(self._fan_out_events(self._events), name="hub:events"),
+            asyncio.create_task(self._cadence(s.live_interval, self._emit_live), name="hub:live"),
+            asyncio.create_task(self._cadence(s.agent_interval, self._emit_agents), name="hub:agents"),
+            asyncio.create_task(self._cadence(s.metrics_interval, self._emit_metrics), name="hub:metrics"),
+        ]
+
+    async def stop(self) -> None:
+        await self.close_all()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._events is not None:
+            await self._events.close()
+
+    async def close_all(self) -> None:
+        """Every client gets 1001 (going away); new connections are refused the same way."""
+        self.shutting_down = True
+        for client in list(self.clients):
+            self.close(client, limits.ShuttingDown())
+        tasks = [c.close_task for c in list(self.clients) if c.close_task is not None]
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # ---- one connection -------------------------------------------------------------------
+
+    async def serve(self, ws: WebSocket, stream: str, agent_id: str | None = None) -> None:
+        """Accept, check the limits, then read until the peer leaves or is closed."""
+        await ws.accept()
+        ip = ws.client.host if ws.client else "unknown"
+        problem: AutoOpsError | None = None
+        if self.shutting_down:
+            problem = limits.ShuttingDown()
+        elif stream == AGENT and agent_id not in self.service.agent_ids:
+            problem = UnknownAgent(str(agent_id), self.service.agent_ids)
+        elif self.per_ip[ip] >= self.settings.ws_max_connections_per_ip:
+            problem = limits.TooManyConnections(ip, self.settings.ws_max_connections_per_ip)
+        if problem is not None:
+            # Accepted first so that browsers and other real clients see the close code.
+            code = close_code_for(problem)
+            log.info("ws refused %s %s from %s: %d %s", stream, agent_id or "", ip, code, problem)
+            self.telemetry.ws_closed.labels(code=str(code)).inc()
+            await ws.close(code, close_reason(problem))
+            return
+        client = Client(ws=ws, ip=ip, stream=stream, agent_id=agent_id,
+                        outbox=asyncio.Queue(self.settings.ws_outbox_size),
+                        bucket=limits.TokenBucket(self.settings.ws_messages_per_second))
+        self._register(client)
+        client.writer = asyncio.create_task(self._write(client), name=f"ws-writer:{client.id}")
+        reader = asyncio.create_task(self._read(client), name=f"ws-reader:{client.id}")
+        closed = asyncio.create_task(client.closed.wait())
+        try:
+            self.offer(client, dump(self._greeting(client)))
+            await asyncio.wait({reader, closed}, return_when=asyncio.FIRST_COMPLETED)
+            if client.close_task is not None:
+                await asyncio.wait({client.close_task})
+        finally:
+            # asyncio.wait (not gather) so that a cancelled server task stays recognisably cancelled.
+            for task in (reader, closed, client.writer):
+                task.cancel()
+            self._unregister(client)
+
+    def _register(self, client: Client) -> None:
+        self.clients.add(client)
+        self.per_ip[client.ip] += 1
+        self.telemetry.ws_connections.labels(stream=client.stream).inc()
+        log.debug("ws connect #%d %s %s from %s (%d open)", client.id, client.stream,
+                  client.agent_id or "", client.ip, len(self.clients))
+
+    def _unregister(self, client: Client) -> None:
+        if client not in self.clients:
+            return
+        self.clients.discard(client)
+        self.per_ip[client.ip] -= 1
+        if self.per_ip[client.ip] <= 0:
+            del self.per_ip[client.ip]
+        self.telemetry.ws_connections.labels(stream=client.stream).dec()
+        log.debug("ws disconnect #%d %s from %s (%d open)", client.id, client.stream, client.ip,
+                  len(self.clients))
+
+    def _greeting(self, client: Client) -> BaseModel:
+        now = utcnow()
+        if client.stream == LIVE:
+            return schemas.ConnectionEstablished(timestamp=now,
+                                                 message="Connected to live updates stream")
+        if client.stream == AGENT:
+            assert client.agent_id is not None
+            return schemas.AgentStatusMessage(agent_id=client.agent_id, timestamp=now,
+                                              data=self.service.agent_status(client.agent_id))
+        return schemas.MetricsStream(timestamp=now, data=self.service.view().metrics)
+
+    async def _write(self, client: Client) -> None:
+        while True:
+            text = await client.outbox.get()
+            try:
+                await client.ws.send_text(text)
+            except Exception as exc:  # the peer left; the reader sees the disconnect
+                log.debug("ws send to #%d failed: %r", client.id, exc)
+                return
+
+    async def _read(self, client: Client) -> None:
+        limit = self.settings.ws_max_frame_bytes
+        while True:
+            message = await client.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                log.debug("ws #%d closed by peer: %s", client.id, message.get("code"))
+                return
+            raw: str | bytes = message["text"] if message.get("text") is not None else message.get("bytes") or b""
+            size = len(raw.encode()) if isinstance(raw, str) else len(raw)
+            log.debug("ws #%d received %d bytes", client.id, size)
+            if size > limit:
+                self.close(client, limits.FrameTooLarge(size, limit))
+                return
+            if not client.bucket.take():
+                self.close(client, limits.RateLimited(self.settings.ws_messages_per_second))
+                return
+            self.offer(client, dump(self._answer(raw)))
+
+    def _answer(self, raw: str | bytes) -> BaseModel:
+        now = utcnow()
+        excerpt = raw[:80] if isinstance(raw, str) else f"{len(raw)} bytes of binary data"
+        try:
+            payload = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return schemas.ErrorMessage(timestamp=now, message=(
+                f'expected a JSON object such as {{"type": "ping"}}, got malformed JSON {excerpt!r}'))
+        try:
+            schemas.CLIENT_MESSAGE.validate_python(payload)
+        except ValidationError:
+            got = payload.get("type") if isinstance(payload, dict) else type(payload).__name__
+            return schemas.ErrorMessage(timestamp=now, message=(
+                f'expected a message of type "ping" ({{"type": "ping"}}), got {got!r}'))
+        return schemas.Pong(timestamp=now)
+
+    # ---- delivery -------------------------------------------------------------------------
+
+    def offer(self, client: Client, text: str) -> None:
+        """Queue without waiting; a client whose outbox is full is closed, never waited for."""
+        if client.closing:
+            return
+        try:
+            client.outbox.put_nowait(text)
+        except asyncio.QueueFull:
+            self.close(client, limits.SlowConsumer(self.settings.ws_outbox_size))
+            return
+        self.telemetry.ws_sent.labels(stream=client.stream).inc()
+
+    def close(self, client: Client, reason: AutoOpsError) -> None:
+        if client.closing:
+            return
+        client.close_task = asyncio.create_task(self._close(client, reason),
+                                                name=f"ws-close:{client.id}")
+
+    async def _close(self, client: Client, reason: AutoOpsError) -> None:
+        code = close_code_for(reason)
+        level = logging.DEBUG if code == 1001 else logging.WARNING
+        log.log(level, "ws closing #%d %s from %s: %d %s", client.id, client.stream, client.ip,
+                code, reason)
+        self.telemetry.ws_closed.labels(code=str(code)).inc()
+        if client.writer is not None:
+            client.writer.cancel()
+            await asyncio.gather(client.writer, return_exceptions=True)
+        try:
+            # A stalled peer cannot take even the close frame; do not wait for it forever.
+            await asyncio.wait_for(client.ws.close(code, close_reason(reason)),
+                                   timeout=self.settings.ws_close_timeout)
+        except Exception as exc:
+            log.debug("ws close of #%d did not complete: %r", client.id, exc)
+        finally:
+            client.closed.set()
+
+    def broadcast(self, stream: str, text: str, agent_id: str | None = None) -> int:
+        sent = 0
+        for client in list(self.clients):
+            if client.stream == stream and (agent_id is None or client.agent_id == agent_id):
+                self.offer(client, text)
+                sent += 1
+        return sent
+
+    def _has(self, stream: str, agent_id: str | None = None) -> bool:
+        return any(c.stream == stream and (agent_id is None or c.agent_id == agent_id)
+                   for c in self.clients)
+
+    async def _fan_out_events(self, events: Subscription) -> None:
+        async for event in events:
+            try:
+                message = schemas.LIVE_UPDATES.validate_python(event)
+            except ValidationError as exc:
+                log.error("dropping a bus event that is not a live-updates message: %s", exc)
+                continue
+            self.broadcast(LIVE, dump(message))
+
+    # ---- cadences -------------------------------------------------------------------------
+
+    async def _cadence(self, interval: float, emit: Callable[[int, float], None]) -> None:
+        """Emit at start + k * interval on the monotonic clock: late ticks never shift later ones."""
+        start, k = time.monotonic(), 0
+        while True:
+            k += 1
+            tick = start + k * interval
+            delay = tick - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            elif -delay > interval:
+                k = int((time.monotonic() - start) / interval)
+                tick = start + k * interval
+            try:
+                emit(k, tick)
+            except Exception:
+                log.exception("emitting a periodic message failed; the stream goes on")
+
+    def _emit_live(self, seq: int, tick: float) -> None:
+        if self._has(LIVE):
+            message = schemas.LiveMetricsUpdate(timestamp=utcnow(), seq=seq, tick=tick,
+                                                data=self.service.dashboard_metrics())
+            self.broadcast(LIVE, dump(message))
+
+    def _emit_agents(self, seq: int, tick: float) -> None:
+        for agent in self.service.agent_statuses():
+            if self._has(AGENT, agent["agent_id"]):
+                message = schemas.AgentStatusUpdate(agent_id=agent["agent_id"], timestamp=utcnow(),
+                                                    seq=seq, tick=tick, data=agent)
+                self.broadcast(AGENT, dump(message), agent["agent_id"])
+
+    def _emit_metrics(self, seq: int, tick: float) -> None:
+        if self._has(METRICS):
+            message = schemas.RealtimeMetricsUpdate(timestamp=utcnow(), seq=seq, tick=tick,
+                                                    data=self.service.view().metrics)
+            self.broadcast(METRICS, dump(message))

@@ -1,0 +1,132 @@
+"""REST and WebSocket routes: thin adapters from HTTP to the service and the hub."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Request, Response, WebSocket
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from backend import schemas
+from backend.api.hub import AGENT, LIVE, METRICS, Hub
+from backend.runner import Service
+
+dashboard = APIRouter(prefix="/api/dashboard", tags=["dashboard"])
+ops = APIRouter(tags=["operations"])
+
+NOT_FOUND = {404: {"model": schemas.ErrorBody, "description": "unknown agent or alert"}}
+BAD_REQUEST = {400: {"model": schemas.ErrorBody, "description": "the request cannot be applied"}}
+INVALID = {422: {"model": schemas.ValidationErrorBody, "description": "the body or query is malformed"}}
+UNAVAILABLE = {503: {"model": schemas.ErrorBody, "description": "the database is unavailable"}}
+
+AgentFilter = Annotated[str | None, Query(description="only this agent's records; 404 if unknown")]
+
+
+def service(request: Request) -> Service:
+    return request.app.state.service
+
+
+@dashboard.get("/agents/status", response_model=list[schemas.AgentStatus])
+async def agents_status(request: Request) -> list[dict]:
+    return service(request).agent_statuses()
+
+
+@dashboard.get("/metrics/current", response_model=schemas.DashboardMetrics)
+async def metrics_current(request: Request) -> dict:
+    return service(request).dashboard_metrics()
+
+
+@dashboard.get("/decisions/recent", response_model=list[schemas.Decision],
+               responses={**NOT_FOUND, **INVALID, **UNAVAILABLE})
+async def decisions_recent(request: Request,
+                           limit: Annotated[int, Query(ge=1, le=500)] = 20,
+                           agent_id: AgentFilter = None) -> list[dict]:
+    return await service(request).recent_decisions(limit, agent_id)
+
+
+@dashboard.get("/alerts/active", response_model=list[schemas.Alert], responses=UNAVAILABLE)
+async def alerts_active(request: Request) -> list[dict]:
+    return await service(request).active_alerts()
+
+
+@dashboard.post("/agents/{agent_id}/intervention", response_model=schemas.InterventionResponse,
+                responses={**NOT_FOUND, **BAD_REQUEST, **INVALID, **UNAVAILABLE})
+async def intervention(request: Request, agent_id: str,
+                       body: Annotated[schemas.InterventionRequest, Body()]) -> dict:
+    client = request.client.host if request.client else None
+    return await service(request).intervene(agent_id, body.action, body.parameters, body.reason,
+                                            body.agent_id, client)
+
+
+@dashboard.get("/metrics/history", response_model=list[schemas.MetricSnapshot],
+               responses={**INVALID, **UNAVAILABLE})
+async def metrics_history(request: Request,
+                          since: Annotated[datetime | None, Query(
+                              description="only snapshots after this time (ISO 8601 with offset)")] = None,
+                          limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict]:
+    return await service(request).metrics_history(since, limit)
+
+
+@dashboard.get("/store/skus", response_model=list[schemas.SkuRow])
+async def store_skus(request: Request) -> list[dict]:
+    return await service(request).sku_rows()
+
+
+@dashboard.get("/interventions", response_model=list[schemas.InterventionRecord],
+               responses={**NOT_FOUND, **INVALID, **UNAVAILABLE})
+async def interventions(request: Request, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                        agent_id: AgentFilter = None) -> list[dict]:
+    return await service(request).interventions(limit, agent_id)
+
+
+@dashboard.post("/alerts/{alert_id}/acknowledge", response_model=schemas.Alert,
+                responses={**NOT_FOUND, 409: {"model": schemas.ErrorBody}, **UNAVAILABLE})
+async def alert_acknowledge(request: Request, alert_id: str) -> dict:
+    return await service(request).acknowledge_alert(alert_id)
+
+
+@dashboard.post("/alerts/{alert_id}/resolve", response_model=schemas.Alert,
+                responses={**NOT_FOUND, **UNAVAILABLE})
+async def alert_resolve(request: Request, alert_id: str) -> dict:
+    return await service(request).resolve_alert(alert_id)
+
+
+@ops.get("/healthz", response_model=schemas.Health)
+async def healthz() -> dict:
+    return {"status": "ok"}
+
+
+@ops.get("/readyz", response_model=schemas.Readiness,
+         responses={503: {"model": schemas.Readiness, "description": "not ready"}})
+async def readyz(request: Request, response: Response) -> dict:
+    readiness = await service(request).readiness()
+    if readiness["status"] != "ready":
+        response.status_code = 503
+    return readiness
+
+
+@ops.get("/metrics", response_class=Response,
+         responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}})
+async def metrics(request: Request) -> Response:
+    registry = request.app.state.telemetry.registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def hub(ws: WebSocket) -> Hub:
+    return ws.app.state.hub
+
+
+@dashboard.websocket("/ws/live-updates")
+async def ws_live_updates(ws: WebSocket) -> None:
+    await hub(ws).serve(ws, LIVE)
+
+
+@dashboard.websocket("/ws/agents/{agent_id}/status")
+async def ws_agent_status(ws: WebSocket, agent_id: str) -> None:
+    await hub(ws).serve(ws, AGENT, agent_id)
+
+
+@dashboard.websocket("/ws/metrics/real-time")
+async def ws_metrics_real_time(ws: WebSocket) -> None:
+    await hub(ws).serve(ws, METRICS)

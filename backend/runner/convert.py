@@ -1,0 +1,61 @@
+"""Operation results (dataclasses, numpy values) to JSON-able wire dicts."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import orjson
+
+METRIC_FIELDS = ("total_revenue", "total_profit", "inventory_turnover", "stockout_incidents",
+                 "waste_reduction_percentage", "price_optimization_score",
+                 "promotion_effectiveness", "agent_collaboration_score", "decision_count",
+                 "response_time_avg")
+INT_METRICS = frozenset({"stockout_incidents", "decision_count"})
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON types for anything the core returns (numpy scalars and arrays included; NaN -> None)."""
+    return orjson.loads(orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS))
+
+
+def _number(value: Any, integer: bool) -> int | float | None:
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        return None  # a figure the store cannot know yet is served as null, never as a stand-in
+    return int(round(number)) if integer else number
+
+
+def metrics(kpis: dict[str, Any]) -> dict[str, int | float | None]:
+    """Exactly the contract's ten fields; a field the core did not compute is null."""
+    return {f: _number(kpis.get(f), f in INT_METRICS) for f in METRIC_FIELDS}
+
+
+def agent_status(stats: Any) -> dict[str, Any]:
+    status = getattr(stats.status, "value", stats.status)
+    return {"agent_id": stats.agent_id, "name": stats.name, "status": str(status),
+            "current_activity": stats.current_activity,
+            "last_decision_time": stats.last_decision_time,
+            "decisions_count": int(stats.decisions_count),
+            "success_rate": _number(stats.success_rate, False),
+            "avg_response_time": _number(stats.avg_response_time, False)}
+
+
+def decision(d: Any) -> dict[str, Any]:
+    return {"id": d.id, "agent_id": d.agent_id, "timestamp": d.timestamp, "day": int(d.day),
+            "action_type": d.action_type, "sku": str(d.sku), "parameters": jsonable(d.parameters),
+            "rationale": d.rationale, "confidence_score": float(d.confidence_score),
+            "expected_outcome": jsonable(d.expected_outcome),
+            "outcome": None if d.outcome is None else jsonable(d.outcome)}
+
+
+def outcome(o: Any) -> tuple[str, dict[str, Any], bool]:
+    return o.decision_id, jsonable(o.outcome), bool(o.hit)
+
+
+def sku_row(row: dict[str, Any]) -> dict[str, Any]:
+    data = jsonable(row)
+    data["stock_by_age"] = {str(k): int(v) for k, v in (data.get("stock_by_age") or {}).items()}
+    return data

@@ -1,0 +1,333 @@
+"""The wall-clock loop: trades one sim day every AUTOOPS_DAY_SECONDS, persists it, publishes events."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy import Engine
+
+from backend.bus import Bus
+from backend.config import Settings
+from backend.db import repo
+from backend.db.engine import init_db
+from backend.errors import AutoOpsError
+from backend.runner import alerts, convert
+from backend.runner.errors import CheckpointIncompatible
+from backend.runner.telemetry import Telemetry
+
+log = logging.getLogger(__name__)
+
+EVENTS = "events"  # the bus channel the live-updates stream fans out
+ACTIONS = ("pause", "resume", "reset", "override")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class View:
+    """What the streams and the status endpoints serve; replaced whole, never mutated."""
+
+    day: int
+    timestamp: datetime
+    metrics: dict[str, int | float | None]
+    agents: list[dict[str, Any]]
+    active_alerts_count: int
+    recent_decisions_count: int
+    version: int
+
+
+@dataclass
+class DayResult:
+    day: int                      # days traded after this one (Operation.day)
+    traded_day: int               # the day that was just traded
+    timestamp: datetime
+    decisions: list[dict[str, Any]]
+    outcomes: list[tuple[str, dict[str, Any], bool]]
+    events: list[Any]
+    metrics: dict[str, int | float | None]
+    agents: list[dict[str, Any]]
+    conditions: list[Any]
+    checkpoint: bytes
+    intervention_seq: int
+    seconds: float = 0.0
+    alerts_raised: list[dict[str, Any]] = field(default_factory=list)
+    alerts_resolved: list[dict[str, Any]] = field(default_factory=list)
+    open_alerts: int = 0
+
+
+class Runner:
+    """Owns the Operation; every call into it holds one lock and runs in a worker thread."""
+
+    def __init__(self, settings: Settings, engine: Engine, bus: Bus, telemetry: Telemetry,
+                 operation_module: ModuleType | None = None) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.bus = bus
+        self.telemetry = telemetry
+        self.module = operation_module or importlib.import_module("backend.agents.operation")
+        self.agent_ids: tuple[str, ...] = tuple(self.module.AGENT_IDS)
+        self._op: Any = None
+        self._lock = threading.Lock()
+        self._applied_seq = 0
+        self._view: View | None = None
+        self._pending: DayResult | None = None
+        self._retry_at = 0.0
+        self._backoff = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self._stopping: asyncio.Event | None = None
+        self._sku_cache: tuple[int, list[dict[str, Any]]] | None = None
+        self.started_at: float | None = None
+        self.last_day_at: float | None = None
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await asyncio.to_thread(init_db, self.engine)
+        await asyncio.to_thread(self._restore)
+        self._stopping = asyncio.Event()
+        self.started_at = time.monotonic()
+        self._task = asyncio.create_task(self._loop(), name="runner")
+
+    async def stop(self) -> None:
+        """Stop after the current day and checkpoint the last state."""
+        if self._stopping is None or self._task is None:
+            return
+        self._stopping.set()
+        await self._task
+        if self._pending is not None:
+            await self._flush()
+        try:
+            await asyncio.to_thread(self._checkpoint_now)
+        except Exception:
+            log.exception("final checkpoint failed; the last day's checkpoint stands")
+
+    @property
+    def view(self) -> View:
+        if self._view is None:
+            raise RuntimeError("Runner.view: expected start() to have run, got no state yet")
+        return self._view
+
+    def ticking(self) -> tuple[bool, float | None]:
+        """Whether days are being traded on schedule, and seconds since the last one."""
+        if self._task is None or self._task.done() or self.started_at is None:
+            return False, None
+        last = self.last_day_at or self.started_at
+        age = time.monotonic() - last
+        return age < 3 * self.settings.day_seconds + 5.0, (
+            None if self.last_day_at is None else age)
+
+    # ---- restore and checkpoint -----------------------------------------------------------
+
+    def _restore(self) -> None:
+        with self.engine.connect() as conn:
+            checkpoint = repo.latest_checkpoint(conn)
+            replay = repo.interventions_after(conn, checkpoint["last_intervention_seq"] if checkpoint else 0)
+            self._applied_seq = repo.last_intervention_seq(conn)
+            open_count = repo.count_open_alerts(conn)
+            op = self._load(checkpoint)
+            recent = repo.count_decisions(conn, day=op.day - 1) if checkpoint else 0
+        for record in replay:  # interventions acknowledged after the checkpoint was written
+            try:
+                self._apply(op, record["agent_id"], record["action"], record["parameters"])
+            except AutoOpsError as exc:
+                log.error("replaying intervention %s failed: %s", record["intervention_id"], exc)
+        with self._lock:
+            self._op = op
+            self._view = self._fresh_view(utcnow(), open_count, recent, version=0)
+        log.info("runner restored at day %d (%s, %d interventions replayed)", op.day,
+                 "from checkpoint" if checkpoint else "new run", len(replay))
+
+    def _load(self, checkpoint: dict[str, Any] | None) -> Any:
+        s = self.settings
+        if checkpoint is None:
+            return self.module.Operation(n_skus=s.skus, seed=s.seed, window_days=s.window_days,
+                                         stockout_window_days=s.stockout_window_days)
+        try:
+            return self.module.Operation.from_bytes(checkpoint["data"])
+        except Exception as exc:
+            raise CheckpointIncompatible(checkpoint["day"], exc) from exc
+
+    def _checkpoint_now(self) -> None:
+        with self._lock:
+            data, day, seq = self._op.to_bytes(), int(self._op.day), self._applied_seq
+        with self.engine.begin() as conn:
+            repo.insert_checkpoint(conn, day, utcnow(), data, seq, self.settings.checkpoints_kept)
+        log.info("checkpoint written at day %d", day)
+
+    def _fresh_view(self, now: datetime, open_count: int, recent: int, version: int) -> View:
+        # Caller holds the lock.
+        return View(day=int(self._op.day), timestamp=now, metrics=convert.metrics(self._op.kpis()),
+                    agents=[convert.agent_status(a) for a in self._op.agent_stats()],
+                    active_alerts_count=open_count, recent_decisions_count=recent, version=version)
+
+    # ---- the day loop ---------------------------------------------------------------------
+
+    async def _loop(self) -> None:
+        assert self._stopping is not None
+        interval = self.settings.day_seconds
+        start, k = time.monotonic(), 0
+        while not self._stopping.is_set():
+            k += 1
+            delay = start + k * interval - time.monotonic()  # absolute deadlines: no drift
+            if delay > 0:
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+                    break
+                except TimeoutError:
+                    pass
+            await self._tick()
+            behind = int((time.monotonic() - start) / interval) - k
+            if behind > 0:
+                log.warning("runner %d day(s) behind schedule; skipping to the next deadline", behind)
+                k += behind
+
+    async def _tick(self) -> None:
+        if self._pending is not None:
+            if time.monotonic() < self._retry_at or not await self._flush():
+                return  # the database is away: hold the store until its last day is persisted
+        try:
+            result = await asyncio.to_thread(self._trade, utcnow())
+        except Exception as exc:
+            self.telemetry.day_failures.inc()
+            log.exception("trading day %s failed; the loop goes on", self._op.day)
+            await self._publish_event("runner_error", "error", f"trading a day failed: {exc!r}",
+                                      None, None, {})
+            return
+        self._pending = result
+        await self._flush()
+
+    def _trade(self, now: datetime) -> DayResult:
+        with self._lock:
+            t0 = time.perf_counter()
+            report = self._op.run_day(now)
+            result = DayResult(
+                day=int(self._op.day), traded_day=int(report.day), timestamp=now,
+                decisions=[convert.decision(d) for d in report.decisions],
+                outcomes=[convert.outcome(o) for o in report.outcomes], events=list(report.events),
+                metrics=convert.metrics(self._op.kpis()),
+                agents=[convert.agent_status(a) for a in self._op.agent_stats()],
+                conditions=list(self._op.conditions()), checkpoint=self._op.to_bytes(),
+                intervention_seq=self._applied_seq)
+            result.seconds = time.perf_counter() - t0
+        return result
+
+    async def _flush(self) -> bool:
+        result = self._pending
+        assert result is not None
+        try:
+            await asyncio.to_thread(self._persist, result)
+        except Exception as exc:
+            self.telemetry.persist_failures.inc()
+            self._backoff = min(30.0, max(self.settings.day_seconds, self._backoff * 2 or 1.0))
+            self._retry_at = time.monotonic() + self._backoff
+            log.error("persisting day %d failed (%s); retrying in %.1f s", result.traded_day, exc,
+                      self._backoff)
+            return False
+        self._pending, self._backoff = None, 0.0
+        self.last_day_at = time.monotonic()
+        self._view = View(day=result.day, timestamp=result.timestamp, metrics=result.metrics,
+                          agents=result.agents, active_alerts_count=result.open_alerts,
+                          recent_decisions_count=len(result.decisions),
+                          version=self.view.version + 1)
+        self._count(result)
+        await self._announce(result)
+        return True
+
+    def _persist(self, r: DayResult) -> None:
+        """One transaction per day: decisions, outcomes, snapshot, states, alerts, checkpoint."""
+        with self.engine.begin() as conn:
+            repo.insert_decisions(conn, r.decisions)
+            repo.record_outcomes(conn, r.outcomes)
+            repo.insert_snapshot(conn, r.traded_day, r.timestamp, r.metrics)
+            repo.save_agent_states(conn, r.day, r.timestamp, convert.jsonable(r.agents))
+            r.alerts_raised, r.alerts_resolved = alerts.sync(conn, r.conditions, r.timestamp, r.day)
+            repo.insert_checkpoint(conn, r.day, r.timestamp, r.checkpoint, r.intervention_seq,
+                                   self.settings.checkpoints_kept)
+            repo.prune(conn, r.day, self.settings.retention_days, self.settings.audit_retention_days)
+            r.open_alerts = repo.count_open_alerts(conn)
+
+    def _count(self, r: DayResult) -> None:
+        t = self.telemetry
+        t.days.inc()
+        t.day_seconds.observe(r.seconds)
+        t.sim_day.set(r.day)
+        t.alerts_open.set(r.open_alerts)
+        t.record_kpis(r.metrics)
+        for d in r.decisions:
+            t.decisions.labels(agent_id=d["agent_id"]).inc()
+
+    async def _announce(self, r: DayResult) -> None:
+        for event in r.events:
+            severity = "error" if event.kind == "agent_error" else "info"
+            await self._publish_event(event.kind, severity, event.message, event.agent_id,
+                                      event.sku, convert.jsonable(event.data))
+        for alert in r.alerts_raised:
+            await self._publish_event("alert_raised", alert["severity"],
+                                      f"{alert['title']}: {alert['message']}", alert["agent_id"],
+                                      alert["sku"], {"alert_id": alert["id"]})
+        for alert in r.alerts_resolved:
+            await self._publish_event("alert_resolved", "info", f"{alert['title']}: resolved",
+                                      alert["agent_id"], alert["sku"], {"alert_id": alert["id"]})
+
+    async def _publish_event(self, kind: str, severity: str, message: str, agent_id: str | None,
+                             sku: str | None, data: dict[str, Any]) -> None:
+        event = {"type": "system_event", "timestamp": utcnow().isoformat().replace("+00:00", "Z"),
+                 "event": kind, "severity": severity, "message": message, "agent_id": agent_id,
+                 "sku": sku, "data": data}
+        try:
+            await self.bus.publish(EVENTS, event)
+        except Exception as exc:  # a bus outage must not stop the store
+            log.error("publishing %s on the bus failed: %s", kind, exc)
+
+    # ---- interventions --------------------------------------------------------------------
+
+    def _apply(self, op: Any, agent_id: str, action: str, parameters: dict[str, Any]) -> str:
+        if action == "override":
+            return str(op.override(agent_id, parameters))
+        return str(getattr(op, action)(agent_id))
+
+    def intervene_locked(self, agent_id: str, action: str, parameters: dict[str, Any],
+                         reason: str, client: str | None) -> dict[str, Any]:
+        """Record, apply and commit one intervention; runs in a worker thread."""
+        record = {"intervention_id": f"iv-{uuid.uuid4().hex[:16]}", "agent_id": agent_id,
+                  "action": action, "parameters": convert.jsonable(parameters), "reason": reason,
+                  "message": "", "timestamp": utcnow(), "client": client}
+        with self._lock:
+            record["day"] = int(self._op.day)
+            # The audit row goes in first: a database that is away refuses before anything changes.
+            with self.engine.begin() as conn:
+                seq = repo.insert_intervention(conn, record)
+                record["message"] = self._apply(self._op, agent_id, action, parameters)
+                repo.set_intervention_message(conn, seq, record["message"])
+            self._applied_seq = seq
+            record["agents"] = [convert.agent_status(a) for a in self._op.agent_stats()]
+        return record
+
+    def after_intervention(self, agents: list[dict[str, Any]]) -> None:
+        self._view = replace(self.view, agents=agents, version=self.view.version + 1)
+
+    def set_open_alerts(self, count: int) -> None:
+        self._view = replace(self.view, active_alerts_count=count)
+
+    def sku_rows(self) -> list[dict[str, Any]]:
+        """The store's rows; cached until the next day or intervention changes the store."""
+        version = self.view.version
+        cached = self._sku_cache
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        with self._lock:
+            version = self.view.version
+            rows = [convert.sku_row(r) for r in self._op.sku_rows()]
+        self._sku_cache = (version, rows)
+        return rows
