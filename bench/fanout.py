@@ -15,6 +15,8 @@ import json
 import logging
 import math
 import multiprocessing as mp
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -102,7 +104,8 @@ class Bench:
         try:
             with running(self.server(side)) as srv:
                 time.sleep(self.args.warmup)
-                server: dict[str, Any] = {"rss_base": rss_kib(srv.pid)}
+                # the app's RSS wanders by a few MiB as its store trades: take medians
+                server: dict[str, Any] = {"rss_base": median_rss(srv.pid, 5, 0.2)}
                 started = time.monotonic()
                 for k in range(n_workers):
                     parent, child = ctx.Pipe()
@@ -121,13 +124,17 @@ class Bench:
                 for _, pipe in workers:
                     pipe.send((t0, t1, t_end))
                 time.sleep(max(0.0, t0 - time.monotonic()))
-                server.update(t0=time.monotonic(), cpu0=cpu_seconds(srv.pid), rss0=rss_kib(srv.pid))
-                rss_max = server["rss0"]
+                server.update(t0=time.monotonic(), cpu0=cpu_seconds(srv.pid))
+                profiler = self.profile(srv, side, n_clients, seconds)
+                samples = [rss_kib(srv.pid)]
                 while time.monotonic() < t1:
                     time.sleep(min(0.5, max(0.0, t1 - time.monotonic())))
-                    rss_max = max(rss_max, rss_kib(srv.pid))
-                server.update(t1=time.monotonic(), cpu1=cpu_seconds(srv.pid), rss1=rss_kib(srv.pid),
-                              rss_max=rss_max)
+                    samples.append(rss_kib(srv.pid))
+                server.update(t1=time.monotonic(), cpu1=cpu_seconds(srv.pid), rss1=samples[-1],
+                              rss0=int(statistics.median(samples)), rss_max=max(samples),
+                              rss_start=samples[0])
+                if profiler is not None:
+                    profiler.wait(timeout=60)
                 results = []
                 for _, pipe in workers:
                     if not pipe.poll(max(0.0, t_end - time.monotonic()) + 60):
@@ -146,6 +153,18 @@ class Bench:
         log.info("%s %d clients: p50 %s ms p99 %s ms lost %s held %s", side, n_clients,
                  summary["p50_ms"], summary["p99_ms"], summary["lost"], summary["clients_held"])
         return summary
+
+    def profile(self, srv: ServerProcess, side: str, n_clients: int,
+                seconds: float) -> subprocess.Popen[bytes] | None:
+        """py-spy on the server over the window, as collapsed stacks (--profile DIR)."""
+        if self.args.profile is None:
+            return None
+        self.args.profile.mkdir(parents=True, exist_ok=True)
+        out = self.args.profile / f"{side}-{n_clients}.txt"
+        return subprocess.Popen(["py-spy", "record", "--pid", str(srv.pid), "--duration",
+                                 str(max(1, int(seconds))), "--rate", "200", "--format", "raw",
+                                 "--nonblocking", "--output", str(out)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def step(self, n_clients: int, seconds: float, stalled_share: float = 0.0,
              app_first: bool = True) -> dict[str, Any]:
@@ -182,6 +201,14 @@ async def capture_streams(port: int, intervals: dict[str, float]) -> dict[str, A
     return {"streams": streams}
 
 
+def median_rss(pid: int, n: int, every: float) -> int:
+    samples = []
+    for _ in range(n):
+        samples.append(rss_kib(pid))
+        time.sleep(every)
+    return int(statistics.median(samples))
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--clients", type=int, help="one step with this many clients (default: staircase)")
@@ -202,6 +229,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--budget", type=float, default=14 * 60, help="seconds a staircase run may take")
     p.add_argument("--max-workers", type=int, default=8, help="client processes at most")
     p.add_argument("--sides", type=lambda s: s.split(","), default=["app", "reference"])
+    p.add_argument("--profile", type=Path, help="py-spy each server over the window into this folder")
     p.add_argument("--json", type=Path, help="write the result here (default: stdout)")
     args = p.parse_args(argv)
     for name in ("clients", "seconds"):
@@ -275,7 +303,7 @@ def stalled_variant(bench: Bench, clean: dict[str, Any], n: int, share: float) -
         out[side] = {**s, "p99_vs_clean": round(s["p99_ms"] / c["p99_ms"], 3)
                      if s["p99_ms"] and c["p99_ms"] else None,
                      "clean_p99_ms": c["p99_ms"],
-                     "rss_growth_in_window_kib": s["rss_kib_end"] - s["rss_kib_held"]}
+                     "rss_growth_in_window_kib": s["rss_kib_end"] - s["rss_kib_start"]}
     return out
 
 

@@ -82,7 +82,8 @@ def summarize(n_clients: int, conns: list[dict[str, Any]], server: dict[str, Any
         "close_codes": dict(closes),
         "connect_errors": dict(errors),
         "rss_kib_base": server["rss_base"],
-        "rss_kib_held": server["rss0"],
+        "rss_kib_start": server.get("rss_start", server["rss0"]),
+        "rss_kib_held": server["rss0"],  # median over the window
         "rss_kib_end": server["rss1"],
         "rss_kib_max": server["rss_max"],
         "rss_kib_per_conn": rounded((server["rss0"] - server["rss_base"]) / held_conns, 2)
