@@ -103,9 +103,15 @@ class Bench:
         workers: list[tuple[Any, Any]] = []
         try:
             with running(self.server(side)) as srv:
-                time.sleep(self.args.warmup)
+                # the app's store trades in the background: its CPU rate with no client is noted
+                # over the warm-up so that the per-message figure can be read net of it
+                time.sleep(min(1.0, self.args.warmup / 2))
+                idle0, idle_t0 = cpu_seconds(srv.pid), time.monotonic()
+                time.sleep(self.args.warmup - min(1.0, self.args.warmup / 2))
+                idle_rate = (cpu_seconds(srv.pid) - idle0) / (time.monotonic() - idle_t0)
                 # the app's RSS wanders by a few MiB as its store trades: take medians
-                server: dict[str, Any] = {"rss_base": median_rss(srv.pid, 5, 0.2)}
+                server: dict[str, Any] = {"rss_base": median_rss(srv.pid, 5, 0.2),
+                                          "idle_cpu_rate": idle_rate}
                 started = time.monotonic()
                 for k in range(n_workers):
                     parent, child = ctx.Pipe()
@@ -217,7 +223,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=20.0, help="measurement window per side-run")
     p.add_argument("--grace", type=float, default=5.0,
                    help="seconds after the window; a message later than this counts as lost")
-    p.add_argument("--warmup", type=float, default=3.0, help="seconds between server start and swarm")
+    p.add_argument("--warmup", type=float, default=6.0,
+                   help="seconds between server start and swarm (idle CPU is measured meanwhile)")
     p.add_argument("--extra-share", type=float, default=0.1,
                    help="share of clients also on live-updates, and (another) on an agent stream")
     p.add_argument("--stalled-share", type=float, default=0.0, help="also run with this share stalled")
@@ -243,9 +250,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def side_seconds(n_clients: int, seconds: float, grace: float) -> float:
+def side_seconds(n_clients: int, args: argparse.Namespace) -> float:
     """A rough upper estimate of one side-run, to keep a staircase inside its budget."""
-    return 15 + n_clients * 1.2 / 250 + SETTLE_S + seconds + grace
+    ramp = n_clients * (1 + 2 * args.extra_share) / 250  # handshakes/s seen on the 2-core box
+    return 7 + args.warmup + ramp + SETTLE_S + args.seconds + args.grace
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -267,9 +275,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 out["stalled"] = stalled_variant(bench, step, args.clients, args.stalled_share)
         else:
             steps = []
+            # the stalled variant runs after the staircase: keep its time aside
+            reserve = 2 * side_seconds(args.stalled_clients, args) if args.stalled_share > 0 else 0.0
             for i, n in enumerate(args.steps):
-                need = 2 * side_seconds(n, args.seconds, args.grace)
-                if time.monotonic() - began + need > args.budget:
+                need = 2 * side_seconds(n, args) * len(args.sides) / 2
+                if time.monotonic() - began + need + reserve > args.budget:
                     log.warning("skipping %d clients: the %.0f s budget would be exceeded", n, args.budget)
                     steps.append({"clients": n, "skipped": "time budget"})
                     continue

@@ -8,7 +8,7 @@ from typing import Any
 from bench.common import percentile, ratio, rounded
 
 P99_TARGET_MS = 100.0
-COMPARED = ("p50_ms", "p99_ms", "max_ms", "rss_kib_per_conn", "cpu_us_per_msg")
+COMPARED = ("p50_ms", "p99_ms", "max_ms", "rss_kib_per_conn", "cpu_us_per_msg", "cpu_us_per_msg_net")
 
 
 def stream_kind(path: str) -> str:
@@ -64,6 +64,7 @@ def summarize(n_clients: int, conns: list[dict[str, Any]], server: dict[str, Any
     messages = len(delays)
     window = server["t1"] - server["t0"]
     cpu = server["cpu1"] - server["cpu0"]
+    idle = server.get("idle_cpu_rate", 0.0)
     out: dict[str, Any] = {
         "clients": n_clients,
         "connections": len(conns),
@@ -89,6 +90,9 @@ def summarize(n_clients: int, conns: list[dict[str, Any]], server: dict[str, Any
         "rss_kib_per_conn": rounded((server["rss0"] - server["rss_base"]) / held_conns, 2)
         if held_conns else None,
         "cpu_us_per_msg": rounded(cpu * 1e6 / messages, 2) if messages else None,
+        # the same without the server's CPU rate when it had no client (the app's store trading)
+        "cpu_us_per_msg_net": rounded((cpu - idle * window) * 1e6 / messages, 2) if messages else None,
+        "idle_cpu_pct": rounded(100 * idle, 1),
         "server_cpu_pct": rounded(100 * cpu / window, 1) if window > 0 else None,
         "client_cpu_s": rounded(server.get("client_cpu", 0.0), 2),
         "connect_s": rounded(server["connect_s"], 2),
