@@ -21,6 +21,15 @@ if not logging.getLogger().handlers:
 st.set_page_config(page_title="AutoOps Retail · Operator console", page_icon=":material/storefront:",
                    layout="wide", initial_sidebar_state="expanded")
 
+# A denser layout than Streamlit's default: this is a control room, not a blog.
+st.html("""<style>
+.block-container {padding-top: 2.2rem; padding-bottom: 2rem;}
+h1 {font-size: 1.9rem !important; padding-bottom: 0.2rem !important;}
+h3 {font-size: 1.2rem !important;}
+[class*="st-key-agent_card_"] [data-testid="stMetricValue"] {font-size: 1.35rem;}
+[class*="st-key-agent_card_"] [data-testid="stMetricLabel"] p {font-size: 0.8rem;}
+</style>""")
+
 PAGES = [
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("views/decisions.py", title="Decisions", icon=":material/psychology:"),

@@ -54,10 +54,12 @@ def baseline_waste_columns(frame: pd.DataFrame) -> tuple[str, str] | None:
 
 
 def layout(fig: go.Figure, title: str, y_title: str, height: int = 290) -> go.Figure:
-    fig.update_layout(title={"text": title, "font": {"size": 15}, "x": 0.01},
+    fig.update_layout(title={"text": title, "font": {"size": 15}, "x": 0.01, "y": 0.98,
+                             "yanchor": "top"},
                       template="plotly_white", height=height,
-                      margin={"l": 10, "r": 10, "t": 44, "b": 10},
-                      legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
+                      margin={"l": 10, "r": 10, "t": 64, "b": 10},
+                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1,
+                              "xanchor": "right"},
                       yaxis_title=y_title, hovermode="x unified")
     fig.update_xaxes(showgrid=False)
     return fig
@@ -114,6 +116,41 @@ def stockout_figure(frame: pd.DataFrame) -> go.Figure:
     return layout(fig, title, "SKU-days")
 
 
+AGE_BUCKETS = ((1, 1, "1 d"), (2, 2, "2 d"), (3, 3, "3 d"), (4, 7, "4-7 d"), (8, 14, "8-14 d"),
+               (15, 60, "15-60 d"), (61, 10**6, "> 60 d"))
+
+
+def stock_age_frame(skus: pd.DataFrame) -> pd.DataFrame:
+    """Units in stock by days of life left (bucketed) and category, from each SKU's stock_by_age."""
+    rows = []
+    for category, ages in zip(skus.get("category", []), skus.get("stock_by_age", [])):
+        for key, units in (ages or {}).items() if isinstance(ages, dict) else ():
+            try:
+                days = int(float(key))
+            except (TypeError, ValueError):
+                continue
+            label = next(lbl for lo, hi, lbl in AGE_BUCKETS if lo <= days <= hi) if days >= 1 else "1 d"
+            rows.append({"category": category, "days_left": label, "units": units or 0})
+    frame = pd.DataFrame(rows, columns=["category", "days_left", "units"])
+    return frame.groupby(["days_left", "category"], as_index=False)["units"].sum()
+
+
+def stock_age_figure(skus: pd.DataFrame) -> go.Figure:
+    title = "Units in stock by days of life left"
+    data = stock_age_frame(skus)
+    if data.empty or data["units"].sum() == 0:
+        return empty_figure(title, "no stock")
+    order = [lbl for _, _, lbl in AGE_BUCKETS]
+    fig = go.Figure()
+    for category, group in data.groupby("category", sort=True):
+        units = group.set_index("days_left")["units"].reindex(order).fillna(0)
+        fig.add_bar(x=order, y=units, name=str(category),
+                    marker_color=CATEGORY_COLORS.get(str(category), SLATE))
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(title="days of life left", type="category")
+    return layout(fig, title, "units", height=380)
+
+
 def stock_expiry_figure(skus: pd.DataFrame) -> go.Figure:
     """Each SKU's stock against the days left on its oldest unit, by category."""
     title = "Stock against expiry"
@@ -127,7 +164,9 @@ def stock_expiry_figure(skus: pd.DataFrame) -> go.Figure:
                         marker={"size": 10, "opacity": 0.8,
                                 "color": CATEGORY_COLORS.get(str(category), SLATE)},
                         hovertemplate="%{text}<br>%{y} units, oldest expires in %{x} d<extra></extra>")
-    fig.update_xaxes(type="log", title="days to expiry of the oldest unit (log scale)")
+    ticks = [1, 2, 3, 5, 7, 10, 14, 30, 60, 180]
+    fig.update_xaxes(type="log", title="days to expiry of the oldest unit (log scale)",
+                     tickvals=ticks, ticktext=[str(t) for t in ticks])
     fig = layout(fig, title, "units in stock", height=380)
     fig.update_layout(hovermode="closest")
     return fig

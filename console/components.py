@@ -57,10 +57,13 @@ def connection_badge() -> None:
 
 
 def format_time(value: Any) -> str:
-    stamp = parse_time(value)
-    if stamp is None:
-        return "—" if value in (None, "") else str(value)
-    return stamp.astimezone(timezone.utc).strftime("%H:%M:%S UTC")
+    try:
+        stamp = parse_time(value)
+        if stamp is not None:
+            return stamp.astimezone(timezone.utc).strftime("%H:%M:%S UTC")
+    except (ValueError, TypeError):  # pandas NaT and friends
+        pass
+    return "—" if value in (None, "") or str(value) == "NaT" else str(value)
 
 
 def record_result(ok: bool, agent_id: str, action: str, message: str,
@@ -172,7 +175,7 @@ def agent_card(agent: dict) -> None:
         a, b, c = st.columns(3)
         a.metric("Decisions", f"{agent.get('decisions_count', 0):,}",
                  help="Decisions since the start or the agent's last reset.")
-        b.metric("Success rate", format_percent(agent.get("success_rate")), help=SUCCESS_RATE_HELP)
+        b.metric("Success", format_percent(agent.get("success_rate")), help=SUCCESS_RATE_HELP)
         c.metric("Response", format_seconds(agent.get("avg_response_time")), help=RESPONSE_TIME_HELP)
         st.caption(f"Last decision: {format_time(agent.get('last_decision_time'))}")
 

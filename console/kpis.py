@@ -77,6 +77,8 @@ def format_delta(kind: str, now: Any, before: Any) -> str | None:
     if not (is_number(now) and is_number(before)):
         return None
     diff = now - before
+    if diff == 0:
+        return "no change"
     if kind == "money":
         return f"{diff:+,.2f}"
     if kind == "count":

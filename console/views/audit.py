@@ -38,11 +38,12 @@ def audit_log() -> None:
         st.info("No interventions yet: every pause, resume, reset and override appears here.")
         return
     st.caption(f"{len(frame)} intervention(s), newest first.")
-    st.dataframe(frame, hide_index=True, width="stretch", height=560, column_config={
+    st.dataframe(frame, hide_index=True, width="stretch",
+                 height=min(600, 38 + 35 * len(frame)), column_config={
         "timestamp": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
         "day": st.column_config.NumberColumn("Sim day", format="%d", width="small"),
         "who": st.column_config.TextColumn("Who", width="small", help="The client that sent it."),
-        "agent": st.column_config.TextColumn("Agent", width="small"),
+        "agent": st.column_config.TextColumn("Agent", width=130),
         "action": st.column_config.TextColumn("Action", width="small"),
         "reason": st.column_config.TextColumn("Reason", width="large"),
         "parameters": st.column_config.TextColumn("Parameters", width="medium"),

@@ -9,7 +9,8 @@ import streamlit as st
 
 from console import services
 from console.client import AGENT_IDS, AGENT_NAMES
-from console.components import guarded, show_last_result
+from console.components import format_time, guarded, show_last_result
+from console.kpis import format_value
 
 COLUMNS = ["timestamp", "agent", "action_type", "sku", "rationale", "confidence_score",
            "parameters", "expected_outcome", "outcome", "id"]
@@ -35,10 +36,32 @@ def decisions_frame(decisions: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*COLUMNS, "agent_id"])
 
 
+def decision_detail(frame: pd.DataFrame) -> None:
+    """One decision in full, chosen by id (stable while the table refreshes)."""
+    labels = {r.id: f"{format_time(r.timestamp)} · {r.agent} · {r.action_type} · {r.sku}"
+              for r in frame.itertuples() if r.id}
+    chosen = st.selectbox("Read a decision in full", list(labels), format_func=labels.get,
+                          index=None, key="decision_detail", placeholder="Choose a decision")
+    if chosen not in labels:
+        return
+    row = frame[frame["id"] == chosen].iloc[0]
+    confidence = row["confidence_score"]
+    with st.container(border=True):
+        st.markdown(f"**{row['agent']} · {row['action_type']} · {row['sku']}** :gray[· {row['id']}"
+                    f" · confidence {format_value('ratio', confidence)}]")
+        st.markdown(row["rationale"])
+        for column, (title, name) in zip(st.columns(3), (("Parameters", "parameters"),
+                                                          ("Expected outcome", "expected_outcome"),
+                                                          ("Outcome", "outcome"))):
+            column.caption(title)
+            column.code(row[name], language="json")
+
+
 @guarded
-def decisions_table(limit: int) -> None:
+def decisions_table() -> None:
+    left, right, count = st.columns([2, 2, 1])
+    limit = count.selectbox("Recent decisions", [50, 100, 200, 500], index=2, key="decision_limit")
     frame = decisions_frame(services.get_api().recent_decisions(limit=limit))
-    left, right = st.columns(2)
     agents = left.multiselect("Agent", AGENT_IDS, format_func=lambda a: AGENT_NAMES[a],
                               key="decision_agents", placeholder="All agents")
     types = sorted(t for t in frame["action_type"].unique() if t)
@@ -51,12 +74,12 @@ def decisions_table(limit: int) -> None:
     frame = frame.sort_values("timestamp", ascending=False)[COLUMNS]
     st.caption(f"{len(frame)} decision(s) shown, newest first.")
     st.dataframe(
-        frame, hide_index=True, width="stretch", height=560,
+        frame, hide_index=True, width="stretch", height=600,
         column_config={
             "timestamp": st.column_config.DatetimeColumn("Time", format="HH:mm:ss", width="small"),
-            "agent": st.column_config.TextColumn("Agent", width="small"),
-            "action_type": st.column_config.TextColumn("Action", width="small"),
-            "sku": st.column_config.TextColumn("SKU", width="small"),
+            "agent": st.column_config.TextColumn("Agent", width=125),
+            "action_type": st.column_config.TextColumn("Action", width=165),
+            "sku": st.column_config.TextColumn("SKU", width=95),
             "rationale": st.column_config.TextColumn("Rationale", width="large"),
             "confidence_score": st.column_config.ProgressColumn(
                 "Confidence", min_value=0.0, max_value=1.0, format="%.2f", width="small"),
@@ -65,12 +88,11 @@ def decisions_table(limit: int) -> None:
             "outcome": st.column_config.TextColumn("Outcome"),
             "id": st.column_config.TextColumn("Decision id"),
         })
+    decision_detail(frame)
     st.download_button("Download CSV", frame.to_csv(index=False).encode(), "decisions.csv",
                        "text/csv", icon=":material/download:", key="decisions_csv")
 
 
 st.title("Decisions")
 show_last_result()
-limit = st.select_slider("How many recent decisions", [50, 100, 200, 500], value=200,
-                         key="decision_limit")
-st.fragment(run_every=services.refresh_every(5.0))(decisions_table)(limit)
+st.fragment(run_every=services.refresh_every(5.0))(decisions_table)()

@@ -9,7 +9,7 @@ from console.client import ApiError
 from console.components import (agent_panel, format_time, guarded, severity_badge,
                                 show_last_result)
 from console.kpis import KPIS, format_delta, format_value, is_number
-from console.listener import MetricPoint, to_point
+from console.listener import MetricPoint, format_age, to_point
 
 
 def latest_point(points: list[MetricPoint]) -> MetricPoint | None:
@@ -31,21 +31,25 @@ def kpi_tiles() -> None:
         st.info("No metrics yet: waiting for the backend's metric stream.", icon=":material/hourglass_empty:")
         return
     reference = charts.reference_point(view.points)
+    since = (f"vs {format_age((latest.timestamp - reference.timestamp).total_seconds())} ago"
+             if reference else None)
     recent = view.points[-60:]
     for row in (KPIS[:5], KPIS[5:]):
         for column, kpi in zip(st.columns(5), row):
             value = latest.values.get(kpi.field)
             before = reference.values.get(kpi.field) if reference else None
             spark = [p.values.get(kpi.field) for p in recent if is_number(p.values.get(kpi.field))]
-            column.metric(kpi.label, format_value(kpi.kind, value),
-                          delta=format_delta(kpi.kind, value, before),
-                          delta_color="inverse" if kpi.lower_is_better else "normal",
-                          delta_description="vs 1 min ago" if reference else None,
+            delta = format_delta(kpi.kind, value, before)
+            column.metric(kpi.label, format_value(kpi.kind, value), delta=delta,
+                          delta_color=("off" if delta == "no change" else
+                                       "inverse" if kpi.lower_is_better else "normal"),
+                          delta_arrow="off" if delta == "no change" else "auto",
+                          delta_description=since,
                           help=kpi.definition, border=True,
                           chart_data=spark if len(spark) > 2 and is_number(value) else None)
     day = latest.day if latest.day is not None else (view.live or {}).get("day")
     on_day = f" · sim day {day}" if isinstance(day, int) else ""
-    st.caption(f"As of {format_time(latest.timestamp)}{on_day}. Hover a tile's ⓘ for its definition.")
+    st.caption(f"As of {format_time(latest.timestamp)}{on_day}. Hover the ? on a tile for its definition.")
 
 
 @guarded

@@ -67,8 +67,10 @@ def store_panel() -> None:
     chosen = st.pills("Category", categories, selection_mode="multi", key="store_categories")
     if chosen:
         frame = frame[frame["category"].isin(chosen)]
-    st.plotly_chart(charts.stock_expiry_figure(frame), width="stretch",
-                    config={"displaylogo": False})
+    left, right = st.columns(2)
+    config = {"displaylogo": False, "displayModeBar": False}
+    left.plotly_chart(charts.stock_expiry_figure(frame), width="stretch", config=config)
+    right.plotly_chart(charts.stock_age_figure(frame), width="stretch", config=config)
     columns = [c for c in ("sku", "name", "category", "price", "markdown_price", "markdown_pct",
                            "cost", "stock", "stock_by_age_text", "days_to_expiry", "on_order",
                            "override_until") if c in frame]

@@ -46,7 +46,7 @@ def test_overview_shows_every_kpi_with_its_definition_and_delta(live: tuple[Fake
 
 def test_unknown_success_rate_is_shown_as_not_yet_known(live: tuple[FakeApi, FakeListener]) -> None:
     at = run_app()
-    rates = [m.value for m in at.metric if m.label == "Success rate"]
+    rates = [m.value for m in at.metric if m.label == "Success"]
     assert rates == ["92.3 %", NOT_KNOWN, "92.3 %"]
 
 
