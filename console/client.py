@@ -123,8 +123,8 @@ class ApiClient:
     def store_skus(self) -> list[dict]:
         return as_list(self.request("GET", "store/skus"), "skus")
 
-    def interventions(self) -> list[dict]:
-        return as_list(self.request("GET", "interventions"), "interventions")
+    def interventions(self, limit: int = 500) -> list[dict]:
+        return as_list(self.request("GET", "interventions", params={"limit": limit}), "interventions")
 
     def intervene(self, agent_id: str, action: str, reason: str,
                   parameters: dict | None = None) -> dict:

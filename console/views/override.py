@@ -71,6 +71,7 @@ except ApiError as exc:
     st.error(f"{exc} The SKU list is needed to build an override.", icon=":material/cloud_off:")
     skus = []
 if skus:
-    for tab, agent_id in zip(st.tabs([AGENT_NAMES[a] for a in AGENT_NAMES]), AGENT_NAMES):
+    for tab, agent_id in zip(st.tabs([AGENT_NAMES[a] for a in AGENT_NAMES],
+                                                key="override_tab", on_change="rerun"), AGENT_NAMES):
         with tab:
             override_form(agent_id, skus)

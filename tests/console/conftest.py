@@ -118,7 +118,7 @@ class FakeApi:
         self._check()
         return copy.deepcopy(self.skus)
 
-    def interventions(self) -> list[dict]:
+    def interventions(self, limit: int = 500) -> list[dict]:
         self._check()
         return copy.deepcopy(self.log)
 
