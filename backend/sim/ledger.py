@@ -17,6 +17,7 @@ ARRAY_FIELDS: dict[str, type] = {
     "price": np.float64, "markdown": np.float64, "demand": np.int32, "sales": np.int32,
     "stocked_out": np.bool_, "received": np.int32, "ordered": np.int32, "expired": np.int32,
     "available": np.int32, "expiring": np.int32, "closing_stock": np.int32,
+    "profit_posted": np.float64, "profit_optimal": np.float64,
 }
 SCALAR_FIELDS: dict[str, type] = {
     "day": np.int64, "weekday": np.int64, "revenue": np.float64, "cogs": np.float64,
@@ -35,6 +36,9 @@ class DayRecord:
     available: units on the shelf when trading opened (opening stock + today's receipts);
     expiring: of those, units on their last day of life; closing_stock: units carried into
     tomorrow after write-off. Money in currency units; inventory_value is closing stock at cost.
+    profit_posted / profit_optimal (hidden): expected profit of the day's sales at the posted
+    price and at the true optimal price for the same stock (economics.expected_profit); NaN
+    when the store does not score prices.
     """
 
     day: int
@@ -50,6 +54,8 @@ class DayRecord:
     available: np.ndarray
     expiring: np.ndarray
     closing_stock: np.ndarray
+    profit_posted: np.ndarray
+    profit_optimal: np.ndarray
     revenue: float
     cogs: float
     holding: float
