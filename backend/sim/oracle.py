@@ -29,7 +29,7 @@ from backend.sim.demand import poisson_ppf
 from backend.sim.economics import expected_profit, lerner_price, optimal_price
 from backend.sim.store import Actions, Store, daily_draws
 
-__all__ = ["expected_profit", "lerner_price", "optimal_price", "oracle_actions",
+__all__ = ["Oracle", "expected_profit", "lerner_price", "optimal_price", "oracle_actions",
            "profit_upper_bound"]
 
 MAX_CRITICAL_RATIO = 0.995
@@ -102,6 +102,18 @@ def oracle_actions(store: Store) -> Actions:
                                     (expiring + fresh_expiring).astype(float))
         price = np.where(now, repriced, price)
     return Actions(price=price, markdown=np.zeros(c.n), order_qty=order)
+
+
+class Oracle:
+    """The oracle as a policy object bound to a catalog (what evaluate.py drives)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def actions(self, store: Store) -> Actions:
+        if store.catalog is not self.catalog:
+            raise ValueError("store: expected a store built on this oracle's catalog, got another")
+        return oracle_actions(store)
 
 
 def profit_upper_bound(catalog: Catalog, seed: int, days: int) -> float:

@@ -83,3 +83,13 @@ def test_upper_bound_is_the_hindsight_optimum_over_prices() -> None:
 def test_upper_bound_rejects_negative_days() -> None:
     with pytest.raises(ValueError, match="days: expected an integer >= 0, got -1"):
         profit_upper_bound(make_catalog(5, 0), 0, -1)
+
+
+def test_oracle_object_gives_the_oracle_actions() -> None:
+    from backend.sim.oracle import Oracle
+    cat = make_catalog(20, 0)
+    store = Store(cat, 0, score_prices=False)
+    a, b = Oracle(cat).actions(store), oracle_actions(store)
+    assert np.array_equal(a.price, b.price) and np.array_equal(a.order_qty, b.order_qty)
+    with pytest.raises(ValueError, match="expected a store built on this oracle's catalog"):
+        Oracle(make_catalog(20, 1)).actions(store)
