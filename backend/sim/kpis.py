@@ -1,0 +1,116 @@
+"""Store-side KPIs (DESIGN.md, "KPIs"), pure functions of ledgers.
+
+Totals run from the start of the run; windows are the trailing `window` traded days (fewer at
+the start). `baseline` is the ledger of the shadow store run on the same catalog and seed by
+the standing rule (same demand draws). Edge cases, each chosen so the figure stays finite and
+honest:
+- inventory_turnover is 0 before the first day and when no stock was held in the window.
+- waste_reduction_percentage: 100 x (1 - expired / expired_baseline), negative when the live
+  store wastes more. If the baseline wasted nothing the ratio is undefined; the figure is then
+  -100 x expired: 0 when the live store wasted nothing too (nothing to reduce), and otherwise
+  every unit the live store wasted counts as 100 points of excess (as against a baseline of one
+  unit, with none of it avoided), so it stays finite and says how much worse the live store did.
+- price_optimization_score is 0 when nothing was priced (no day yet, or no stock on any shelf
+  in the window), and needs a store built with score_prices=True.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from backend.sim.ledger import Ledger
+
+DAYS_PER_YEAR = 365.0
+
+
+def total_revenue(ledger: Ledger) -> float:
+    """Sum of effective price x units sold since the start (currency)."""
+    return float(ledger.totals["revenue"])
+
+
+def total_profit(ledger: Ledger) -> float:
+    """Revenue - cogs - holding - disposal since the start (currency)."""
+    return ledger.profit
+
+
+def inventory_turnover(ledger: Ledger, window: int = 28) -> float:
+    """Annualised cost of goods sold / mean closing inventory at cost, over the window (1/year)."""
+    _check_window(window)
+    cogs = ledger.window("cogs", window)
+    if cogs.size == 0:
+        return 0.0
+    mean_inventory = float(ledger.window("inventory_value", window).mean())
+    if mean_inventory <= 0.0:
+        return 0.0
+    return float(cogs.sum()) * DAYS_PER_YEAR / cogs.size / mean_inventory
+
+
+def stockout_incidents(ledger: Ledger, window: int = 7) -> int:
+    """SKU-days whose demand exceeded the stock on the shelf, over the window."""
+    _check_window(window)
+    return int(ledger.window("stocked_out", window).sum())
+
+
+def waste_reduction_percentage(ledger: Ledger, baseline: Ledger,
+                               window: int | None = None) -> float:
+    """100 x (1 - expired units / baseline expired units), since the start (or over a window).
+
+    The two ledgers must cover the same days (same catalog, seed and day).
+    """
+    if ledger.days != baseline.days:
+        raise ValueError(f"baseline: expected a ledger of the same {ledger.days} days, "
+                         f"got {baseline.days}")
+    if window is None:
+        live, base = ledger.totals["units_expired"], baseline.totals["units_expired"]
+    else:
+        _check_window(window)
+        live = int(ledger.window("expired", window).sum())
+        base = int(baseline.window("expired", window).sum())
+    if base == 0:
+        return -100.0 * live if live else 0.0
+    return 100.0 * (1.0 - live / base)
+
+
+def price_optimization_score(ledger: Ledger, window: int = 28) -> float:
+    """Expected profit at posted prices / at the true optimal prices for the same stock; 0..1.
+
+    Summed over SKU-days of the window (economics.expected_profit, recorded at each step).
+    """
+    _check_window(window)
+    posted = ledger.window("profit_posted", window)
+    best = ledger.window("profit_optimal", window)
+    if posted.size and np.isnan(posted).any():
+        raise ValueError("ledger: expected per-day price scores, got none: build the Store "
+                         "with score_prices=True")
+    denominator = float(best.sum())
+    if denominator <= 0.0:
+        return 0.0
+    return float(np.clip(float(posted.sum()) / denominator, 0.0, 1.0))
+
+
+def waste_rate(ledger: Ledger) -> float:
+    """Expired / received units since the start (0 before anything is received)."""
+    received = ledger.totals["units_received"]
+    return ledger.totals["units_expired"] / received if received else 0.0
+
+
+def fill_rate(ledger: Ledger) -> float:
+    """Units sold / units demanded since the start (hidden demand; 1 when nothing was asked)."""
+    demanded = ledger.totals["units_demanded"]
+    return ledger.totals["units_sold"] / demanded if demanded else 1.0
+
+
+def store_kpis(ledger: Ledger, baseline: Ledger, window: int = 28,
+               stockout_window: int = 7) -> dict[str, float | int]:
+    """The six store-side system_metrics fields, unrounded."""
+    return {"total_revenue": total_revenue(ledger),
+            "total_profit": total_profit(ledger),
+            "inventory_turnover": inventory_turnover(ledger, window),
+            "stockout_incidents": stockout_incidents(ledger, stockout_window),
+            "waste_reduction_percentage": waste_reduction_percentage(ledger, baseline),
+            "price_optimization_score": price_optimization_score(ledger, window)}
+
+
+def _check_window(window: int) -> None:
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        raise ValueError(f"window: expected an integer >= 1 (days), got {window!r}")
