@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     ws_max_connections_per_ip: int = Field(100, ge=1)
     ws_messages_per_second: float = Field(10.0, gt=0)
     ws_max_frame_bytes: int = Field(64 * 1024, ge=1)
-    ws_outbox_size: int = Field(64, ge=1, description="messages queued per client before 1013")
+    ws_outbox_size: int = Field(256, ge=1, description="messages queued per client before 1013")
     ws_close_timeout: float = Field(5.0, gt=0, description="seconds to wait for a close to flush")
 
     # Logs.

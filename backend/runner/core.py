@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 EVENTS = "events"  # the bus channel the live-updates stream fans out
 ACTIONS = ("pause", "resume", "reset", "override")
+EVENTS_PER_KIND = 20  # alert events published one by one per day; the rest go in one summary
 
 
 def utcnow() -> datetime:
@@ -272,13 +273,20 @@ class Runner:
             severity = "error" if event.kind == "agent_error" else "info"
             await self._publish_event(event.kind, severity, event.message, event.agent_id,
                                       event.sku, convert.jsonable(event.data))
-        for alert in r.alerts_raised:
+        for alert in r.alerts_raised[:EVENTS_PER_KIND]:
             await self._publish_event("alert_raised", alert["severity"],
                                       f"{alert['title']}: {alert['message']}", alert["agent_id"],
                                       alert["sku"], {"alert_id": alert["id"]})
-        for alert in r.alerts_resolved:
+        for alert in r.alerts_resolved[:EVENTS_PER_KIND]:
             await self._publish_event("alert_resolved", "info", f"{alert['title']}: resolved",
                                       alert["agent_id"], alert["sku"], {"alert_id": alert["id"]})
+        for kind, items in (("alert_raised", r.alerts_raised), ("alert_resolved", r.alerts_resolved)):
+            rest = items[EVENTS_PER_KIND:]
+            if rest:  # a big store can change hundreds of alerts in a day: summarise the tail
+                await self._publish_event(
+                    kind, "info", f"{len(rest)} more {kind.replace('_', ' ')} on day {r.traded_day} "
+                    "(see /api/dashboard/alerts/active)", None, None,
+                    {"count": len(rest), "alert_ids": [a["id"] for a in rest[:100]]})
 
     async def _publish_event(self, kind: str, severity: str, message: str, agent_id: str | None,
                              sku: str | None, data: dict[str, Any]) -> None:

@@ -1,0 +1,204 @@
+"""A real uvicorn process and real WebSocket clients: handshakes, close codes, cadences, limits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.api.server import Server
+from tests.api.support import fast_env
+
+WS = "/api/dashboard/ws"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    home = tmp_path_factory.mktemp("server")
+    srv = Server(fast_env(home), home / "server.log").start()
+    yield srv
+    srv.stop()
+
+
+async def close_code(ws: ClientConnection, timeout: float = 15.0) -> tuple[int | None, str]:
+    """Read until the server closes; the code and reason it sent."""
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                await ws.recv()
+    except ConnectionClosed as closed:
+        return (closed.rcvd.code, closed.rcvd.reason) if closed.rcvd else (None, "")
+    raise AssertionError("unreachable")
+
+
+async def messages(ws: ClientConnection, kind: str, n: int) -> list[dict]:
+    out: list[dict] = []
+    async with asyncio.timeout(20):
+        while len(out) < n:
+            message = json.loads(await ws.recv())
+            if message["type"] == kind:
+                out.append(message)
+    return out
+
+
+def test_a_real_client_sees_4004_for_an_unknown_agent(server: Server) -> None:
+    async def scenario() -> tuple[int | None, str]:
+        async with connect(f"{server.ws}{WS}/agents/nobody/status") as ws:
+            return await close_code(ws)
+    code, reason = asyncio.run(scenario())
+    assert code == 4004
+    assert "unknown agent 'nobody'" in reason
+
+
+def test_each_stream_keeps_its_configured_cadence_over_a_real_socket(server: Server) -> None:
+    async def scenario() -> dict[str, list[dict]]:
+        async with connect(f"{server.ws}{WS}/live-updates") as live, \
+                connect(f"{server.ws}{WS}/agents/pricing_agent/status") as agent, \
+                connect(f"{server.ws}{WS}/metrics/real-time") as metrics:
+            firsts = [json.loads(await ws.recv())["type"] for ws in (live, agent, metrics)]
+            assert firsts == ["connection_established", "agent_status", "metrics_stream"]
+            got = await asyncio.gather(messages(live, "metrics_update", 3),
+                                       messages(agent, "agent_status_update", 3),
+                                       messages(metrics, "metrics_update", 3))
+        return dict(zip(("live", "agent", "metrics"), got))
+    got = asyncio.run(scenario())
+    for name, interval in (("live", 0.2), ("agent", 0.15), ("metrics", 0.1)):
+        seqs = [m["seq"] for m in got[name]]
+        assert seqs == list(range(seqs[0], seqs[0] + 3)), name
+        gaps = [b["tick"] - a["tick"] for a, b in zip(got[name], got[name][1:])]
+        assert gaps == pytest.approx([interval, interval]), name
+
+
+def test_an_intervention_reaches_every_live_client(server: Server) -> None:
+    async def scenario() -> tuple[dict, list[dict]]:
+        clients = [await connect(f"{server.ws}{WS}/live-updates") for _ in range(3)]
+        for ws in clients:
+            await ws.recv()
+        async with httpx.AsyncClient(base_url=server.http) as http:
+            r = await http.post("/api/dashboard/agents/inventory_agent/intervention",
+                                json={"agent_id": "inventory_agent", "action": "pause",
+                                      "parameters": {}, "reason": "broadcast to all"})
+            await http.post("/api/dashboard/agents/inventory_agent/intervention",
+                            json={"action": "resume", "reason": "undo"})
+        got = [(await messages(ws, "agent_intervention", 1))[0] for ws in clients]
+        for ws in clients:
+            await ws.close()
+        return r.json(), got
+    answer, got = asyncio.run(scenario())
+    assert answer["success"] is True
+    assert {m["intervention_id"] for m in got} == {answer["intervention_id"]}
+    assert all(m["reason"] == "broadcast to all" and m["action"] == "pause" for m in got)
+
+
+def test_the_101st_connection_from_one_address_is_closed_1008(server: Server) -> None:
+    url = f"{server.ws}{WS}/metrics/real-time"
+
+    async def scenario() -> tuple[tuple[int | None, str], str]:
+        first = [await connect(url, local_addr=("127.0.0.3", 0)) for _ in range(100)]
+        extra = await connect(url, local_addr=("127.0.0.3", 0))
+        refused = await close_code(extra)
+        async with connect(url, local_addr=("127.0.0.4", 0)) as other:
+            other_first = json.loads(await other.recv())["type"]
+        await asyncio.gather(*(ws.close() for ws in first))
+        return refused, other_first
+    (code, reason), other_first = asyncio.run(scenario())
+    assert code == 1008
+    assert "too many connections from 127.0.0.3" in reason
+    assert other_first == "metrics_stream"                                # other addresses unaffected
+
+
+def test_more_than_ten_messages_a_second_is_closed_1008(server: Server) -> None:
+    async def scenario() -> tuple[int | None, str]:
+        async with connect(f"{server.ws}{WS}/live-updates") as ws:
+            for _ in range(15):
+                await ws.send('{"type": "ping"}')
+            return await close_code(ws)
+    code, reason = asyncio.run(scenario())
+    assert code == 1008 and "at most 10 per second" in reason
+
+
+def test_a_frame_over_64_kib_is_closed_1009(server: Server) -> None:
+    async def scenario() -> tuple[tuple[int | None, str], str]:
+        async with connect(f"{server.ws}{WS}/live-updates") as ok:
+            await ok.recv()
+            await ok.send(json.dumps({"type": "ping", "pad": "x" * 60_000}))  # under the limit
+            pong = (await messages(ok, "pong", 1))[0]["type"]
+        async with connect(f"{server.ws}{WS}/live-updates") as ws:
+            await ws.send("x" * (64 * 1024 + 1))
+            return await close_code(ws), pong
+    (code, reason), pong = asyncio.run(scenario())
+    assert pong == "pong"
+    assert code == 1009 and "expected at most 65536 bytes, got 65537" in reason
+
+
+def stalled_socket(port: int) -> socket.socket:
+    """A client socket that takes almost nothing off the wire once its reader stops."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)  # keeps the server's send buffer small
+    sock.connect(("127.0.0.1", port))
+    return sock
+
+
+def test_a_stalled_client_is_closed_1013_while_the_others_get_every_message(tmp_path: Path) -> None:
+    env = fast_env(tmp_path, AUTOOPS_LIVE_INTERVAL="0.01", AUTOOPS_WS_OUTBOX_SIZE="64")
+    srv = Server(env, tmp_path / "server.log").start()
+
+    async def scenario() -> tuple[tuple[int | None, str], list[list[int]]]:
+        url = f"{srv.ws}{WS}/live-updates"
+        healthy = [await connect(url) for _ in range(2)]
+        seqs: list[list[int]] = [[], []]
+
+        async def keep_reading(ws: ClientConnection, out: list[int]) -> None:
+            async for raw in ws:
+                message = json.loads(raw)
+                if message["type"] == "metrics_update":
+                    out.append(message["seq"])
+        readers = [asyncio.create_task(keep_reading(ws, out)) for ws, out in zip(healthy, seqs)]
+        stalled = await connect(url, sock=stalled_socket(srv.port), max_queue=1)
+        while "1013" not in srv.tail():                                  # the server gave up on it
+            await asyncio.sleep(0.1)
+        during = len(seqs[0])
+        while len(seqs[0]) < during + 30 or len(seqs[1]) < during + 30:  # and after it
+            await asyncio.sleep(0.05)
+        for reader in readers:
+            reader.cancel()
+        for ws in healthy:
+            await ws.close()
+        return await close_code(stalled, timeout=30), seqs
+    try:
+        (code, reason), (a, b) = asyncio.run(asyncio.wait_for(scenario(), 60))
+    finally:
+        srv.stop()
+    assert code == 1013 and "client too slow" in reason
+    common = max(a[0], b[0])
+    end = min(a[-1], b[-1])
+    # Both healthy clients got every message the server sent while the stalled one backed up.
+    assert [s for s in a if common <= s <= end] == [s for s in b if common <= s <= end]
+    assert a == sorted(set(a)) and len([s for s in a if common <= s <= end]) >= 30
+
+
+def test_shutdown_closes_every_client_with_1001(tmp_path: Path) -> None:
+    srv = Server(fast_env(tmp_path), tmp_path / "server.log").start()
+
+    async def scenario() -> list[tuple[int | None, str]]:
+        paths = ("live-updates", "metrics/real-time", "agents/promotion_agent/status")
+        clients = [await connect(f"{srv.ws}{WS}/{p}") for p in paths]
+        for ws in clients:
+            await ws.recv()
+        assert srv.proc is not None
+        srv.proc.terminate()
+        return list(await asyncio.gather(*(close_code(ws) for ws in clients)))
+    try:
+        codes = asyncio.run(scenario())
+    finally:
+        srv.stop()
+    assert codes == [(1001, "server shutting down")] * 3
+    assert "checkpoint written" in srv.tail()
