@@ -53,7 +53,7 @@ def connection_badge() -> None:
     """The listener's connection state, refreshed every second (also while updates are paused)."""
     badge = services.get_listener().view().badge()
     color, icon = BADGE_STYLE.get(badge.kind, ("gray", ""))
-    st.markdown(f":{color}-badge[{icon} {badge.text}]")
+    st.markdown(f":{color}-badge[{icon} {badge.title}]  \n:gray[{badge.detail}]")
 
 
 def format_time(value: Any) -> str:

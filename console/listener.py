@@ -77,7 +77,12 @@ class MetricPoint:
 @dataclass(frozen=True)
 class Badge:
     kind: str          # live | reconnecting | unreachable | connecting
-    text: str
+    title: str         # "Live", "Reconnecting in 4 s", "Backend unreachable"
+    detail: str        # the age of the last message, and the next retry when down
+
+    @property
+    def text(self) -> str:
+        return f"{self.title} · {self.detail}"
 
 
 @dataclass(frozen=True)
@@ -104,15 +109,15 @@ class ListenerView:
         age = f"last message {format_age(now - last)} ago" if last else "no message yet"
         states = [s.state for s in self.streams.values()]
         if states and all(s is LinkState.LIVE for s in states):
-            return Badge("live", f"Live · {age}")
+            return Badge("live", "Live", age)
         retry = [s.next_retry_at for s in self.streams.values()
                  if s.state in (LinkState.RECONNECTING, LinkState.UNREACHABLE) and s.next_retry_at]
         wait = f"{max(0, round(min(retry) - now))} s" if retry else "a moment"
         if LinkState.UNREACHABLE in states:
-            return Badge("unreachable", f"Backend unreachable · retrying in {wait} · {age}")
+            return Badge("unreachable", "Backend unreachable", f"retrying in {wait} · {age}")
         if LinkState.RECONNECTING in states:
-            return Badge("reconnecting", f"Reconnecting in {wait} · {age}")
-        return Badge("connecting", f"Connecting · {age}")
+            return Badge("reconnecting", f"Reconnecting in {wait}", age)
+        return Badge("connecting", "Connecting", age)
 
 
 def format_age(seconds: float) -> str:

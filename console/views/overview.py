@@ -30,6 +30,10 @@ def kpi_tiles() -> None:
     if latest is None:
         st.info("No metrics yet: waiting for the backend's metric stream.", icon=":material/hourglass_empty:")
         return
+    badge = view.badge()
+    if badge.kind != "live" and not services.live_paused():
+        st.warning(f"{badge.title}: these are the last figures received "
+                   f"({format_time(latest.timestamp)}); {badge.detail}.", icon=":material/cloud_off:")
     reference = charts.reference_point(view.points)
     since = (f"vs {format_age((latest.timestamp - reference.timestamp).total_seconds())} ago"
              if reference else None)

@@ -95,11 +95,16 @@ def test_down_backend_is_a_clear_message_not_a_traceback(fake_api: FakeApi,
         assert any("unreachable" in e.value for e in at.error), page
 
 
-def test_badge_says_unreachable_when_the_streams_fail(fake_api: FakeApi,
-                                                      fake_listener: FakeListener) -> None:
+def test_badge_says_unreachable_and_the_tiles_say_they_are_stale(fake_api: FakeApi,
+                                                                  fake_listener: FakeListener) -> None:
+    fake_listener.feed_metrics(0)
     fake_listener.mark(LinkState.UNREACHABLE)
     at = run_app()
     assert any("Backend unreachable" in m.value for m in at.markdown)
+    assert any("last figures received" in w.value for w in at.warning)
+    fake_listener.mark(LinkState.LIVE)
+    at.run()
+    assert not any("last figures received" in w.value for w in at.warning)
 
 
 def test_pausing_live_updates_freezes_the_tiles(live: tuple[FakeApi, FakeListener]) -> None:
