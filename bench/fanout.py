@@ -55,6 +55,11 @@ class Bench:
         self.app_env = {"AUTOOPS_METRICS_INTERVAL": str(args.metrics_interval),
                         "AUTOOPS_LIVE_INTERVAL": str(args.live_interval),
                         "AUTOOPS_AGENT_INTERVAL": str(args.agent_interval)}
+        for item in args.app_env:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise SystemExit(f"--app-env: expected KEY=VALUE, got {item!r}")
+            self.app_env[key] = value
         self.ref_spec: Path | None = None
 
     def plan(self, n_clients: int, stalled_share: float) -> list[ConnSpec]:
@@ -236,6 +241,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--budget", type=float, default=14 * 60, help="seconds a staircase run may take")
     p.add_argument("--max-workers", type=int, default=8, help="client processes at most")
     p.add_argument("--sides", type=lambda s: s.split(","), default=["app", "reference"])
+    p.add_argument("--app-env", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra environment for the app, e.g. AUTOOPS_DAY_SECONDS=3600 to hold the store")
     p.add_argument("--profile", type=Path, help="py-spy each server over the window into this folder")
     p.add_argument("--json", type=Path, help="write the result here (default: stdout)")
     args = p.parse_args(argv)
@@ -265,7 +272,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp:
         bench = Bench(args, Path(tmp))
         spec = bench.capture()
-        out["config"] = {"seconds": args.seconds, "grace_s": args.grace, "extra_share": args.extra_share,
+        out["config"] = {"app_env": bench.app_env, "seconds": args.seconds, "grace_s": args.grace,
+                         "extra_share": args.extra_share,
                          "intervals_s": bench.intervals, "per_address": PER_ADDRESS,
                          "payload_bytes": {k: v["periodic_bytes"] for k, v in spec["streams"].items()}}
         if args.clients is not None:

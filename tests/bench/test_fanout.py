@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from argparse import Namespace
 from pathlib import Path
 
 from bench.common import ROOT
-from bench.fanout import PATHS, PER_ADDRESS, Bench
+from bench.fanout import PATHS, PER_ADDRESS, Bench, parse_args
 from bench.fanstats import summarize
 
 FIELDS = ("p50_ms", "p99_ms", "max_ms", "lost", "unexpected_closes", "rss_kib_per_conn",
@@ -45,8 +44,7 @@ def test_summary_counts_a_server_close_as_unexpected_and_the_client_as_not_held(
 
 
 def test_plan_keeps_every_source_address_under_the_per_address_cap_and_stalls_the_share() -> None:
-    args = Namespace(extra_share=0.1, metrics_interval=2.0, live_interval=5.0, agent_interval=3.0)
-    bench = Bench(args, Path("/tmp"))
+    bench = Bench(parse_args([]), Path("/tmp"))
     conns = bench.plan(1000, stalled_share=0.01)
     per_address: dict[str, int] = {}
     for c in conns:
