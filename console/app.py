@@ -17,6 +17,7 @@ from console import components, services  # noqa: E402
 log = logging.getLogger("console")
 if not logging.getLogger().handlers:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll would drown the log
 
 st.set_page_config(page_title="AutoOps Retail · Operator console", page_icon=":material/storefront:",
                    layout="wide", initial_sidebar_state="expanded")

@@ -106,7 +106,9 @@ def test_operator_sees_the_store_trade_live_and_pauses_an_agent(servers: tuple[s
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1700})
             page.goto(ui_url, wait_until="domcontentloaded")
-            page.get_by_text("Live ·").first.wait_for(timeout=60_000)
+            badge = page.locator('[data-testid="stSidebar"]')
+            sync_api.expect(badge).to_contain_text("Live", timeout=60_000)
+            sync_api.expect(badge).to_contain_text("last message", timeout=10_000)
 
             # the live figures move on their own
             first = tile_value(page, "Decisions (total)")
