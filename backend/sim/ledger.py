@@ -11,13 +11,15 @@ from typing import Any
 
 import numpy as np
 
+from backend.sim.catalog import Catalog
+from backend.sim.economics import expected_profit, optimal_price
+
 # Per-SKU day fields held in the ring, with their storage dtype. Units fit int32: orders are
 # capped at 1e6 per SKU-day and demand rates at 1e6 (store.MAX_ORDER, demand.MAX_RATE).
 ARRAY_FIELDS: dict[str, type] = {
     "price": np.float64, "markdown": np.float64, "demand": np.int32, "sales": np.int32,
     "stocked_out": np.bool_, "received": np.int32, "ordered": np.int32, "expired": np.int32,
     "available": np.int32, "expiring": np.int32, "closing_stock": np.int32,
-    "profit_posted": np.float64, "profit_optimal": np.float64,
 }
 SCALAR_FIELDS: dict[str, type] = {
     "day": np.int64, "weekday": np.int64, "revenue": np.float64, "cogs": np.float64,
@@ -36,9 +38,6 @@ class DayRecord:
     available: units on the shelf when trading opened (opening stock + today's receipts);
     expiring: of those, units on their last day of life; closing_stock: units carried into
     tomorrow after write-off. Money in currency units; inventory_value is closing stock at cost.
-    profit_posted / profit_optimal (hidden): expected profit of the day's sales at the posted
-    price and at the true optimal price for the same stock (economics.expected_profit); NaN
-    when the store does not score prices.
     """
 
     day: int
@@ -54,8 +53,6 @@ class DayRecord:
     available: np.ndarray
     expiring: np.ndarray
     closing_stock: np.ndarray
-    profit_posted: np.ndarray
-    profit_optimal: np.ndarray
     revenue: float
     cogs: float
     holding: float
@@ -108,6 +105,10 @@ class Ledger:
         self._arrays = {f: np.zeros((self.history_days, self.n), dtype=t)
                         for f, t in ARRAY_FIELDS.items()}
         self._scalars = {f: np.zeros(self.history_days, dtype=t) for f, t in SCALAR_FIELDS.items()}
+        # Expected profit at posted / optimal prices per SKU-day, computed on first request
+        # (price_scores) and kept: NaN until then. Keeps step() fast at 10,000 SKUs.
+        self._posted = np.full((self.history_days, self.n), np.nan)
+        self._optimal = np.full((self.history_days, self.n), np.nan)
         self._count = 0  # days recorded since the start; the ring holds the last min(count, H)
         self.totals: dict[str, float | int] = {f: 0 for f in TOTAL_FIELDS}
         for f in ("revenue", "cogs", "holding", "disposal"):
@@ -142,6 +143,8 @@ class Ledger:
             self._arrays[f][i] = getattr(rec, f)
         for f in SCALAR_FIELDS:
             self._scalars[f][i] = getattr(rec, f)
+        self._posted[i] = np.nan
+        self._optimal[i] = np.nan
         t = self.totals
         t["revenue"] += rec.revenue
         t["cogs"] += rec.cogs
@@ -197,12 +200,29 @@ class Ledger:
         return Observations(day=self._scalars["day"][idx], weekday=self._scalars["weekday"][idx],
                             effective_price=kw["price"] * (1.0 - kw["markdown"]), **kw)
 
+    def price_scores(self, catalog: Catalog, days: int | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """(T, n) expected profit of each SKU-day's sales at the posted price and at the true
+        optimal price for the same stock (economics), oldest first; computed once per day."""
+        idx = self._order(days)
+        for i in idx[np.isnan(self._posted[idx]).any(axis=1)]:
+            wd = int(self._scalars["weekday"][i])
+            price = self._arrays["price"][i] * (1.0 - self._arrays["markdown"][i])
+            avail = self._arrays["available"][i].astype(float)
+            expiring = self._arrays["expiring"][i].astype(float)
+            posted = expected_profit(catalog, wd, price, avail, expiring)
+            self._posted[i] = posted
+            # the grid optimum can fall a hair short of a posted price that is itself optimal
+            self._optimal[i] = np.maximum(optimal_price(catalog, wd, avail, expiring)[1], posted)
+        return self._posted[idx], self._optimal[idx]
+
     # -- persistence -------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
         return {"n": self.n, "history_days": self.history_days, "count": self._count,
                 "totals": dict(self.totals), "inventory_value": self.inventory_value,
                 "arrays": {f: a.copy() for f, a in self._arrays.items()},
-                "scalars": {f: a.copy() for f, a in self._scalars.items()}}
+                "scalars": {f: a.copy() for f, a in self._scalars.items()},
+                "price_scores": (self._posted.copy(), self._optimal.copy())}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Ledger:
@@ -214,4 +234,5 @@ class Ledger:
             led._arrays[f][...] = state["arrays"][f]
         for f in SCALAR_FIELDS:
             led._scalars[f][...] = state["scalars"][f]
+        led._posted[...], led._optimal[...] = state["price_scores"]
         return led

@@ -22,7 +22,6 @@ import numpy as np
 
 from backend.sim.catalog import Catalog, PublicCatalog
 from backend.sim.demand import demand_rate, demand_sd, poisson_ppf
-from backend.sim.economics import expected_profit, optimal_price
 from backend.sim.ledger import DayRecord, Ledger, Observations
 
 log = logging.getLogger(__name__)
@@ -113,16 +112,11 @@ def _first_bad(name: str, value: np.ndarray, bad: np.ndarray, expected: str) -> 
 class Store:
     """A grocery store traded one day per step(); deterministic for (catalog, seed)."""
 
-    def __init__(self, catalog: Catalog, seed: int, history_days: int = 364,
-                 score_prices: bool = True) -> None:
-        """score_prices: record each day's expected profit at posted and at optimal prices
-        (price_optimization_score). It costs about 30-80 ms a day at 50 SKUs and grows with
-        n: benchmarks at thousands of SKUs turn it off."""
+    def __init__(self, catalog: Catalog, seed: int, history_days: int = 364) -> None:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed: expected an integer >= 0, got {seed!r}")
         self.catalog = catalog
         self.seed = int(seed)
-        self.score_prices = bool(score_prices)
         self.day = 0
         n = catalog.n
         self.stock_by_age = np.zeros((n, catalog.max_shelf_life), dtype=np.int64)
@@ -216,11 +210,6 @@ class Store:
         expiring = stock[:, 0].copy()
 
         effective = self.price * (1.0 - self.markdown)
-        if self.score_prices:
-            posted = expected_profit(c, self.weekday, effective, available, expiring)
-            best = np.maximum(optimal_price(c, self.weekday, available, expiring)[1], posted)
-        else:
-            posted = best = np.full(n, np.nan)
         rate = demand_rate(c, self.weekday, effective, shock)
         demand = poisson_ppf(u, rate)
         sales = np.minimum(demand, available)
@@ -241,7 +230,6 @@ class Store:
             markdown=self.markdown.copy(), demand=demand, sales=sales,
             stocked_out=demand > available, received=received, ordered=self._orders_today,
             expired=expired, available=available, expiring=expiring, closing_stock=closing,
-            profit_posted=posted, profit_optimal=best,
             revenue=float(effective @ sales), cogs=float(cost @ sales),
             holding=float(c.holding_rate * (cost @ closing)),
             disposal=float((cost + c.disposal_fee) @ expired),
@@ -255,7 +243,7 @@ class Store:
     def state(self) -> dict[str, Any]:
         """Everything needed to continue identically: a picklable dict of arrays and scalars."""
         return {"version": STATE_VERSION, "catalog": self.catalog.to_dict(), "seed": self.seed,
-                "score_prices": self.score_prices, "day": self.day, "stock_by_age": self.stock_by_age.copy(),
+                "day": self.day, "stock_by_age": self.stock_by_age.copy(),
                 "pipeline": self.pipeline.copy(), "price": self.price.copy(),
                 "markdown": self.markdown.copy(), "orders_today": self._orders_today.copy(),
                 "rng": {k: g.bit_generator.state for k, g in self._rng.items()},
@@ -267,8 +255,7 @@ class Store:
             got = state.get("version") if isinstance(state, dict) else type(state).__name__
             raise ValueError(f"store state: expected version {STATE_VERSION}, got {got!r}")
         catalog = Catalog.from_dict(state["catalog"])
-        store = cls(catalog, state["seed"], state["ledger"]["history_days"],
-                    state["score_prices"])
+        store = cls(catalog, state["seed"], state["ledger"]["history_days"])
         store.day = int(state["day"])
         store.stock_by_age[...] = state["stock_by_age"]
         store.pipeline[...] = state["pipeline"]

@@ -43,7 +43,7 @@ def test_expected_profit_matches_the_simulated_store_on_average() -> None:
     price = cat.list_price * np.random.default_rng(1).uniform(0.6, 1.6, cat.n)
     realised = []
     for seed in range(40):
-        store = Store(cat, seed=seed, score_prices=False)
+        store = Store(cat, seed=seed)
         store.pipeline[...] = 0
         store.stock_by_age[...] = 0
         store.stock_by_age[:, 0] = 3                             # expiring tonight

@@ -5,6 +5,7 @@ import pytest
 
 from backend.sim import kpis
 from backend.sim.catalog import make_catalog
+from backend.sim.economics import expected_profit, optimal_price
 from backend.sim.ledger import DayRecord, Ledger
 from backend.sim.store import Store
 from tests.sim.conftest import run_standing
@@ -12,13 +13,11 @@ from tests.sim.conftest import run_standing
 
 def day(t: int, *, cogs: float = 0.0, inventory_value: float = 0.0, revenue: float = 0.0,
         expired: tuple[int, int] = (0, 0), stocked_out: tuple[bool, bool] = (False, False),
-        posted: tuple[float, float] = (0.0, 0.0), optimal: tuple[float, float] = (0.0, 0.0),
         holding: float = 0.0, disposal: float = 0.0) -> DayRecord:
     z = np.zeros(2, dtype=np.int64)
     return DayRecord(day=t, weekday=t % 7, price=np.ones(2), markdown=np.zeros(2), demand=z,
                      sales=z, stocked_out=np.array(stocked_out), received=z, ordered=z,
                      expired=np.array(expired), available=z, expiring=z, closing_stock=z,
-                     profit_posted=np.array(posted, float), profit_optimal=np.array(optimal, float),
                      revenue=revenue, cogs=cogs, holding=holding, disposal=disposal,
                      inventory_value=inventory_value)
 
@@ -82,24 +81,51 @@ def test_waste_reduction_needs_ledgers_of_the_same_days() -> None:
 
 
 def test_price_score_is_posted_over_optimal_expected_profit_in_the_window() -> None:
-    recs = [day(0, posted=(-50.0, 0.0), optimal=(1.0, 1.0))]           # falls out of a 2-day window
-    recs += [day(1, posted=(6.0, 2.0), optimal=(8.0, 4.0)), day(2, posted=(3.0, 1.0), optimal=(3.0, 5.0))]
-    led = ledger_of(*recs)
-    assert kpis.price_optimization_score(led, window=2) == pytest.approx(12.0 / 20.0)
-    assert kpis.price_optimization_score(led, window=3) == 0.0            # negative ratio clips
-    assert kpis.price_optimization_score(Ledger(2)) == 0.0
+    cat = make_catalog(2, 0)
+    led = Ledger(2, history_days=10)
+    recs = []
+    for t, (scale, avail, expiring) in enumerate([(0.05, (60, 40), (0, 0)), (1.3, (6, 5), (2, 0)),
+                                                  (0.9, (3, 40), (0, 10))]):
+        z = np.zeros(2, dtype=np.int64)
+        rec = DayRecord(day=t, weekday=t, price=cat.list_price * scale, markdown=np.zeros(2),
+                        demand=z, sales=z, stocked_out=np.zeros(2, bool), received=z, ordered=z,
+                        expired=z, available=np.array(avail), expiring=np.array(expiring),
+                        closing_stock=z, revenue=0.0, cogs=0.0, holding=0.0, disposal=0.0,
+                        inventory_value=0.0)
+        led.record(rec)
+        recs.append(rec)
+    posted = [expected_profit(cat, r.weekday, r.effective_price, r.available.astype(float),
+                              r.expiring.astype(float)) for r in recs]
+    best = [np.maximum(optimal_price(cat, r.weekday, r.available.astype(float),
+                                     r.expiring.astype(float))[1], p) for r, p in zip(recs, posted)]
+    want = (posted[1].sum() + posted[2].sum()) / (best[1].sum() + best[2].sum())
+    assert kpis.price_optimization_score(led, cat, window=2) == pytest.approx(want)
+    assert 0.0 < want < 1.0
+    # day 0 sells far below cost: over three days the ratio would be negative, so it clips
+    assert posted[0].sum() + posted[1].sum() + posted[2].sum() < 0
+    assert kpis.price_optimization_score(led, cat, window=3) == 0.0
+    assert kpis.price_optimization_score(Ledger(2), cat) == 0.0
 
 
-def test_price_score_needs_a_store_that_scores_prices() -> None:
-    store = Store(make_catalog(5, 0), 0, score_prices=False)
-    run_standing(store, 2)
-    with pytest.raises(ValueError, match="score_prices=True"):
-        kpis.price_optimization_score(store.ledger)
+def test_price_scores_are_computed_once_and_survive_a_state_round_trip() -> None:
+    cat = make_catalog(10, 0)
+    store = Store(cat, 0)
+    run_standing(store, 4)
+    first = store.ledger.price_scores(cat, 3)
+    again = Ledger.from_state(store.ledger.state()).price_scores(cat, 3)
+    assert np.array_equal(first[0], again[0]) and np.all(first[1] >= first[0])
+    run_standing(store, 2)                      # the ring moves on: new days get scored
+    assert not np.isnan(store.ledger.price_scores(cat)[0]).any()
+
+
+def test_price_score_needs_the_ledgers_catalog() -> None:
+    with pytest.raises(ValueError, match="catalog: expected the ledger's 2 SKUs, got 5"):
+        kpis.price_optimization_score(Ledger(2), make_catalog(5, 0))
 
 
 def test_kpis_of_a_live_store_against_its_baseline() -> None:
     cat = make_catalog(30, 1)
-    live, base = Store(cat, 1), Store(cat, 1, score_prices=False)
+    live, base = Store(cat, 1), Store(cat, 1)
     rng = np.random.default_rng(0)
     for _ in range(35):
         run_standing(base, 1)
@@ -107,7 +133,7 @@ def test_kpis_of_a_live_store_against_its_baseline() -> None:
         live.apply(act.__class__(price=act.price * rng.uniform(0.9, 1.4, cat.n),
                                  markdown=act.markdown, order_qty=act.order_qty))
         live.step()
-    out = kpis.store_kpis(live.ledger, base.ledger)
+    out = kpis.store_kpis(live.ledger, base.ledger, cat)
     assert set(out) == {"total_revenue", "total_profit", "inventory_turnover",
                         "stockout_incidents", "waste_reduction_percentage",
                         "price_optimization_score"}

@@ -5,6 +5,7 @@ import pytest
 
 from backend.sim.catalog import make_catalog
 from backend.sim.demand import poisson_ppf
+from backend.sim.kpis import price_optimization_score
 from backend.sim.oracle import oracle_actions, profit_upper_bound
 from backend.sim.store import Actions, Store, daily_draws
 from tests.sim.conftest import run_standing
@@ -32,8 +33,8 @@ def _run(store: Store, policy: str, rng: np.random.Generator | None = None) -> S
 @pytest.mark.parametrize("seed", [0, 1])
 def test_oracle_beats_the_static_baseline_in_profit_and_waste(seed: int) -> None:
     cat = make_catalog(50, seed)
-    base = _run(Store(cat, seed, score_prices=False), "standing")
-    oracle = _run(Store(cat, seed, score_prices=False), "oracle")
+    base = _run(Store(cat, seed), "standing")
+    oracle = _run(Store(cat, seed), "oracle")
     b, o = base.ledger, oracle.ledger
     assert o.profit > 1.08 * b.profit
     assert o.units_expired / o.units_received < 0.7 * (b.units_expired / b.units_received)
@@ -48,17 +49,15 @@ def test_oracle_prices_score_one_and_the_baseline_less() -> None:
         run_standing(base, 1)
         oracle.apply(oracle_actions(oracle))
         oracle.step()
-    def score(s: Store) -> float:
-        return float(s.ledger.window("profit_posted").sum() / s.ledger.window("profit_optimal").sum())
-    assert score(oracle) == pytest.approx(1.0, abs=1e-9)
-    assert score(base) < 0.9
+    assert price_optimization_score(oracle.ledger, cat) == pytest.approx(1.0, abs=1e-9)
+    assert price_optimization_score(base.ledger, cat) < 0.9
 
 
 def test_no_policy_beats_the_profit_upper_bound() -> None:
     cat = make_catalog(50, 3)
     bound = profit_upper_bound(cat, 3, DAYS)
     rng = np.random.default_rng(0)
-    runs = [_run(Store(cat, 3, score_prices=False), p, rng) for p in ("standing", "oracle", "random")]
+    runs = [_run(Store(cat, 3), p, rng) for p in ("standing", "oracle", "random")]
     profits = [s.ledger.profit for s in runs]
     assert all(p < bound for p in profits)
     assert profits[1] > 0.25 * bound          # the bound is loose but not vacuous
@@ -88,7 +87,7 @@ def test_upper_bound_rejects_negative_days() -> None:
 def test_oracle_object_gives_the_oracle_actions() -> None:
     from backend.sim.oracle import Oracle
     cat = make_catalog(20, 0)
-    store = Store(cat, 0, score_prices=False)
+    store = Store(cat, 0)
     a, b = Oracle(cat).actions(store), oracle_actions(store)
     assert np.array_equal(a.price, b.price) and np.array_equal(a.order_qty, b.order_qty)
     with pytest.raises(ValueError, match="expected a store built on this oracle's catalog"):

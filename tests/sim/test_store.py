@@ -12,7 +12,7 @@ from tests.sim.conftest import actions, run_standing
 
 
 def test_units_and_money_conserve_over_a_long_run() -> None:
-    store = Store(make_catalog(50, 2), seed=2, score_prices=False)
+    store = Store(make_catalog(50, 2), seed=2)
     opening0 = store.stock_by_age.sum(axis=1).copy()
     opening_value = float(store.catalog.unit_cost @ opening0)
     run_standing(store, 400)
@@ -56,7 +56,7 @@ def test_same_seed_and_actions_give_identical_days() -> None:
 
 def test_common_random_numbers_higher_price_never_sells_more_with_ample_stock() -> None:
     cat = make_catalog(60, 1)
-    low, high = Store(cat, seed=4, score_prices=False), Store(cat, seed=4, score_prices=False)
+    low, high = Store(cat, seed=4), Store(cat, seed=4)
     rng = np.random.default_rng(0)
     rows = np.arange(cat.n)
     for _ in range(40):
@@ -189,7 +189,7 @@ def test_standing_rule_is_list_price_no_markdown_order_up_to() -> None:
 
 def test_baseline_wastes_one_to_six_percent_and_fills_ninety_seven() -> None:
     for seed in (0, 1, 2):
-        store = Store(make_catalog(50, seed), seed=seed, score_prices=False)
+        store = Store(make_catalog(50, seed), seed=seed)
         run_standing(store, 364)
         led = store.ledger
         waste = led.units_expired / led.units_received
