@@ -266,3 +266,20 @@ def test_snapshot_is_a_copy_holding_only_observables() -> None:
     snap.price[...] = 0
     assert store.stock_by_age.sum() > 0 and store.price.min() > 0
     assert store.snapshot(history_days=2).history.days == 2
+
+
+def test_a_pickled_store_object_continues_identically() -> None:
+    a = Store(make_catalog(20, 0), seed=0)
+    run_standing(a, 5)
+    b = pickle.loads(pickle.dumps(a))
+    run_standing(a, 5)
+    run_standing(b, 5)
+    assert a.ledger.summary() == b.ledger.summary()
+
+
+def test_ten_thousand_skus_trade_and_conserve_units() -> None:
+    store = Store(make_catalog(10_000, 0), seed=0, history_days=7)
+    run_standing(store, 5)
+    for r in store.ledger.records():
+        assert np.array_equal(r.received, r.sales + r.expired + r.closing_stock - r.opening_stock)
+    assert store.ledger.units_sold > 0 and store.stock_by_age.shape == (10_000, 180)
