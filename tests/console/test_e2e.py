@@ -140,6 +140,14 @@ def test_operator_sees_the_store_trade_live_and_pauses_an_agent(servers: tuple[s
             log = httpx.get(f"{api_url}/api/dashboard/interventions", timeout=5).json()
             assert any(r["reason"] == "end-to-end test: pause pricing" for r in log)
 
+            # and resume it, with the default reason the dialog offers
+            page.locator(".st-key-resume_pricing_agent button").click()
+            page.get_by_role("dialog").locator(".st-key-confirm_pricing_agent_resume button").click()
+            sync_api.expect(card.locator('[data-testid="stMarkdownContainer"]').first).to_contain_text(
+                "Active", timeout=20_000)
+            statuses = httpx.get(f"{api_url}/api/dashboard/agents/status", timeout=5).json()
+            assert {a["agent_id"]: a["status"] for a in statuses}["pricing_agent"] == "active"
+
             # the other pages render against the real backend, without an error box
             for title in ("Decisions", "Store", "Alerts", "Audit", "Override"):
                 page.get_by_role("link", name=title).first.click()

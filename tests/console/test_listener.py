@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import pytest
 
 from console.listener import (Backoff, LinkState, ListenerView, StreamListener, StreamStatus,
                               to_point)
