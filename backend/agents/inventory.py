@@ -16,34 +16,75 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import special
 from scipy.stats import gamma, norm
 
 from backend.agents.demand import DemandModel
 from backend.agents.plan import Draft, Plan
 
 AGENT_ID = "inventory_agent"
-SERVICE_FLOOR, SERVICE_CAP = 0.90, 0.995
+GOODWILL = 1.0            # goodwill per unit short, as a share of price
+STOCKOUT_PENALTY = 2.0    # cost of a stock-out day, in units of the SKU's daily margin
+LEVEL_GRID = np.linspace(-2.0, 5.0, 57)
 FRESH_SHARE = 0.15
 LEVEL_CHANGE = 0.2   # a weekday-free level change of this share (and >= 1 unit) is a decision
 
 
-def critical_ratio(price: np.ndarray, cost: np.ndarray, fee: np.ndarray, holding: float,
-                   shelf_life: np.ndarray) -> np.ndarray:
-    """Newsvendor critical ratio cu / (cu + co) for a perishable unit, clipped to the service band."""
-    cu = np.maximum(price - cost, 1e-6)
-    p_expire = 1.0 / np.maximum(shelf_life, 1) ** 2
-    co = holding * cost + p_expire * (cost + fee)
-    return np.clip(cu / (cu + co), SERVICE_FLOOR, SERVICE_CAP)
+def expiry_probability(level: np.ndarray, mean: np.ndarray, daily: np.ndarray, inv_k: float,
+                       shelf_life: np.ndarray, fresh_share: float = FRESH_SHARE) -> np.ndarray:
+    """P(the marginal unit of an order-up-to level expires unsold).
+
+    The top unit is left over when the protection period ends; it then has shelf_life - 1 days
+    to sell, first in line (FIFO), behind the other leftovers (level - mean on average), so it
+    expires when the old-taking demand over those days falls short of that safety stock.
+    """
+    rest = np.maximum(shelf_life - 1, 0).astype(float)
+    mu = (1.0 - fresh_share) * daily * rest
+    var = np.maximum(mu + inv_k * (1.0 - fresh_share) ** 2 * daily ** 2 * rest, 1e-9)
+    ahead = np.maximum(level - mean, 0.0) + 1.0
+    safe = np.maximum(mu, 1e-9)
+    p = gamma.cdf(ahead, safe * safe / var, scale=var / safe)
+    return np.where(rest > 0, p, 1.0)
 
 
-def newsvendor_level(mean: np.ndarray, var: np.ndarray, ratio: np.ndarray) -> np.ndarray:
-    """Quantile `ratio` of a gamma with the given mean and variance (0 where mean is 0)."""
+def underage_cost(price: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """Cost of a unit of demand not served: the lost margin plus goodwill (GOODWILL x price)."""
+    return np.maximum(price - cost, 0.0) + GOODWILL * price
+
+
+def overage_cost(cost: np.ndarray, fee: np.ndarray, holding: float, p_expire: np.ndarray) -> np.ndarray:
+    """Cost of a unit left over: a day's holding plus P(it expires) x (cost + disposal fee)."""
+    return holding * cost + p_expire * (cost + fee)
+
+
+def critical_ratio(cu: np.ndarray, co: np.ndarray) -> np.ndarray:
+    """Newsvendor critical ratio cu / (cu + co)."""
+    return cu / np.maximum(cu + co, 1e-12)
+
+
+def newsvendor_level(mean: np.ndarray, var: np.ndarray, cu: np.ndarray, co: np.ndarray,
+                     penalty: np.ndarray | float = 0.0) -> np.ndarray:
+    """Level S minimising co E[(S-D)+] + cu E[(D-S)+] + penalty P(D > S), D gamma(mean, var).
+
+    Without a penalty this is the critical-ratio quantile F^-1(cu / (cu + co)); the penalty is
+    a fixed cost per stock-out day (what the stock-out-days target charges), which matters most
+    for slow movers. Searched on a grid of LEVEL_GRID points in standard deviations.
+    """
     mean = np.asarray(mean, dtype=float)
     var = np.maximum(np.asarray(var, dtype=float), 1e-9)
     safe = np.maximum(mean, 1e-9)
-    shape = safe * safe / var
-    q = gamma.ppf(ratio, shape, scale=var / safe)
-    return np.where(mean > 0, q, 0.0)
+    k = (safe * safe / var)[:, None]
+    theta = (var / safe)[:, None]
+    sd = np.sqrt(var)[:, None]
+    s = np.maximum(safe[:, None] + LEVEL_GRID[None, :] * sd, 0.0)
+    f0 = special.gammainc(k, s / theta)
+    f1 = special.gammainc(k + 1.0, s / theta)
+    over = s * f0 - safe[:, None] * f1                  # E[(S - D)+]
+    under = safe[:, None] - s + over                     # E[(D - S)+]
+    total = (np.asarray(co)[:, None] * over + np.asarray(cu)[:, None] * under
+             + np.broadcast_to(np.asarray(penalty, dtype=float), mean.shape)[:, None] * (1.0 - f0))
+    best = s[np.arange(len(mean)), np.argmin(total, axis=1)]
+    return np.where(mean > 0, best, 0.0)
 
 
 def expected_spoilage(stock_by_age: np.ndarray, demand_cum: np.ndarray, sd_cum: np.ndarray,
@@ -86,7 +127,7 @@ class InventoryAgent:
         m = self.model
         lead = np.asarray(cat.lead_time, dtype=np.int64)
         cost = np.asarray(cat.unit_cost, dtype=float)
-        fee = np.asarray(getattr(cat, "disposal_fee", np.zeros(len(cost))), dtype=float)
+        fee = np.asarray(cat.disposal_fee, dtype=float)
         life = np.asarray(cat.shelf_life, dtype=np.int64)
         n = len(cost)
         h = int(lead.max()) + 1
@@ -98,10 +139,21 @@ class InventoryAgent:
         inside = np.arange(h)[None, :] <= lead[:, None]
         mu_in = np.where(inside, mu, 0.0)
         mean = mu_in.sum(axis=1)
-        var_level = m.cov()[:, 0, 0]
+        # parameter uncertainty of the log mean at the planned price (level and elasticity)
+        c = m.cov()
+        x = np.log(plan.price / m.list_price)
+        var_level = c[:, 0, 0] + 2.0 * x * c[:, 0, 1] + x * x * c[:, 1, 1]
         var = (mu_in + m.inv_k * mu_in ** 2).sum(axis=1) + var_level * mean ** 2
-        ratio = critical_ratio(plan.price, cost, fee, float(getattr(cat, "holding_rate", 0.002)), life)
-        level = newsvendor_level(mean, var, ratio)
+        holding = float(cat.holding_rate)
+        daily = mu.mean(axis=1)
+        cu = underage_cost(plan.price, cost)
+        penalty = STOCKOUT_PENALTY * np.maximum(plan.price - cost, 0.0) * daily
+        level = newsvendor_level(mean, var, cu, overage_cost(cost, fee, holding, 1.0 / np.maximum(life, 1) ** 2),
+                                 penalty)
+        p_exp = expiry_probability(level, mean, daily, m.inv_k, life)
+        co = overage_cost(cost, fee, holding, p_exp)
+        level = newsvendor_level(mean, var, cu, co, penalty)
+        ratio = critical_ratio(cu, co)
         stock = np.asarray(snap.stock_by_age, dtype=float)
         cols = min(stock.shape[1], h)
         within = np.where(np.arange(cols)[None, :] <= lead[:, None], stock[:, :cols], 0.0)

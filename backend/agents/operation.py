@@ -21,6 +21,7 @@ from backend.agents.policy import coordinate, make_agents
 from backend.agents.records import (AGENT_IDS, AGENT_NAMES, AgentStats, AgentStatus, Condition,
                                     DayReport, Decision, StoreEvent)
 from backend.errors import UnknownAgent
+from backend.sim import kpis
 from backend.sim.catalog import make_catalog
 from backend.sim.store import Actions, Store
 
@@ -179,8 +180,9 @@ class Operation:
     # -- reads -----------------------------------------------------------------------------------
     def kpis(self) -> dict[str, float | int]:
         """The contract's ten system_metrics fields (definitions in docs/agents.md)."""
-        from backend.agents.store_kpis import store_kpis
-        out = store_kpis(self.live, self.baseline, self.window, self.stockout_window)
+        out: dict[str, float | int] = kpis.store_kpis(self.live.ledger, self.baseline.ledger,
+                                                       self.live.catalog, self.window,
+                                                       self.stockout_window)
         led = self.live.ledger
         md, sales, expired = (led.window(f, self.window) for f in ("markdown", "sales", "expired"))
         out["promotion_effectiveness"] = metrics.promotion_effectiveness(md, sales, expired)

@@ -108,8 +108,12 @@ class PromotionAgent:
     def decide(self, snap, plan: Plan, locked: np.ndarray) -> list[Draft]:
         """Set plan.markdown (and plan.markdown_units) on SKUs not locked; drafts for new markdowns."""
         cat = snap.catalog
-        stock = np.asarray(snap.stock_by_age, dtype=float)
+        # the shelf at today's opening: what is on hand plus today's deliveries, which arrive
+        # with their full shelf life (a one-day product ordered yesterday expires tonight)
+        stock = np.asarray(snap.stock_by_age, dtype=float).copy()
         n, a = stock.shape
+        life = np.asarray(cat.shelf_life, dtype=np.int64)
+        stock[np.arange(n), np.minimum(life, a) - 1] += np.asarray(snap.pipeline, dtype=float)[:, 0]
         price = np.asarray(plan.price, dtype=float)
         md = np.zeros(n)
         m = self.model
@@ -129,7 +133,7 @@ class PromotionAgent:
         exp_val = {}
         if cand.size:
             cv2 = m.inv_k + 1.0 / np.maximum(mean0[cand, 0], 0.05)
-            fee = np.asarray(getattr(cat, "disposal_fee", np.zeros(n)), dtype=float)[cand]
+            fee = np.asarray(cat.disposal_fee, dtype=float)[cand]
             d, v, v0 = markdown_dp(x_now[cand], days_left[cand], price[cand], fee,
                                    mean0[cand], e_use[cand], cv2)
             md[cand] = d
