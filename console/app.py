@@ -29,6 +29,7 @@ h1 {font-size: 1.9rem !important; padding-bottom: 0.2rem !important;}
 h3 {font-size: 1.2rem !important;}
 [class*="st-key-agent_card_"] [data-testid="stMetricValue"] {font-size: 1.35rem;}
 [class*="st-key-agent_card_"] [data-testid="stMetricLabel"] p {font-size: 0.8rem;}
+[class*="st-key-activity_"] {min-height: 3.1rem;}
 </style>""")
 
 PAGES = [

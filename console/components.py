@@ -167,21 +167,39 @@ def fetch_agents() -> tuple[list[dict], str | None]:
 
 
 def agent_card(agent: dict) -> None:
-    status = str(agent.get("status", "unknown"))
-    with st.container(border=True, key=f"agent_card_{agent.get('agent_id')}"):
-        st.markdown(f"**{agent.get('name') or AGENT_NAMES.get(agent.get('agent_id', ''), '?')}** "
+    """One agent's live status and its Pause / Resume / Reset buttons."""
+    agent_id, status = str(agent.get("agent_id", "")), str(agent.get("status", "unknown"))
+    with st.container(border=True, key=f"agent_card_{agent_id}"):
+        st.markdown(f"**{agent.get('name') or AGENT_NAMES.get(agent_id, agent_id)}** "
                     f"&nbsp; {STATUS_BADGES.get(status, f':gray-badge[{status}]')}")
-        st.caption(agent.get("current_activity") or "No activity yet.")
+        with st.container(key=f"activity_{agent_id}"):  # fixed height: the cards line up
+            st.caption(agent.get("current_activity") or "No activity yet.")
         a, b, c = st.columns(3)
         a.metric("Decisions", f"{agent.get('decisions_count', 0):,}",
                  help="Decisions since the start or the agent's last reset.")
         b.metric("Success", format_percent(agent.get("success_rate")), help=SUCCESS_RATE_HELP)
         c.metric("Response", format_seconds(agent.get("avg_response_time")), help=RESPONSE_TIME_HELP)
         st.caption(f"Last decision: {format_time(agent.get('last_decision_time'))}")
+        # The buttons live in the refreshing fragment so that their enabled state follows the
+        # agent; a click asks for confirmation through a full rerun, where the dialog opens.
+        choice = None
+        pause, resume, reset = st.columns(3)
+        if pause.button("Pause", key=f"pause_{agent_id}", icon=":material/pause:",
+                        width="stretch", disabled=status == "paused"):
+            choice = "pause"
+        if resume.button("Resume", key=f"resume_{agent_id}", icon=":material/play_arrow:",
+                         width="stretch", disabled=status == "active"):
+            choice = "resume"
+        if reset.button("Reset", key=f"reset_{agent_id}", icon=":material/restart_alt:",
+                        width="stretch"):
+            choice = "reset"
+        if choice:
+            request_intervention(agent_id, choice)
+            st.rerun()
 
 
 def agent_panel() -> None:
-    """Three live agent cards and, under each, its Pause / Resume / Reset buttons."""
+    """The three agents, refreshed every 3 s."""
 
     @st.fragment(run_every=services.refresh_every(3.0))
     @guarded
@@ -195,21 +213,6 @@ def agent_panel() -> None:
                     agent_card(agent)
 
     cards()
-    agents, _ = fetch_agents()
-    if not agents:
-        return
-    for column, agent in zip(st.columns(len(agents)), agents):
-        agent_id, status = agent.get("agent_id", ""), agent.get("status")
-        pause, resume, reset = column.columns(3)
-        if pause.button("Pause", key=f"pause_{agent_id}", icon=":material/pause:",
-                        width="stretch", disabled=status == "paused"):
-            request_intervention(agent_id, "pause")
-        if resume.button("Resume", key=f"resume_{agent_id}", icon=":material/play_arrow:",
-                         width="stretch", disabled=status == "active"):
-            request_intervention(agent_id, "resume")
-        if reset.button("Reset", key=f"reset_{agent_id}", icon=":material/restart_alt:",
-                        width="stretch"):
-            request_intervention(agent_id, "reset")
 
 
 def severity_badge(severity: str) -> str:
