@@ -114,6 +114,7 @@ def measure(api_port: int, ui_port: int, seconds: float) -> dict[str, Any]:
             "max_s": rounded(delays[-1] if delays else float("nan"), 3),
             "min_s": rounded(delays[0] if delays else float("nan"), 3),
             "p90_target_s": P90_TARGET_S,
+            "delays_s": [round(d, 3) for d in delays],
             "p90_met": bool(delays) and percentile(delays, 90) <= P90_TARGET_S}
 
 
