@@ -51,9 +51,14 @@ def guarded(func: Callable[..., None]) -> Callable[..., None]:
 
 def connection_badge() -> None:
     """The listener's connection state, refreshed every second (also while updates are paused)."""
-    badge = services.get_listener().view().badge()
+    view = services.get_listener().view()
+    badge = view.badge()
     color, icon = BADGE_STYLE.get(badge.kind, ("gray", ""))
     st.markdown(f":{color}-badge[{icon} {badge.title}]  \n:gray[{badge.detail}]")
+    live = view.live or {}
+    if isinstance(live.get("day"), int):
+        alerts = live.get("active_alerts_count")
+        st.caption(f"Sim day {live['day']}" + (f" · {alerts} active alert(s)" if alerts is not None else ""))
 
 
 def format_time(value: Any) -> str:

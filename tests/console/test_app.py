@@ -44,6 +44,14 @@ def test_overview_shows_every_kpi_with_its_definition_and_delta(live: tuple[Fake
     assert any("Live" in m.value for m in at.markdown)
 
 
+def test_sidebar_shows_the_sim_day_from_the_live_stream(live: tuple[FakeApi, FakeListener]) -> None:
+    _, listener = live
+    listener.feed("live", {"type": "metrics_update", "timestamp": "2026-11-28T10:01:00Z", "seq": 1,
+                           "data": {"day": 12, "active_alerts_count": 2, "agent_statuses": []}})
+    at = run_app()
+    assert "Sim day 12 · 2 active alert(s)" in [c.value for c in at.sidebar.caption]
+
+
 def test_unknown_success_rate_is_shown_as_not_yet_known(live: tuple[FakeApi, FakeListener]) -> None:
     at = run_app()
     rates = [m.value for m in at.metric if m.label == "Success"]
