@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 
 class Wire(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Outgoing shapes drop internal fields; the one request body forbids unknown ones.
+    model_config = ConfigDict(extra="ignore")
 
 
 # ---- shared shapes -------------------------------------------------------------------------
@@ -189,9 +190,8 @@ class ValidationErrorBody(Wire):
 
 # ---- WebSocket messages ---------------------------------------------------------------------
 
-class Periodic(Wire):
-    seq: int = Field(description="per-stream sequence number of the scheduled tick")
-    tick: float = Field(description="the tick's scheduled time on the server's monotonic clock")
+SEQ = Field(description="per-stream sequence number of the scheduled tick")
+TICK = Field(description="the tick's scheduled time on the server's time.monotonic() clock, seconds")
 
 
 class ConnectionEstablished(Wire):
@@ -200,10 +200,12 @@ class ConnectionEstablished(Wire):
     message: str
 
 
-class LiveMetricsUpdate(Periodic):
+class LiveMetricsUpdate(Wire):
     type: Literal["metrics_update"] = "metrics_update"
     timestamp: datetime
     data: DashboardMetrics
+    seq: int = SEQ
+    tick: float = TICK
 
 
 class AgentIntervention(Wire):
@@ -235,11 +237,13 @@ class AgentStatusMessage(Wire):
     data: AgentStatus
 
 
-class AgentStatusUpdate(Periodic):
+class AgentStatusUpdate(Wire):
     type: Literal["agent_status_update"] = "agent_status_update"
     agent_id: str
     timestamp: datetime
     data: AgentStatus
+    seq: int = SEQ
+    tick: float = TICK
 
 
 class MetricsStream(Wire):
@@ -248,10 +252,12 @@ class MetricsStream(Wire):
     data: SystemMetrics
 
 
-class RealtimeMetricsUpdate(Periodic):
+class RealtimeMetricsUpdate(Wire):
     type: Literal["metrics_update"] = "metrics_update"
     timestamp: datetime
     data: SystemMetrics
+    seq: int = SEQ
+    tick: float = TICK
 
 
 class ErrorMessage(Wire):

@@ -237,8 +237,10 @@ class Runner:
             return False
         self._pending, self._backoff = None, 0.0
         self.last_day_at = time.monotonic()
+        # An intervention applied after this day was traded already refreshed the agents.
+        agents = result.agents if result.intervention_seq == self._applied_seq else self.view.agents
         self._view = View(day=result.day, timestamp=result.timestamp, metrics=result.metrics,
-                          agents=result.agents, active_alerts_count=result.open_alerts,
+                          agents=agents, active_alerts_count=result.open_alerts,
                           recent_decisions_count=len(result.decisions),
                           version=self.view.version + 1)
         self._count(result)

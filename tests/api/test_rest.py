@@ -108,8 +108,9 @@ def test_pause_stops_an_agents_decisions_while_the_store_keeps_trading(traded: T
                        what="three more sim days")
     assert status_of(traded, "pricing_agent")["decisions_count"] == paused["decisions_count"]
     assert after["system_metrics"]["total_revenue"] > before["system_metrics"]["total_revenue"]
+    paused_on = traded.get(f"{API}/interventions").json()[0]["day"]        # the day it took effect
     newest = traded.get(f"{API}/decisions/recent", params={"agent_id": "pricing_agent", "limit": 1}).json()
-    assert newest[0]["day"] < before["day"]
+    assert newest[0]["day"] < paused_on
     assert post(traded, "pricing_agent", {"action": "resume", "reason": "done"})[0] == 200
     assert status_of(traded, "pricing_agent")["status"] == "active"
 
