@@ -61,9 +61,11 @@ def decision_detail(frame: pd.DataFrame) -> None:
 def decisions_table() -> None:
     left, right, count = st.columns([2, 2, 1])
     limit = count.selectbox("Recent decisions", [50, 100, 200, 500], index=2, key="decision_limit")
-    frame = decisions_frame(services.get_api().recent_decisions(limit=limit))
     agents = left.multiselect("Agent", AGENT_IDS, format_func=lambda a: AGENT_NAMES[a],
                               key="decision_agents", placeholder="All agents")
+    # one agent: let the backend filter, so the limit counts that agent's decisions only
+    frame = decisions_frame(services.get_api().recent_decisions(
+        limit=limit, agent_id=agents[0] if len(agents) == 1 else None))
     types = sorted(t for t in frame["action_type"].unique() if t)
     chosen = right.multiselect("Action type", types, key="decision_types",
                                placeholder="All action types")
