@@ -93,19 +93,22 @@ class Runner:
 
     # ---- lifecycle ------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, run_loop: bool = True) -> None:
+        """Restore the last checkpoint, then trade on the clock (tests may tick by hand instead)."""
         await asyncio.to_thread(init_db, self.engine)
         await asyncio.to_thread(self._restore)
         self._stopping = asyncio.Event()
         self.started_at = time.monotonic()
-        self._task = asyncio.create_task(self._loop(), name="runner")
+        if run_loop:
+            self._task = asyncio.create_task(self._loop(), name="runner")
 
     async def stop(self) -> None:
         """Stop after the current day and checkpoint the last state."""
-        if self._stopping is None or self._task is None:
+        if self._stopping is None or self._op is None:
             return
         self._stopping.set()
-        await self._task
+        if self._task is not None:
+            await self._task
         if self._pending is not None:
             await self._flush()
         try:
@@ -187,13 +190,14 @@ class Runner:
                     break
                 except TimeoutError:
                     pass
-            await self._tick()
+            await self.tick()
             behind = int((time.monotonic() - start) / interval) - k
             if behind > 0:
                 log.warning("runner %d day(s) behind schedule; skipping to the next deadline", behind)
                 k += behind
 
-    async def _tick(self) -> None:
+    async def tick(self) -> None:
+        """Trade and persist one day now; the loop calls this on schedule."""
         if self._pending is not None:
             if time.monotonic() < self._retry_at or not await self._flush():
                 return  # the database is away: hold the store until its last day is persisted
