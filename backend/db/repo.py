@@ -150,8 +150,13 @@ def insert_alert(conn: Connection, alert: dict[str, Any]) -> None:
     conn.execute(insert(alerts).values(**alert))
 
 
-def update_alert(conn: Connection, alert_id: str, **values: Any) -> int:
-    return conn.execute(update(alerts).where(alerts.c.id == alert_id).values(**values)).rowcount or 0
+def update_alert(conn: Connection, alert_id: str, only_if_status: tuple[str, ...] | None = None,
+                 **values: Any) -> int:
+    """Update one alert; with `only_if_status`, atomically and only from those statuses."""
+    query = update(alerts).where(alerts.c.id == alert_id)
+    if only_if_status is not None:
+        query = query.where(alerts.c.status.in_(only_if_status))
+    return conn.execute(query.values(**values)).rowcount or 0
 
 
 def get_alert(conn: Connection, alert_id: str) -> dict[str, Any] | None:

@@ -12,6 +12,9 @@ from backend.db import repo
 from backend.runner.errors import AlertConflict, UnknownAlert
 
 
+OPEN = ("active", "acknowledged")
+
+
 def alert_id(key: str, day: int) -> str:
     """Stable for one holding of a condition: the key and the day it was raised."""
     digest = hashlib.sha1(key.encode()).hexdigest()[:10]
@@ -40,31 +43,30 @@ def sync(conn: Connection, conditions: list[Any], now: datetime, day: int
     for key, known in holding.items():
         if key in current:
             continue
-        values: dict[str, Any] = {"holding": False, "updated_at": now}
-        if known["status"] != "resolved":
-            values.update(status="resolved", resolved_at=now, resolved_day=day, resolved_by="auto")
+        repo.update_alert(conn, known["id"], holding=False, updated_at=now)
+        # Conditional, so that an operator's concurrent acknowledge or resolve is never lost.
+        values = {"status": "resolved", "resolved_at": now, "resolved_day": day, "resolved_by": "auto"}
+        if repo.update_alert(conn, known["id"], only_if_status=OPEN, **values):
             resolved.append({**known, **values})
-        repo.update_alert(conn, known["id"], **values)
     return raised, resolved
 
 
 def acknowledge(conn: Connection, alert_id_: str, now: datetime) -> dict[str, Any]:
+    repo.update_alert(conn, alert_id_, only_if_status=("active",), status="acknowledged",
+                      updated_at=now)
     alert = repo.get_alert(conn, alert_id_)
     if alert is None:
         raise UnknownAlert(alert_id_)
     if alert["status"] == "resolved":
         raise AlertConflict(alert_id_, "an active or acknowledged alert", alert["status"])
-    if alert["status"] == "active":
-        repo.update_alert(conn, alert_id_, status="acknowledged", updated_at=now)
-    return repo.get_alert(conn, alert_id_) or alert
+    return alert
 
 
 def resolve(conn: Connection, alert_id_: str, now: datetime, day: int) -> dict[str, Any]:
     """Resolve by hand; while its condition still holds the alert is not raised again."""
+    repo.update_alert(conn, alert_id_, only_if_status=OPEN, status="resolved", updated_at=now,
+                      resolved_at=now, resolved_day=day, resolved_by="operator")
     alert = repo.get_alert(conn, alert_id_)
     if alert is None:
         raise UnknownAlert(alert_id_)
-    if alert["status"] != "resolved":
-        repo.update_alert(conn, alert_id_, status="resolved", updated_at=now, resolved_at=now,
-                          resolved_day=day, resolved_by="operator")
-    return repo.get_alert(conn, alert_id_) or alert
+    return alert

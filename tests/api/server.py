@@ -34,8 +34,7 @@ class Server:
     def start(self, timeout: float = 30.0) -> Server:
         self.port = free_port()
         cmd = [sys.executable, "-m", "uvicorn", "backend.api.app:create_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(self.port), "--ws-per-message-deflate", "false",
-               "--ws-ping-interval", "10", "--ws-ping-timeout", "10"]
+               "--host", "127.0.0.1", "--port", str(self.port), "--ws-per-message-deflate", "false"]
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=self._log,
                                      stderr=subprocess.STDOUT)

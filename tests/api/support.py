@@ -27,7 +27,9 @@ def fast_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'autoops.db'}", "AUTOOPS_DAY_SECONDS": "0.05",
            "AUTOOPS_SKUS": "20", "AUTOOPS_LIVE_INTERVAL": "0.2", "AUTOOPS_AGENT_INTERVAL": "0.15",
            "AUTOOPS_METRICS_INTERVAL": "0.1", "AUTOOPS_LOG_DIR": str(tmp_path / "logs"),
-           "LOG_LEVEL": "INFO"}
+           "LOG_LEVEL": "INFO",
+           # uvicorn reads its options from UVICORN_*: keepalive pings find dead peers in 20 s
+           "UVICORN_WS_PING_INTERVAL": "10", "UVICORN_WS_PING_TIMEOUT": "10"}
     env.update(overrides)
     return env
 

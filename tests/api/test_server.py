@@ -14,7 +14,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.api.server import Server
-from tests.api.support import fast_env
+from tests.api.support import fast_env, wait_until
 
 WS = "/api/dashboard/ws"
 
@@ -202,3 +202,26 @@ def test_shutdown_closes_every_client_with_1001(tmp_path: Path) -> None:
         srv.stop()
     assert codes == [(1001, "server shutting down")] * 3
     assert "checkpoint written" in srv.tail()
+
+
+def test_a_peer_that_stops_answering_pings_is_dropped(tmp_path: Path) -> None:
+    env = fast_env(tmp_path, UVICORN_WS_PING_INTERVAL="0.5", UVICORN_WS_PING_TIMEOUT="0.5")
+    srv = Server(env, tmp_path / "server.log").start()
+    gauge = 'autoops_ws_connections{stream="live-updates"}'
+
+    def open_connections() -> float:
+        for line in httpx.get(f"{srv.http}/metrics").text.splitlines():
+            if line.startswith(gauge):
+                return float(line.split()[-1])
+        return 0.0
+    try:
+        with socket.create_connection(("127.0.0.1", srv.port)) as dead:
+            dead.sendall(b"GET /api/dashboard/ws/live-updates HTTP/1.1\r\nHost: test\r\n"
+                         b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            assert dead.recv(4096).startswith(b"HTTP/1.1 101")
+            assert open_connections() == 1.0
+            # The peer never answers a ping from here on, like a machine that went away.
+            wait_until(lambda: open_connections() == 0.0, timeout=15, what="the dead peer to be dropped")
+    finally:
+        srv.stop()
