@@ -7,8 +7,8 @@ negative-binomial around mu (variance mu + mu^2 / k). The regression coefficient
 normal posterior updated day by day with the conjugate normal (weighted least squares) update on
 the log-link working response z = x'm + (s - mu) / mu with weight 1 / (1/mu + 1/k): the online
 Laplace approximation of the log-log regression, which keeps zero-sale days (log(0) would drop
-them and bias the elasticity towards zero on slow sellers). Stock-out days are skipped because
-their sales are censored. Weekday multipliers are pooled per category and shrunk per SKU.
+them and bias the elasticity towards zero on slow sellers). Stock-out days are censored: their
+sales are not taken as demand (see update). Weekday multipliers are pooled per category and shrunk per SKU.
 
 Priors: elasticity N(-2.5, 0.7^2), close to the meta-analytic mean of -2.6 for grocery
 (Bijmolt, van Heerde and Pieters 2005); level N(log 5, 1.2^2) around a median of 5 units/day.
@@ -17,6 +17,7 @@ Priors: elasticity N(-2.5, 0.7^2), close to the meta-analytic mean of -2.6 for g
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
 PRIOR_ELASTICITY = -2.5
 PRIOR_ELASTICITY_SD = 0.7
@@ -27,6 +28,21 @@ WEEKDAY_SHRINK = 6.0        # pseudo-observations pulling a SKU's weekday factor
 MU_FLOOR = 0.05
 RESIDUAL_CAP = 3.0          # caps (s - mu)/mu so one freak day early on cannot swing the fit
 Z90 = 1.6448536269514722
+DISPERSION_SHRINK = 30.0    # pseudo-days of the pooled dispersion in each SKU's estimate
+CENSORED_WEIGHT = 0.5       # a stock-out day counts as half an observation (its demand is imputed)
+
+
+def tail_mean(mean: np.ndarray, var: np.ndarray, above: np.ndarray) -> np.ndarray:
+    """E[D | D > above] for D gamma with the given mean and variance (at least `above`)."""
+    safe = np.maximum(mean, 1e-9)
+    var = np.maximum(var, 1e-9)
+    k = safe * safe / var
+    x = np.maximum(above, 0.0) / (var / safe)
+    tail0 = special.gammaincc(k, x)
+    tail1 = special.gammaincc(k + 1.0, x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cond = np.where(tail0 > 1e-12, safe * tail1 / tail0, above)
+    return np.maximum(cond, above)
 
 
 class DemandModel:
@@ -48,14 +64,25 @@ class DemandModel:
         self.wd_cnt = np.zeros((n, 7))
         self.disp_num = PRIOR_INV_K * 20.0  # pooled moment estimate of 1/k, seeded with pseudo-data
         self.disp_den = 20.0
+        self.sku_num = np.zeros(n)           # per-SKU discounted sums of the same moments
+        self.sku_den = np.zeros(n)
+        self.sku_cnt = np.zeros(n)
         self.n_obs = np.zeros(n, dtype=np.int64)
         self.last_day = -1
 
     # -- reading the posterior ----------------------------------------------------------------
     @property
-    def inv_k(self) -> float:
-        """Squared CV of the demand shock (1/k of the negative binomial)."""
+    def pooled_inv_k(self) -> float:
+        """Squared CV of the demand shock pooled over SKUs (1/k of the negative binomial)."""
         return float(np.clip(self.disp_num / self.disp_den, 0.02, 2.0))
+
+    @property
+    def inv_k(self) -> np.ndarray:
+        """(n,) per-SKU squared CV of the demand shock, shrunk towards the pooled value."""
+        pooled = self.pooled_inv_k
+        m2 = np.where(self.sku_cnt > 0, self.sku_den / np.maximum(self.sku_cnt, 1e-9), 1.0)
+        prior = DISPERSION_SHRINK * m2
+        return np.clip((self.sku_num + prior * pooled) / (self.sku_den + prior), 0.01, 2.0)
 
     def cov(self) -> np.ndarray:
         """(n, 2, 2) posterior covariance of (log level, elasticity)."""
@@ -122,8 +149,16 @@ class DemandModel:
     # -- learning -------------------------------------------------------------------------------
     def update(self, weekday: int, price: np.ndarray, sales: np.ndarray,
                stocked_out: np.ndarray) -> None:
-        """One day of observations; stock-out days (censored sales) are skipped per SKU."""
-        ok = ~np.asarray(stocked_out, dtype=bool) & (np.asarray(price) > 0)
+        """One day of observations (effective price, units sold, stock-out flag per SKU).
+
+        On a stock-out day the sale is censored: demand was above the units sold. Those days
+        do not enter as observed demand (which would bias the level and the elasticity down);
+        they enter with the demand expected given the censoring, E[D | D > sold] under the
+        current model (an EM step), at CENSORED_WEIGHT of a full observation.
+        """
+        censored = np.asarray(stocked_out, dtype=bool)
+        ok = ~censored & (np.asarray(price) > 0)
+        use = ok | (censored & (np.asarray(price) > 0))
         s = np.asarray(sales, dtype=float)
         x1 = np.log(np.maximum(price, 1e-9) / self.list_price)
         w_all = self.weekday_factors()[:, weekday]
@@ -131,15 +166,21 @@ class DemandModel:
         base = np.exp(np.clip(m[:, 0] + m[:, 1] * x1, -20.0, 20.0))
         mu = np.maximum(base * w_all, MU_FLOOR)
         inv_k = self.inv_k
+        if censored.any():
+            s = np.where(censored, tail_mean(mu, mu + inv_k * mu * mu, s + 0.5), s)
         # pooled dispersion: E[(s - mu)^2 - s] = mu^2 / k for a negative binomial
         resid2 = (s - mu) ** 2 - s
         self.disp_num = 0.995 * self.disp_num + float(np.sum(resid2[ok]))
         self.disp_den = 0.995 * self.disp_den + float(np.sum(mu[ok] ** 2))
+        self.sku_num = 0.995 * self.sku_num + np.where(ok, resid2, 0.0)
+        self.sku_den = 0.995 * self.sku_den + np.where(ok, mu * mu, 0.0)
+        self.sku_cnt = 0.995 * self.sku_cnt + ok
         # weekday evidence: sales relative to the weekday-free mean
-        self.wd_sum[ok, weekday] += s[ok] / np.maximum(base[ok], MU_FLOOR)
-        self.wd_cnt[ok, weekday] += 1.0
+        share = np.where(ok, 1.0, np.where(use, CENSORED_WEIGHT, 0.0))
+        self.wd_sum[:, weekday] += share * s / np.maximum(base, MU_FLOOR)
+        self.wd_cnt[:, weekday] += share
         # conjugate normal update on the working response
-        wgt = np.where(ok, 1.0 / (1.0 / mu + inv_k), 0.0)
+        wgt = share / (1.0 / mu + inv_k)
         r = np.clip((s - mu) / mu, -1.0, RESIDUAL_CAP)
         eta = m[:, 0] + m[:, 1] * x1
         z = eta + r

@@ -23,14 +23,14 @@ from backend.agents.demand import DemandModel
 from backend.agents.plan import Draft, Plan
 
 AGENT_ID = "inventory_agent"
-GOODWILL = 1.0            # goodwill per unit short, as a share of price
-STOCKOUT_PENALTY = 2.0    # cost of a stock-out day, in units of the SKU's daily margin
+GOODWILL = 0.4            # goodwill per unit short, as a share of price (tuned, docs/agents.md)
+STOCKOUT_PENALTY = 1.0    # cost of a stock-out day, in units of the SKU's daily margin (tuned)
 LEVEL_GRID = np.linspace(-2.0, 5.0, 57)
 FRESH_SHARE = 0.15
 LEVEL_CHANGE = 0.2   # a weekday-free level change of this share (and >= 1 unit) is a decision
 
 
-def expiry_probability(level: np.ndarray, mean: np.ndarray, daily: np.ndarray, inv_k: float,
+def expiry_probability(level: np.ndarray, mean: np.ndarray, daily: np.ndarray, inv_k: np.ndarray,
                        shelf_life: np.ndarray, fresh_share: float = FRESH_SHARE) -> np.ndarray:
     """P(the marginal unit of an order-up-to level expires unsold).
 
@@ -143,14 +143,15 @@ class InventoryAgent:
         c = m.cov()
         x = np.log(plan.price / m.list_price)
         var_level = c[:, 0, 0] + 2.0 * x * c[:, 0, 1] + x * x * c[:, 1, 1]
-        var = (mu_in + m.inv_k * mu_in ** 2).sum(axis=1) + var_level * mean ** 2
+        inv_k = m.inv_k
+        var = (mu_in + inv_k[:, None] * mu_in ** 2).sum(axis=1) + var_level * mean ** 2
         holding = float(cat.holding_rate)
         daily = mu.mean(axis=1)
         cu = underage_cost(plan.price, cost)
         penalty = STOCKOUT_PENALTY * np.maximum(plan.price - cost, 0.0) * daily
         level = newsvendor_level(mean, var, cu, overage_cost(cost, fee, holding, 1.0 / np.maximum(life, 1) ** 2),
                                  penalty)
-        p_exp = expiry_probability(level, mean, daily, m.inv_k, life)
+        p_exp = expiry_probability(level, mean, daily, inv_k, life)
         co = overage_cost(cost, fee, holding, p_exp)
         level = newsvendor_level(mean, var, cu, co, penalty)
         ratio = critical_ratio(cu, co)
@@ -158,7 +159,7 @@ class InventoryAgent:
         cols = min(stock.shape[1], h)
         within = np.where(np.arange(cols)[None, :] <= lead[:, None], stock[:, :cols], 0.0)
         dcum = np.cumsum(mu[:, :cols], axis=1)
-        sdcum = np.sqrt(np.cumsum(mu[:, :cols] + m.inv_k * mu[:, :cols] ** 2, axis=1))
+        sdcum = np.sqrt(np.cumsum(mu[:, :cols] + inv_k[:, None] * mu[:, :cols] ** 2, axis=1))
         spoil = expected_spoilage(within, dcum, sdcum)
         position = stock.sum(axis=1) + np.asarray(snap.pipeline, dtype=float).sum(axis=1) - spoil
         qty = np.maximum(np.ceil(level - position - 1e-9), 0.0).astype(np.int64)

@@ -27,8 +27,8 @@ AGENT_ID = "pricing_agent"
 GRID_LOW, GRID_HIGH, GRID_POINTS = 0.75, 3.2, 41   # price grid as multiples of list price
 MAX_STEP = 0.12
 MIN_CHANGE = 0.025
-MAX_CHANGES_PER_WEEK = 2
-SWITCH_GAIN = 0.02          # a change must raise sampled profit by 2%: a switching cost against churn
+MAX_CHANGES_PER_WEEK = 1
+SWITCH_GAIN = 0.08          # a change must raise sampled profit by 8%: a switching cost against churn
 
 
 def lerner_price(cost: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
@@ -153,7 +153,7 @@ class PricingAgent:
             gain = (new[i] - cost[i]) * d_new[i] - (old[i] - cost[i]) * d_old[i]
             lo_e, hi_e = e_mean[i] - Z90 * e_sd[i], e_mean[i] + Z90 * e_sd[i]
             mu = float(tomorrow[i])
-            low = _gamma_low(mu, inv_k)
+            low = _gamma_low(mu, float(inv_k[i]))
             conf = math.erf(0.5 / (e_sd[i] * math.sqrt(2.0)))
             drafts.append(Draft(
                 agent_id=AGENT_ID, action_type="price_adjustment", index=i,

@@ -132,7 +132,7 @@ class PromotionAgent:
         cand = np.flatnonzero(has_old & ~locked & (expected_left > -1.5 * np.sqrt(x_now + 1.0)))
         exp_val = {}
         if cand.size:
-            cv2 = m.inv_k + 1.0 / np.maximum(mean0[cand, 0], 0.05)
+            cv2 = m.inv_k[cand] + 1.0 / np.maximum(mean0[cand, 0], 0.05)
             fee = np.asarray(cat.disposal_fee, dtype=float)[cand]
             d, v, v0 = markdown_dp(x_now[cand], days_left[cand], price[cand], fee,
                                    mean0[cand], e_use[cand], cv2)
