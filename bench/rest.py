@@ -112,12 +112,23 @@ def measure(srv: ServerProcess, path: str, args: argparse.Namespace) -> dict[str
         run_wrk(url, args.connections, args.warmup, args.threads)
     else:
         run_load(url, args.connections, max(args.connections, args.requests // 10), None, args.processes)
+    profiler = None
+    if args.profile is not None:  # py-spy over the measured seconds, as collapsed stacks
+        args.profile.mkdir(parents=True, exist_ok=True)
+        name = path.strip("/").replace("/", "_")
+        profiler = subprocess.Popen(
+            ["py-spy", "record", "--pid", str(srv.pid), "--duration", str(max(1, int(args.seconds))),
+             "--rate", "200", "--format", "raw", "--nonblocking",
+             "--output", str(args.profile / f"rest-{srv.name}-{name}.txt")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     cpu0 = cpu_seconds(srv.pid)
     if args.tool == "wrk":
         out = run_wrk(url, args.connections, args.seconds, args.threads)
     else:
         out = run_load(url, args.connections, args.requests, args.seconds, args.processes)
     cpu = cpu_seconds(srv.pid) - cpu0
+    if profiler is not None:
+        profiler.wait(timeout=60)
     out["server_cpu_us_per_req"] = round(cpu * 1e6 / out["requests"], 1) if out["requests"] else None
     log.info("%s %s: %s req/s p50 %s ms p99 %s ms", srv.name, path, out["rps"], out["p50_ms"],
              out["p99_ms"])
@@ -135,6 +146,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--requests", type=int, default=0,
                    help="python tool: stop after this many requests instead of --seconds")
     p.add_argument("--processes", type=int, default=2, help="python tool: load processes")
+    p.add_argument("--profile", type=Path, help="py-spy each server while it is measured, into this folder")
     p.add_argument("--json", type=Path, help="write the result here (default: stdout)")
     args = p.parse_args(argv)
     if args.connections < 1 or args.seconds <= 0:
