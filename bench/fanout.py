@@ -28,7 +28,7 @@ from websockets.asyncio.client import connect
 
 from bench.common import (ServerProcess, app_server, cpu_seconds, free_port, loopback_address,
                           machine_facts, raise_nofile, rss_kib, running, versions, write_json)
-from bench.fanstats import capacity, compare, summarize
+from bench.fanstats import capacity, capacity_estimate, compare, summarize
 from bench.swarm import ConnSpec, WorkerSpec, stamp_of, worker_main
 
 log = logging.getLogger(__name__)
@@ -296,10 +296,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ran = [s for s in steps if "skipped" not in s]
             for side in args.sides:
                 out[side] = {"capacity": capacity(ran, side),
+                             "capacity_interpolated": capacity_estimate(ran, side),
                              "steps": {str(s["clients"]): s[side] for s in ran if side in s}}
             if "app" in out and "reference" in out:
                 ref_cap = out["reference"]["capacity"]
-                out["ratio"] = {"capacity": round(out["app"]["capacity"] / ref_cap, 3) if ref_cap else None}
+                est = (out["app"]["capacity_interpolated"], out["reference"]["capacity_interpolated"])
+                out["ratio"] = {"capacity": round(out["app"]["capacity"] / ref_cap, 3) if ref_cap else None,
+                                "capacity_interpolated": round(est[0] / est[1], 3) if all(est) else None}
             if args.stalled_share > 0:
                 clean = next((s for s in ran if s["clients"] == args.stalled_clients), None)
                 if clean is None:

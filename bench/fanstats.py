@@ -120,3 +120,19 @@ def capacity(steps: list[dict[str, Any]], side: str) -> int:
     """The largest client count this side held with p99 <= 100 ms, no loss and no closes."""
     held = [s["clients"] for s in steps if side in s and s[side]["held_ok"]]
     return max(held, default=0)
+
+
+def capacity_estimate(steps: list[dict[str, Any]], side: str) -> float | None:
+    """Where p99 crosses 100 ms, interpolated linearly between the last step held and the next.
+
+    An estimate between the staircase's coarse steps (None when no step was held, or none failed).
+    """
+    ran = sorted((s for s in steps if side in s), key=lambda s: s["clients"])
+    for low, high in zip(ran, ran[1:]):
+        if low[side]["held_ok"] and not high[side]["held_ok"]:
+            p_low, p_high = low[side]["p99_ms"], high[side]["p99_ms"]
+            if p_high is None or p_high <= P99_TARGET_MS or p_high <= p_low:
+                return float(low["clients"])  # failed by loss or closes, not by delay
+            share = (P99_TARGET_MS - p_low) / (p_high - p_low)
+            return round(low["clients"] + share * (high["clients"] - low["clients"]))
+    return None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bench.common import ROOT
 from bench.fanout import PATHS, PER_ADDRESS, Bench, parse_args
-from bench.fanstats import summarize
+from bench.fanstats import capacity, capacity_estimate, summarize
 
 FIELDS = ("p50_ms", "p99_ms", "max_ms", "lost", "unexpected_closes", "rss_kib_per_conn",
           "cpu_us_per_msg", "clients_held")
@@ -76,3 +76,10 @@ def test_fanout_step_writes_both_sides_with_sane_figures(tmp_path: Path) -> None
         assert figures["cpu_us_per_msg"] >= 0 and figures["rss_kib_per_conn"] is not None
         assert set(figures["per_stream"]) == {"metrics", "live", "agent"}
     assert set(result["ratio"]) >= {"p50_ms", "p99_ms", "rss_kib_per_conn", "cpu_us_per_msg"}
+
+
+def test_capacity_is_the_largest_step_held_and_the_estimate_lies_before_the_first_failure() -> None:
+    steps = [{"clients": n, "app": {"held_ok": p <= 100, "p99_ms": p}}
+             for n, p in ((1000, 50.0), (2000, 90.0), (5000, 190.0))]
+    assert capacity(steps, "app") == 2000
+    assert capacity_estimate(steps, "app") == 2300  # 10 of the 100 ms between 2k and 5k
