@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import disable_created_metrics
 
 from backend.api import errors, routes, shutdown
 from backend.api.hub import Hub
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; `uvicorn backend.api.app:create_app --factory` calls this with no argument."""
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_dir)
+    disable_created_metrics()  # process-wide: the *_created series only add noise to /metrics
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -178,7 +178,8 @@ class Hub:
             if message["type"] == "websocket.disconnect":
                 log.debug("ws #%d closed by peer: %s", client.id, message.get("code"))
                 return
-            raw: str | bytes = message["text"] if message.get("text") is not None else message.get("bytes") or b""
+            text = message.get("text")
+            raw: str | bytes = text if text is not None else message.get("bytes") or b""
             size = len(raw.encode()) if isinstance(raw, str) else len(raw)
             log.debug("ws #%d received %d bytes", client.id, size)
             if size > limit:

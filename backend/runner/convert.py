@@ -12,6 +12,9 @@ METRIC_FIELDS = ("total_revenue", "total_profit", "inventory_turnover", "stockou
                  "promotion_effectiveness", "agent_collaboration_score", "decision_count",
                  "response_time_avg")
 INT_METRICS = frozenset({"stockout_incidents", "decision_count"})
+# Ratios over traded days: before the first day there is nothing to divide, whatever the core says.
+RATIOS = frozenset({"inventory_turnover", "waste_reduction_percentage", "price_optimization_score",
+                    "promotion_effectiveness", "agent_collaboration_score", "response_time_avg"})
 
 
 def jsonable(value: Any) -> Any:
@@ -28,9 +31,10 @@ def _number(value: Any, integer: bool) -> int | float | None:
     return int(round(number)) if integer else number
 
 
-def metrics(kpis: dict[str, Any]) -> dict[str, int | float | None]:
-    """Exactly the contract's ten fields; a field the core did not compute is null."""
-    return {f: _number(kpis.get(f), f in INT_METRICS) for f in METRIC_FIELDS}
+def metrics(kpis: dict[str, Any], days_traded: int) -> dict[str, int | float | None]:
+    """Exactly the contract's ten fields; null where the figure is not known (yet)."""
+    return {f: None if days_traded == 0 and f in RATIOS else _number(kpis.get(f), f in INT_METRICS)
+            for f in METRIC_FIELDS}
 
 
 def agent_status(stats: Any) -> dict[str, Any]:

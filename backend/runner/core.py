@@ -171,7 +171,8 @@ class Runner:
 
     def _fresh_view(self, now: datetime, open_count: int, recent: int, version: int) -> View:
         # Caller holds the lock.
-        return View(day=int(self._op.day), timestamp=now, metrics=convert.metrics(self._op.kpis()),
+        day = int(self._op.day)
+        return View(day=day, timestamp=now, metrics=convert.metrics(self._op.kpis(), day),
                     agents=[convert.agent_status(a) for a in self._op.agent_stats()],
                     active_alerts_count=open_count, recent_decisions_count=recent, version=version)
 
@@ -220,7 +221,7 @@ class Runner:
                 day=int(self._op.day), traded_day=int(report.day), timestamp=now,
                 decisions=[convert.decision(d) for d in report.decisions],
                 outcomes=[convert.outcome(o) for o in report.outcomes], events=list(report.events),
-                metrics=convert.metrics(self._op.kpis()),
+                metrics=convert.metrics(self._op.kpis(), int(self._op.day)),
                 agents=[convert.agent_status(a) for a in self._op.agent_stats()],
                 conditions=list(self._op.conditions()), checkpoint=self._op.to_bytes(),
                 intervention_seq=self._applied_seq)

@@ -16,7 +16,7 @@ class Telemetry:
         self.persist_failures = Counter("autoops_persist_failures",
                                         "Day transactions that failed and will be retried", registry=r)
         self.day_seconds = Histogram("autoops_day_duration_seconds",
-                                     "Wall seconds to trade and persist one day", registry=r,
+                                     "Wall seconds to trade one day (agents and both stores)", registry=r,
                                      buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
         self.decisions = Counter("autoops_decisions", "Decisions made", ["agent_id"], registry=r)
         self.interventions = Counter("autoops_interventions", "Interventions applied", ["action"],

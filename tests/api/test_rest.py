@@ -44,6 +44,21 @@ def test_current_metrics_carry_the_ten_kpis_computed_from_the_running_store(trad
     assert later["system_metrics"]["decision_count"] >= first["system_metrics"]["decision_count"]
 
 
+def test_before_the_first_day_ratios_are_null_not_made_up(tmp_path) -> None:
+    from backend.api.app import create_app
+    from tests.api.support import fast_settings
+    with TestClient(create_app(fast_settings(tmp_path, day_seconds=3600))) as client:
+        current = client.get(f"{API}/metrics/current").json()
+    metrics = current["system_metrics"]
+    assert current["day"] == 0
+    assert (metrics["total_revenue"], metrics["decision_count"], metrics["stockout_incidents"]) == (0, 0, 0)
+    assert [k for k, v in metrics.items() if v is None] == [
+        "inventory_turnover", "waste_reduction_percentage", "price_optimization_score",
+        "promotion_effectiveness", "agent_collaboration_score", "response_time_avg"]
+    assert all(a["success_rate"] is None and a["last_decision_time"] is None
+               for a in current["agent_statuses"])
+
+
 def test_recent_decisions_are_newest_first_limited_and_filtered(traded: TestClient) -> None:
     five = traded.get(f"{API}/decisions/recent", params={"limit": 5}).json()
     assert 1 <= len(five) <= 5
