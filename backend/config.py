@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     database_schema: str | None = Field(
         None, description="PostgreSQL schema for every table (tests use one per run)")
     bus_url: str = "memory://"
+    bus_namespace: str = Field("autoops", min_length=1,
+                               description="prefix of the bus channels (one run shares one namespace)")
     bus_queue_size: int = Field(1000, ge=1, description="bounded queue per bus subscriber")
     retention_days: int = Field(
         365, ge=1, description="sim days of decisions, snapshots and resolved alerts kept")

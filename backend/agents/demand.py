@@ -68,6 +68,7 @@ class DemandModel:
         self.sku_den = np.zeros(n)
         self.sku_cnt = np.zeros(n)
         self.n_obs = np.zeros(n, dtype=np.int64)
+        self._weekday: np.ndarray | None = None     # cache of weekday_factors(), reset by update
         self.last_day = -1
 
     # -- reading the posterior ----------------------------------------------------------------
@@ -100,14 +101,15 @@ class DemandModel:
 
     def weekday_factors(self) -> np.ndarray:
         """(n, 7) weekday multipliers, mean 1 per SKU: category pool shrunk towards each SKU."""
-        cs = np.zeros((self.n_cat, 7))
-        cc = np.zeros((self.n_cat, 7))
-        np.add.at(cs, self.cat_index, self.wd_sum)
-        np.add.at(cc, self.cat_index, self.wd_cnt)
+        if self._weekday is not None:
+            return self._weekday
+        cs = np.stack([np.bincount(self.cat_index, self.wd_sum[:, d], self.n_cat) for d in range(7)], axis=1)
+        cc = np.stack([np.bincount(self.cat_index, self.wd_cnt[:, d], self.n_cat) for d in range(7)], axis=1)
         cat = (cs + 4.0) / (cc + 4.0)
         cat /= cat.mean(axis=1, keepdims=True)
         w = (self.wd_sum + WEEKDAY_SHRINK * cat[self.cat_index]) / (self.wd_cnt + WEEKDAY_SHRINK)
-        return w / w.mean(axis=1, keepdims=True)
+        self._weekday = w / w.mean(axis=1, keepdims=True)
+        return self._weekday
 
     def mean_demand(self, price: np.ndarray, weekday: int | np.ndarray,
                     coef: np.ndarray | None = None) -> np.ndarray:
@@ -198,3 +200,4 @@ class DemandModel:
         self.mean = np.stack([(p[:, 1, 1] * h[:, 0] - p[:, 0, 1] * h[:, 1]) / det,
                               (p[:, 0, 0] * h[:, 1] - p[:, 0, 1] * h[:, 0]) / det], axis=1)
         self.n_obs += ok
+        self._weekday = None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.stats import gamma
 
 from backend.agents.demand import Z90, DemandModel
 from backend.agents.plan import Draft, Plan
@@ -147,13 +148,13 @@ class PricingAgent:
         d_new = m.mean_demand(np.repeat(new[:, None], 7, axis=1), week).mean(axis=1)
         d_old = m.mean_demand(np.repeat(old[:, None], 7, axis=1), week).mean(axis=1)
         tomorrow = m.mean_demand(new, snap.weekday)
-        inv_k = m.inv_k
+        lows = dict(zip(idx.tolist(), gamma_quantile(tomorrow[idx], m.inv_k[idx], 0.1).tolist()))
         drafts = []
         for i in idx.tolist():
             gain = (new[i] - cost[i]) * d_new[i] - (old[i] - cost[i]) * d_old[i]
             lo_e, hi_e = e_mean[i] - Z90 * e_sd[i], e_mean[i] + Z90 * e_sd[i]
             mu = float(tomorrow[i])
-            low = _gamma_low(mu, float(inv_k[i]))
+            low = lows[i]
             conf = math.erf(0.5 / (e_sd[i] * math.sqrt(2.0)))
             drafts.append(Draft(
                 agent_id=AGENT_ID, action_type="price_adjustment", index=i,
@@ -168,11 +169,8 @@ class PricingAgent:
         return drafts
 
 
-def _gamma_low(mu: float, inv_k: float, q: float = 0.1) -> float:
-    """Lower q-quantile of daily units: a gamma with the negative binomial's mean and variance."""
-    from scipy.stats import gamma
-    if mu <= 0:
-        return 0.0
-    var = mu + mu * mu * inv_k
-    shape = mu * mu / var
-    return float(gamma.ppf(q, shape, scale=var / mu))
+def gamma_quantile(mu: np.ndarray, inv_k: np.ndarray, q: float) -> np.ndarray:
+    """q-quantile of daily units: a gamma with the negative binomial's mean and variance."""
+    mu = np.maximum(np.asarray(mu, dtype=float), 1e-9)
+    var = mu + mu * mu * np.asarray(inv_k, dtype=float)
+    return gamma.ppf(q, mu * mu / var, scale=var / mu)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import gamma
+from scipy.stats import gamma, norm
 
 from backend.agents.demand import DemandModel
 from backend.agents.plan import Draft, Plan
@@ -24,11 +24,42 @@ from backend.agents.plan import Draft, Plan
 AGENT_ID = "promotion_agent"
 LADDER = np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7])
 HORIZON = 3
-GRID = 21
-QUAD = 7
+GRID = 13
+QUAD = 5
 FRESH_SHARE = 0.15          # share of shoppers who pick the freshest unit; an assumption
 AMBIENT_LIFE = 30           # shelf life above which a SKU is treated as ambient
 CLEAR_COVER, TARGET_COVER, CLEAR_MAX = 60.0, 30.0, 0.3
+RISK_UNITS = 0.3            # expected units left at expiry below which no markdown is considered
+
+
+def _stage(states: np.ndarray, v_prev: np.ndarray, v_nomd: np.ndarray, dx: np.ndarray,
+           mu: np.ndarray, lift: np.ndarray, shock: np.ndarray, price: np.ndarray,
+           fresh_share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One DP stage at `states` (m, S): best value, its ladder index, and the no-markdown value.
+
+    v_prev / v_nomd (m, Z) are the next stage's values on the grid 0, dx, 2 dx, ...
+    """
+    m = states.shape[0]
+    dem = mu[:, None, None] * lift[:, :, None] * shock[:, None, :]              # (m, L, Q)
+    o = np.minimum(states[:, :, None, None], (1.0 - fresh_share) * dem[:, None, :, :])
+    fresh = np.maximum(dem[:, None, :, :] - o, 0.0)                             # (m, S, L, Q)
+    pos = (states[:, :, None, None] - o) / dx[:, None, None, None]
+    lo = np.clip(np.floor(pos).astype(np.int64), 0, GRID - 2)
+    frac = np.clip(pos - lo, 0.0, 1.0)
+    flat = lo.reshape(m, -1)
+    cont = (np.take_along_axis(v_prev, flat, axis=1).reshape(lo.shape) * (1.0 - frac)
+            + np.take_along_axis(v_prev, flat + 1, axis=1).reshape(lo.shape) * frac)
+    pd = price[:, None] * (1.0 - LADDER)[None, :]
+    give = price[:, None] * LADDER[None, :]
+    reward = (pd[:, None, :, None] * o - give[:, None, :, None] * fresh + cont).mean(axis=3)
+    choice = np.argmax(reward, axis=2)
+    value = np.take_along_axis(reward, choice[:, :, None], axis=2)[:, :, 0]
+    lo0, fr0 = lo[:, :, 0, :], frac[:, :, 0, :]
+    flat0 = lo0.reshape(m, -1)
+    cont0 = (np.take_along_axis(v_nomd, flat0, axis=1).reshape(lo0.shape) * (1.0 - fr0)
+             + np.take_along_axis(v_nomd, flat0 + 1, axis=1).reshape(lo0.shape) * fr0)
+    nomd = (price[:, None, None] * o[:, :, 0, :] + cont0).mean(axis=2)
+    return value, choice, nomd
 
 
 def markdown_dp(x_now: np.ndarray, days_left: np.ndarray, price: np.ndarray, fee: np.ndarray,
@@ -38,7 +69,8 @@ def markdown_dp(x_now: np.ndarray, days_left: np.ndarray, price: np.ndarray, fee
 
     x_now (m,) units of the oldest cohort; days_left (m,) in 1..HORIZON; mean0 (m, HORIZON)
     expected demand at the regular price on each of the coming days; cv2 (m,) squared CV of a
-    day's demand; returns (discount, value with the policy, value without markdowns).
+    day's demand; returns (discount, value with the policy, value without markdowns). Stages
+    before today are solved on the whole state grid; today's only at x_now.
     """
     m = len(x_now)
     q = (np.arange(QUAD) + 0.5) / QUAD
@@ -49,38 +81,24 @@ def markdown_dp(x_now: np.ndarray, days_left: np.ndarray, price: np.ndarray, fee
     lift = (1.0 - LADDER)[None, :] ** elasticity[:, None]                    # (m, L)
     v_prev = -fee[:, None] * xs
     v_nomd = v_prev.copy()
-    best_d = np.zeros((m, HORIZON + 1), dtype=np.int64)
-    values = np.zeros((m, HORIZON + 1))
-    values[:, 0] = v_prev[:, -1]
-    nomd = np.zeros((m, HORIZON + 1))
-    nomd[:, 0] = v_nomd[:, -1]
-    rows = np.arange(m)[:, None, None, None]
     k = np.clip(days_left, 1, HORIZON)
-    idx = np.arange(m)
+    rows_all = np.arange(m)
+    discount, value, nomd = np.zeros(m), np.zeros(m), np.zeros(m)
     for s in range(1, HORIZON + 1):
-        # with s days left the SKU is k - s days from today (stages beyond k are never used)
-        mu = mean0[idx, np.clip(k - s, 0, HORIZON - 1)]
-        dem = mu[:, None, None] * lift[:, :, None] * shock[:, None, :]          # (m, L, Q)
-        old_dem = (1.0 - fresh_share) * dem
-        o = np.minimum(xs[:, :, None, None], old_dem[:, None, :, :])            # (m, Z, L, Q)
-        fresh = np.maximum(dem[:, None, :, :] - o, 0.0)
-        pd = price[:, None] * (1.0 - LADDER)[None, :]                           # (m, L)
-        rest = xs[:, :, None, None] - o
-        pos = rest / dx[:, None, None, None]
-        lo = np.clip(np.floor(pos).astype(np.int64), 0, GRID - 2)
-        frac = np.clip(pos - lo, 0.0, 1.0)
-        cont = (v_prev[rows, lo] * (1.0 - frac) + v_prev[rows, lo + 1] * frac)
-        reward = (pd[:, None, :, None] * o - (price[:, None] * LADDER[None, :])[:, None, :, None] * fresh
-                  + cont).mean(axis=3)                                          # (m, Z, L)
-        choice = np.argmax(reward, axis=2)
-        v_prev = np.take_along_axis(reward, choice[:, :, None], axis=2)[:, :, 0]
-        best_d[:, s] = choice[:, -1]
-        values[:, s] = v_prev[:, -1]
-        cont0 = (v_nomd[rows[:, :, :, 0], lo[:, :, 0, :]] * (1.0 - frac[:, :, 0, :])
-                 + v_nomd[rows[:, :, :, 0], lo[:, :, 0, :] + 1] * frac[:, :, 0, :])
-        v_nomd = (price[:, None, None] * o[:, :, 0, :] + cont0).mean(axis=2)
-        nomd[:, s] = v_nomd[:, -1]
-    return LADDER[best_d[idx, k]], values[idx, k], nomd[idx, k]
+        # with s days left the SKU is k - s days from today
+        mu = mean0[rows_all, np.clip(k - s, 0, HORIZON - 1)]
+        today = np.flatnonzero(k == s)
+        if today.size:
+            v, c, n0 = _stage(x_now[today, None], v_prev[today], v_nomd[today], dx[today], mu[today],
+                              lift[today], shock[today], price[today], fresh_share)
+            discount[today], value[today], nomd[today] = LADDER[c[:, 0]], v[:, 0], n0[:, 0]
+        later = np.flatnonzero(k > s)
+        if later.size == 0:
+            break
+        v, _, n0 = _stage(xs[later], v_prev[later], v_nomd[later], dx[later], mu[later],
+                          lift[later], shock[later], price[later], fresh_share)
+        v_prev[later], v_nomd[later] = v, n0
+    return discount, value, nomd
 
 
 def clearance_discount(cover_days: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
@@ -128,8 +146,13 @@ class PromotionAgent:
         week = (snap.weekday + np.arange(HORIZON)) % 7
         mean0 = m.mean_demand(np.repeat(price[:, None], HORIZON, axis=1), week)
         # ahead of the cohort in the queue: nothing (it is the oldest); it needs to sell within k days
-        expected_left = x_now - (1.0 - FRESH_SHARE) * np.cumsum(mean0, axis=1)[np.arange(n), np.minimum(col, HORIZON - 1)]
-        cand = np.flatnonzero(has_old & ~locked & (expected_left > -1.5 * np.sqrt(x_now + 1.0)))
+        # the DP runs only where the oldest cohort risks expiring: expected units left at its
+        # end of life (normal loss function, old-taking demand over its days left) >= RISK_UNITS
+        cum = np.cumsum(mean0, axis=1)[np.arange(n), np.minimum(col, HORIZON - 1)] * (1.0 - FRESH_SHARE)
+        sd = np.sqrt(cum + m.inv_k * cum * cum) + 1e-9
+        zz = (x_now - cum) / sd
+        left = (x_now - cum) * norm.cdf(zz) + sd * norm.pdf(zz)
+        cand = np.flatnonzero(has_old & ~locked & (left >= RISK_UNITS))
         exp_val = {}
         if cand.size:
             cv2 = m.inv_k[cand] + 1.0 / np.maximum(mean0[cand, 0], 0.05)

@@ -21,7 +21,7 @@ from backend.api.errors import close_code_for, close_reason
 from backend.bus import Bus, Subscription
 from backend.config import Settings
 from backend.errors import AutoOpsError, UnknownAgent
-from backend.runner import EVENTS, Service
+from backend.runner import Service, events_channel
 from backend.runner.core import utcnow
 from backend.runner.telemetry import Telemetry
 
@@ -71,7 +71,7 @@ class Hub:
 
     async def start(self) -> None:
         s = self.settings
-        self._events = await self.bus.subscribe(EVENTS)
+        self._events = await self.bus.subscribe(events_channel(self.settings))
         self._tasks = [
             asyncio.create_task(self._fan_out_events(self._events), name="hub:events"),
             asyncio.create_task(self._cadence(s.live_interval, self._emit_live), name="hub:live"),

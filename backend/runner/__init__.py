@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.runner.core import EVENTS, Runner, View
+from backend.runner.core import Runner, View, events_channel
 from backend.runner.service import Service
 
-__all__ = ["EVENTS", "Runner", "Service", "View"]
+__all__ = ["Runner", "Service", "View", "events_channel"]

@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from types import ModuleType
@@ -26,9 +27,13 @@ from backend.runner.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
-EVENTS = "events"  # the bus channel the live-updates stream fans out
 ACTIONS = ("pause", "resume", "reset", "override")
 EVENTS_PER_KIND = 20  # alert events published one by one per day; the rest go in one summary
+
+
+def events_channel(settings: Settings) -> str:
+    """The bus channel that the live-updates stream fans out."""
+    return f"{settings.bus_namespace}:events"
 
 
 def utcnow() -> datetime:
@@ -78,6 +83,7 @@ class Runner:
         self.telemetry = telemetry
         self.module = operation_module or importlib.import_module("backend.agents.operation")
         self.agent_ids: tuple[str, ...] = tuple(self.module.AGENT_IDS)
+        self.events_channel = events_channel(settings)
         self._op: Any = None
         self._lock = threading.Lock()
         self._applied_seq = 0
@@ -90,6 +96,9 @@ class Runner:
         self._sku_cache: tuple[int, list[dict[str, Any]]] | None = None
         self.started_at: float | None = None
         self.last_day_at: float | None = None
+        self._late_days = 0
+        # The store's clock gets its own thread, so a burst of REST reads cannot delay a day.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runner")
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -112,9 +121,11 @@ class Runner:
         if self._pending is not None:
             await self._flush()
         try:
-            await asyncio.to_thread(self._checkpoint_now)
+            await self._in_runner_thread(self._checkpoint_now)
         except Exception:
             log.exception("final checkpoint failed; the last day's checkpoint stands")
+        finally:
+            self._executor.shutdown(wait=False)
 
     @property
     def view(self) -> View:
@@ -194,8 +205,15 @@ class Runner:
             await self.tick()
             behind = int((time.monotonic() - start) / interval) - k
             if behind > 0:
-                log.warning("runner %d day(s) behind schedule; skipping to the next deadline", behind)
+                # Said once loudly: a store slower than its clock stays slower.
+                log.log(logging.DEBUG if self._late_days else logging.WARNING,
+                        "a sim day took longer than AUTOOPS_DAY_SECONDS=%g; skipping %d deadline(s)",
+                        interval, behind)
+                self._late_days += behind
                 k += behind
+
+    async def _in_runner_thread(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def tick(self) -> None:
         """Trade and persist one day now; the loop calls this on schedule."""
@@ -203,7 +221,7 @@ class Runner:
             if time.monotonic() < self._retry_at or not await self._flush():
                 return  # the database is away: hold the store until its last day is persisted
         try:
-            result = await asyncio.to_thread(self._trade, utcnow())
+            result = await self._in_runner_thread(self._trade, utcnow())
         except Exception as exc:
             self.telemetry.day_failures.inc()
             log.exception("trading day %s failed; the loop goes on", self._op.day)
@@ -232,7 +250,7 @@ class Runner:
         result = self._pending
         assert result is not None
         try:
-            await asyncio.to_thread(self._persist, result)
+            await self._in_runner_thread(self._persist, result)
         except Exception as exc:
             self.telemetry.persist_failures.inc()
             self._backoff = min(30.0, max(self.settings.day_seconds, self._backoff * 2 or 1.0))
@@ -301,7 +319,7 @@ class Runner:
                  "event": kind, "severity": severity, "message": message, "agent_id": agent_id,
                  "sku": sku, "data": data}
         try:
-            await self.bus.publish(EVENTS, event)
+            await self.bus.publish(self.events_channel, event)
         except Exception as exc:  # a bus outage must not stop the store
             log.error("publishing %s on the bus failed: %s", kind, exc)
 

@@ -11,7 +11,7 @@ from backend.db import repo
 from backend.db.engine import ping
 from backend.errors import UnknownAction, UnknownAgent
 from backend.runner import alerts
-from backend.runner.core import ACTIONS, EVENTS, Runner, View, utcnow
+from backend.runner.core import ACTIONS, Runner, View, utcnow
 from backend.runner.errors import AgentMismatch
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class Service:
                      "reason": reason, "parameters": record["parameters"],
                      "intervention_id": record["intervention_id"], "message": record["message"]}
         try:
-            await self.runner.bus.publish(EVENTS, broadcast)
+            await self.runner.bus.publish(self.runner.events_channel, broadcast)
         except Exception as exc:  # recorded and in effect already; only the broadcast is lost
             log.error("broadcasting intervention %s failed: %s", record["intervention_id"], exc)
         return {"success": True, "agent_id": agent_id, "action": action,

@@ -96,3 +96,22 @@ def test_an_unknown_agent_stream_is_accepted_then_closed_with_4004(client: TestC
             ws.receive_json()
     assert closed.value.code == 4004
     assert "cashier_agent" in closed.value.reason
+
+
+def test_events_travel_through_redis_when_the_bus_url_says_so(tmp_path) -> None:
+    from backend.api.app import create_app
+    from tests.api.support import fast_settings
+    from tests.bus.test_bus import redis_unreachable
+    reason = redis_unreachable()
+    if reason:
+        pytest.skip(reason)
+    settings = fast_settings(tmp_path, bus_url="redis://127.0.0.1:6379/0",
+                             bus_namespace=f"autoops-test-{tmp_path.name}")
+    with TestClient(create_app(settings)) as client:
+        with client.websocket_connect(f"{WS}/live-updates") as ws:
+            ws.receive_json()
+            r = client.post("/api/dashboard/agents/pricing_agent/intervention",
+                            json={"action": "pause", "reason": "via redis"})
+            message = receive_until(ws, "agent_intervention")
+    assert message["intervention_id"] == r.json()["intervention_id"]
+    assert type(client.app.state.hub.bus).__name__ == "RedisBus"

@@ -18,7 +18,7 @@ from backend.config import Settings
 from backend.db import repo
 from backend.db.engine import init_db, make_engine
 from backend.db.tables import agent_states, checkpoints, decisions
-from backend.runner import EVENTS, Runner, Service, alerts
+from backend.runner import Runner, Service, alerts, events_channel
 from backend.runner.errors import CheckpointIncompatible
 from backend.runner.telemetry import Telemetry
 
@@ -74,8 +74,9 @@ def test_a_failing_day_is_logged_and_the_loop_goes_on(tmp_path: Path, monkeypatc
 
     async def scenario() -> tuple[Runner, dict]:
         bus = MemoryBus()
-        events = await bus.subscribe(EVENTS)
-        runner = await started(make_settings(tmp_path), bus)
+        settings = make_settings(tmp_path)
+        events = await bus.subscribe(events_channel(settings))
+        runner = await started(settings, bus)
         await runner.tick()
         event = await asyncio.wait_for(events.get(), 5)
         await runner.tick()
