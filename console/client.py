@@ -48,7 +48,8 @@ def error_detail(response: httpx.Response) -> str:
             for item in detail:
                 if isinstance(item, dict):
                     where = ".".join(str(p) for p in item.get("loc", ()) if p != "body")
-                    parts.append(f"{where}: {item.get('msg', item)}" if where else str(item.get("msg", item)))
+                    msg = str(item.get("msg", item))
+                    parts.append(f"{where}: {msg}" if where else msg)
                 else:
                     parts.append(str(item))
             return "; ".join(parts)
@@ -76,7 +77,8 @@ class ApiClient:
         try:
             response = self._http.request(method, url, **kwargs)
         except httpx.TimeoutException:
-            raise ApiError(f"The backend at {self.base_url} did not answer {method} {url} in time.") from None
+            raise ApiError(f"The backend at {self.base_url} did not answer {method} {url} "
+                           "in time.") from None
         except httpx.TransportError as exc:
             log.info("backend unreachable: %s %s: %s", method, url, exc)
             raise ApiError(f"The backend at {self.base_url} is unreachable ({type(exc).__name__}). "

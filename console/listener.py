@@ -304,7 +304,7 @@ class StreamListener:
                     self._add_point(point)
                 seq = message.get("seq")
                 if isinstance(seq, int):
-                    # a jump in the sequence means the server dropped messages for us: refill
+                    # a jump in the sequence means ticks were skipped or lost: refill
                     self._gap = self._gap or (self._last_seq is not None and seq > self._last_seq + 1)
                     self._last_seq = seq
             elif name == "live" and kind == "metrics_update" and isinstance(message.get("data"), dict):

@@ -7,7 +7,7 @@ import streamlit as st
 from console import services
 from console.client import AGENT_NAMES, ApiError
 from console.components import request_intervention, show_last_result
-from console.overrides import validate_override
+from console.overrides import MAX_DAYS, MAX_QUANTITY, validate_override
 
 
 def sku_picker(agent_id: str, skus: list[dict]) -> str | None:
@@ -34,13 +34,15 @@ def override_form(agent_id: str, skus: list[dict]) -> None:
         if agent_id == "pricing_agent":
             a, b = st.columns(2)
             params = {"sku": sku,
-                      "price": a.number_input("Regular price", min_value=0.0, value=None, step=0.05,
+                      "price": a.number_input("Regular price (0.2x to 5x the list price)",
+                                              min_value=0.0, value=None, step=0.05,
                                               format="%.2f", placeholder="e.g. 3.49"),
-                      "hold_days": b.number_input("Hold for (sim days)", min_value=1, max_value=365,
+                      "hold_days": b.number_input("Hold for (sim days)", min_value=1, max_value=MAX_DAYS,
                                                   value=7, step=1)}
         elif agent_id == "inventory_agent":
             params = {"sku": sku,
-                      "quantity": st.number_input("Order quantity (units)", min_value=0, value=None,
+                      "quantity": st.number_input("Order quantity (units)", min_value=0,
+                                                  max_value=MAX_QUANTITY, value=None,
                                                   step=1, placeholder="e.g. 24")}
         else:
             a, b = st.columns(2)
@@ -48,7 +50,7 @@ def override_form(agent_id: str, skus: list[dict]) -> None:
                       "discount": a.number_input("Discount (fraction, 0 < d < 0.9)", min_value=0.0,
                                                  max_value=0.89, value=None, step=0.05,
                                                  format="%.2f", placeholder="e.g. 0.25"),
-                      "days": b.number_input("For (sim days)", min_value=1, max_value=365,
+                      "days": b.number_input("For (sim days)", min_value=1, max_value=MAX_DAYS,
                                              value=3, step=1)}
         submitted = st.form_submit_button(f"Review override for {AGENT_NAMES[agent_id]}",
                                           type="primary", icon=":material/tune:")

@@ -28,7 +28,8 @@ def kpi_tiles() -> None:
     view = services.current_view()
     latest = latest_point(view.points)
     if latest is None:
-        st.info("No metrics yet: waiting for the backend's metric stream.", icon=":material/hourglass_empty:")
+        st.info("No metrics yet: waiting for the backend's metric stream.",
+                icon=":material/hourglass_empty:")
         return
     badge = view.badge()
     if badge.kind != "live" and not services.live_paused():

@@ -94,6 +94,7 @@ def test_a_slow_backend_times_out_with_a_message() -> None:
 
 
 def test_envelope_lists_are_unwrapped_and_other_shapes_refused() -> None:
-    assert client_with(lambda r: httpx.Response(200, json={"alerts": [{"id": 1}]})).active_alerts() == [{"id": 1}]
+    envelope = client_with(lambda r: httpx.Response(200, json={"alerts": [{"id": 1}]}))
+    assert envelope.active_alerts() == [{"id": 1}]
     with pytest.raises(ApiError, match="Expected a list of skus"):
         client_with(lambda r: httpx.Response(200, json="x")).store_skus()

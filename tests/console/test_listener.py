@@ -130,7 +130,8 @@ def test_badge_reads_live_reconnecting_and_unreachable_with_message_age() -> Non
     assert (badge.kind, badge.text) == ("reconnecting", "Reconnecting in 4 s · last message 3 s ago")
     down = {n: StreamStatus(n, LinkState.UNREACHABLE, next_retry_at=now + 16) for n in ("metrics", "live")}
     badge = ListenerView([], None, [], down).badge(now)
-    assert (badge.kind, badge.text) == ("unreachable", "Backend unreachable · retrying in 16 s · no message yet")
+    assert (badge.kind, badge.text) == ("unreachable",
+                                        "Backend unreachable · retrying in 16 s · no message yet")
 
 
 def test_to_point_needs_a_timestamp() -> None:

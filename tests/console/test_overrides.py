@@ -26,7 +26,9 @@ def test_missing_and_wrong_fields_say_what_was_expected() -> None:
     assert validate_override("pricing_agent", {"sku": "SKU9", "price": 0.0, "hold_days": 2.5}, SKUS) == [
         "sku: expected one of the store's SKUs, got 'SKU9'",
         "price: expected a price above 0, got 0.0",
-        "hold_days: expected a whole number of days from 1 to 365, got 2.5"]
+        "hold_days: expected a whole number of days from 1 to 90, got 2.5"]
     assert validate_override("inventory_agent", {"sku": "SKU1", "quantity": -3}, SKUS) == [
-        "quantity: expected a whole number of units, 0 or more, got -3"]
+        "quantity: expected a whole number of units from 0 to 100,000, got -3"]
+    assert validate_override("promotion_agent", {"sku": "SKU1", "discount": 0.2, "days": 91}, SKUS) == [
+        "days: expected a whole number of days from 1 to 90, got 91"]
     assert validate_override("weather_agent", {}, SKUS)[0].startswith("agent: expected one of")
