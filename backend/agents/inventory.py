@@ -166,10 +166,10 @@ class InventoryAgent:
         daily = mu.mean(axis=1)
         cu = underage_cost(plan.price, cost)
         penalty = STOCKOUT_PENALTY * np.maximum(plan.price - cost, 0.0) * daily
-        # first guess of the level (normal quantile at the ratio with a rough expiry risk), to
-        # size the safety stock ahead of the marginal unit for its expiry probability
-        guess = critical_ratio(cu, overage_cost(cost, fee, holding, 1.0 / np.maximum(life, 1) ** 2))
-        level = mean + norm.ppf(np.clip(guess, 0.5, 0.995)) * np.sqrt(var)
+        # first pass with a rough expiry risk, to size the safety stock ahead of the marginal
+        # unit, then the level again with that unit's expiry probability
+        rough = overage_cost(cost, fee, holding, 1.0 / np.maximum(life, 1) ** 2)
+        level = newsvendor_level(mean, var, cu, rough, penalty)
         p_exp = expiry_probability(level, mean, daily, inv_k, life)
         co = overage_cost(cost, fee, holding, p_exp)
         level = newsvendor_level(mean, var, cu, co, penalty)
