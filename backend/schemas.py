@@ -114,7 +114,10 @@ class InterventionAction(str, Enum):
 
 class InterventionRequest(Wire):
     agent_id: str | None = Field(None, description="optional; must equal the path's agent id")
-    action: str = Field(description="pause | resume | reset | override")
+    # A plain string on purpose: an unknown action is a 400 naming the known ones, checked after
+    # the agent (DESIGN.md's order), not a 422; the enum below documents the values.
+    action: str = Field(description="pause | resume | reset | override",
+                        json_schema_extra={"enum": ["pause", "resume", "reset", "override"]})
     parameters: dict[str, Any] = Field(default_factory=dict)
     reason: str = Field(min_length=1, max_length=1000)
 

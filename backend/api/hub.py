@@ -137,7 +137,7 @@ class Hub:
         self.clients.add(client)
         self.per_ip[client.ip] += 1
         self.telemetry.ws_connections.labels(stream=client.stream).inc()
-        log.debug("ws connect #%d %s %s from %s (%d open)", client.id, client.stream,
+        log.info("ws connect #%d %s %s from %s (%d open)", client.id, client.stream,
                   client.agent_id or "", client.ip, len(self.clients))
 
     def _unregister(self, client: Client) -> None:
@@ -148,7 +148,7 @@ class Hub:
         if self.per_ip[client.ip] <= 0:
             del self.per_ip[client.ip]
         self.telemetry.ws_connections.labels(stream=client.stream).dec()
-        log.debug("ws disconnect #%d %s from %s (%d open)", client.id, client.stream, client.ip,
+        log.info("ws disconnect #%d %s from %s (%d open)", client.id, client.stream, client.ip,
                   len(self.clients))
 
     def _greeting(self, client: Client) -> BaseModel:
