@@ -97,6 +97,33 @@ def test_an_intervention_reaches_every_live_client(server: Server) -> None:
     assert all(m["reason"] == "broadcast to all" and m["action"] == "pause" for m in got)
 
 
+def test_pause_and_override_change_what_the_served_store_does(server: Server) -> None:
+    api = f"{server.http}/api/dashboard"
+
+    def current() -> dict:
+        return httpx.get(f"{api}/metrics/current").json()
+
+    def pricing() -> dict:
+        return current()["agent_statuses"][0]
+    wait_until(lambda: pricing()["decisions_count"] > 0, what="a pricing decision")
+    r = httpx.post(f"{api}/agents/pricing_agent/intervention",
+                   json={"action": "pause", "reason": "over a real socket"})
+    assert r.status_code == 200 and pricing()["status"] == "paused"
+    count, before = pricing()["decisions_count"], current()
+    wait_until(lambda: current()["day"] >= before["day"] + 3, what="three more days")
+    assert pricing()["decisions_count"] == count                         # no pricing decisions
+    assert current()["system_metrics"]["total_revenue"] > before["system_metrics"]["total_revenue"]
+    row = httpx.get(f"{api}/store/skus").json()[1]
+    price = round(row["price"] * 0.8, 2)
+    r = httpx.post(f"{api}/agents/pricing_agent/intervention",
+                   json={"action": "override", "reason": "match a competitor",
+                         "parameters": {"sku": row["sku"], "price": price, "hold_days": 2}})
+    assert r.status_code == 200
+    served = {x["sku"]: x for x in httpx.get(f"{api}/store/skus").json()}[row["sku"]]
+    assert served["price"] == price
+    httpx.post(f"{api}/agents/pricing_agent/intervention", json={"action": "resume", "reason": "done"})
+
+
 def test_the_101st_connection_from_one_address_is_closed_1008(server: Server) -> None:
     url = f"{server.ws}{WS}/metrics/real-time"
 
