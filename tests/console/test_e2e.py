@@ -148,6 +148,23 @@ def test_operator_sees_the_store_trade_live_and_pauses_an_agent(servers: tuple[s
             statuses = httpx.get(f"{api_url}/api/dashboard/agents/status", timeout=5).json()
             assert {a["agent_id"]: a["status"] for a in statuses}["pricing_agent"] == "active"
 
+            # an override the backend refuses: its reason is shown as it gave it
+            page.get_by_role("link", name="Override").first.click()
+            picker = page.locator(".st-key-pricing_agent_sku").get_by_role("combobox")
+            picker.wait_for(timeout=20_000)
+            picker.click()
+            page.get_by_role("option").first.click()
+            page.get_by_label("Regular price (0.2x to 5x the list price)").fill("0.01")
+            page.keyboard.press("Tab")
+            page.get_by_role("button", name="Review override for Pricing Agent").click()
+            dialog = page.get_by_role("dialog")
+            dialog.locator("textarea").fill("end-to-end test: a price the backend refuses")
+            dialog.locator(".st-key-confirm_pricing_agent_override button").click()
+            sync_api.expect(dialog).to_contain_text("parameters.price: expected", timeout=15_000)
+            page.screenshot(path=str(ARTIFACTS / "override_refused.png"))
+            dialog.locator(".st-key-cancel_pricing_agent_override button").click()
+            dialog.wait_for(state="detached", timeout=10_000)
+
             # the other pages render against the real backend, without an error box
             for title in ("Decisions", "Store", "Alerts", "Audit", "Override"):
                 page.get_by_role("link", name=title).first.click()
@@ -155,5 +172,8 @@ def test_operator_sees_the_store_trade_live_and_pauses_an_agent(servers: tuple[s
                 page.wait_for_timeout(1500)
                 page.screenshot(path=str(ARTIFACTS / f"{title.lower()}.png"), full_page=True)
                 assert page.locator('[data-testid="stException"]').count() == 0, title
+        except BaseException:
+            page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+            raise
         finally:
             browser.close()
