@@ -117,7 +117,9 @@ class Runner:
             return
         self._stopping.set()
         if self._task is not None:
-            await self._task
+            await asyncio.wait({self._task})
+            if not self._task.cancelled() and self._task.exception() is not None:
+                log.error("the runner loop had died: %r", self._task.exception())
         if self._pending is not None:
             await self._flush()
         try:
@@ -202,7 +204,10 @@ class Runner:
                     break
                 except TimeoutError:
                     pass
-            await self.tick()
+            try:
+                await self.tick()
+            except Exception:  # tick handles its own failures; this is the last line of defence
+                log.exception("runner tick failed; the loop goes on")
             behind = int((time.monotonic() - start) / interval) - k
             if behind > 0:
                 # Said once loudly: a store slower than its clock stays slower.

@@ -255,3 +255,17 @@ def test_cors_admits_only_the_configured_origins(client: TestClient) -> None:
     assert ok.headers.get("access-control-allow-origin") == "http://localhost:3000"
     bad = client.options(f"{API}/agents/status", headers={**headers, "Origin": "http://evil.example"})
     assert "access-control-allow-origin" not in bad.headers
+
+
+def test_readiness_is_503_when_the_runner_stops_trading(client: TestClient) -> None:
+    runner = client.app.state.service.runner
+    client.portal.call(_cancel, runner._task)
+    r = client.get("/readyz")
+    assert r.status_code == 503
+    assert r.json()["runner_ticking"] is False and "runner not trading" in r.json()["detail"]
+
+
+async def _cancel(task) -> None:
+    import asyncio
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
