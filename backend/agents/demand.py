@@ -29,7 +29,7 @@ MU_FLOOR = 0.05
 RESIDUAL_CAP = 3.0          # caps (s - mu)/mu so one freak day early on cannot swing the fit
 Z90 = 1.6448536269514722
 DISPERSION_SHRINK = 30.0    # pseudo-days of the pooled dispersion in each SKU's estimate
-CENSORED_WEIGHT = 0.5       # a stock-out day counts as half an observation (its demand is imputed)
+CENSORED_WEIGHT = 1.0       # weight of a stock-out day (imputed demand); less would bias the level down
 
 
 def tail_mean(mean: np.ndarray, var: np.ndarray, above: np.ndarray) -> np.ndarray:
@@ -156,7 +156,8 @@ class DemandModel:
         On a stock-out day the sale is censored: demand was above the units sold. Those days
         do not enter as observed demand (which would bias the level and the elasticity down);
         they enter with the demand expected given the censoring, E[D | D > sold] under the
-        current model (an EM step), at CENSORED_WEIGHT of a full observation.
+        current model (an EM step), at full weight: down-weighting them would again favour
+        the low-demand days and bias the level down.
         """
         censored = np.asarray(stocked_out, dtype=bool)
         ok = ~censored & (np.asarray(price) > 0)

@@ -23,8 +23,8 @@ from backend.agents.demand import DemandModel
 from backend.agents.plan import Draft, Plan
 
 AGENT_ID = "inventory_agent"
-GOODWILL = 0.4            # goodwill per unit short, as a share of price (tuned, docs/agents.md)
-STOCKOUT_PENALTY = 1.0    # cost of a stock-out day, in units of the SKU's daily margin (tuned)
+GOODWILL = 0.1            # goodwill per unit short, as a share of price (tuned, docs/agents.md)
+STOCKOUT_PENALTY = 0.3    # cost of a stock-out day, in units of the SKU's daily margin (tuned)
 COARSE_GRID = np.linspace(-2.0, 5.0, 15)   # level search, in standard deviations of demand
 FINE_POINTS = 11
 FRESH_SHARE = 0.15
@@ -135,7 +135,8 @@ class InventoryAgent:
         self.model = DemandModel(list_price, category)
         self.levels = np.full(len(list_price), -1.0)   # last recorded order-up-to level
 
-    def learn(self, weekday: int, price: np.ndarray, sales: np.ndarray, stocked_out: np.ndarray) -> None:
+    def learn(self, weekday: int, price: np.ndarray, sales: np.ndarray, stocked_out: np.ndarray,
+              expired: np.ndarray) -> None:
         self.model.update(weekday, price, sales, stocked_out)
 
     def decide(self, snap, plan: Plan, locked: np.ndarray) -> list[Draft]:

@@ -36,7 +36,7 @@ def catch_up(agent: AgentType, history) -> int:
     rows = np.flatnonzero(np.asarray(history.day) > seen)
     for r in rows.tolist():
         agent.learn(int(history.weekday[r]), history.effective_price[r], history.sales[r],
-                    history.stocked_out[r])
+                    history.stocked_out[r], history.expired[r])
     if rows.size:
         agent.seen_day = int(history.day[rows[-1]])
     return int(rows.size)

@@ -29,6 +29,9 @@ GRID_LOW, GRID_HIGH, GRID_POINTS = 0.75, 3.2, 41   # price grid as multiples of 
 MAX_STEP = 0.12
 MIN_CHANGE = 0.025
 MAX_CHANGES_PER_WEEK = 1
+SHRINK_DECAY = 0.97         # about a month's memory of the write-off rate
+MAX_SHRINK = 1.0
+SHRINK_WEIGHT = 0.5         # share of the write-off cost loaded on the unit cost (tuned)
 SWITCH_GAIN = 0.08          # a change must raise sampled profit by 8%: a switching cost against churn
 
 
@@ -88,15 +91,26 @@ class PricingAgent:
         self.seen_day = -1                              # last observed day learned from
         self.model = DemandModel(list_price, category)
         self.rng = np.random.default_rng([seed, 101])
+        self.sold = np.zeros(len(list_price))
+        self.expired = np.zeros(len(list_price))
         self.change_days = np.full((len(list_price), MAX_CHANGES_PER_WEEK), -10_000, dtype=np.int64)
 
-    def learn(self, weekday: int, price: np.ndarray, sales: np.ndarray, stocked_out: np.ndarray) -> None:
+    def learn(self, weekday: int, price: np.ndarray, sales: np.ndarray, stocked_out: np.ndarray,
+              expired: np.ndarray) -> None:
         self.model.update(weekday, price, sales, stocked_out)
+        self.sold = SHRINK_DECAY * self.sold + np.asarray(sales, dtype=float)
+        self.expired = SHRINK_DECAY * self.expired + np.asarray(expired, dtype=float)
+
+    def shrink_rate(self) -> np.ndarray:
+        """Units written off per unit sold, recently (exponentially weighted, 0 before any sale)."""
+        return np.minimum(self.expired / np.maximum(self.sold, 1.0), MAX_SHRINK)
 
     def decide(self, snap, plan: Plan, locked: np.ndarray) -> list[Draft]:
         """Set plan.price for SKUs not locked; return a draft per price change."""
         cat = snap.catalog
         cost = np.asarray(cat.unit_cost, dtype=float)
+        # the cost of selling a perishable unit includes its share of the write-offs (shrink)
+        cost_eff = cost + SHRINK_WEIGHT * self.shrink_rate() * (cost + np.asarray(cat.disposal_fee, dtype=float))
         lp = np.asarray(cat.list_price, dtype=float)
         lead = np.asarray(cat.lead_time, dtype=np.int64)
         current = np.asarray(snap.price, dtype=float)
@@ -113,7 +127,7 @@ class PricingAgent:
         x = np.log(grid / lp[:, None])
         unit = np.exp(np.minimum(coef[:, :1] + coef[:, 1:2] * x, 20.0))
         demand = unit * wsum[:, None]
-        profit = (grid - cost[:, None]) * demand
+        profit = (grid - cost_eff[:, None]) * demand
         pipe = np.asarray(snap.pipeline, dtype=float)
         k = np.arange(pipe.shape[1])[None, :]
         arriving = np.where(k < lead[:, None], pipe, 0.0).sum(axis=1)
@@ -124,7 +138,7 @@ class PricingAgent:
         target = grid[np.arange(n), j]
         x_cur = np.log(current / lp)
         d_cur = np.exp(np.minimum(coef[:, 0] + coef[:, 1] * x_cur, 20.0)) * wsum
-        pi_cur = (current - cost) * np.minimum(d_cur, cap)
+        pi_cur = (current - cost_eff) * np.minimum(d_cur, cap)
         pi_new = profit[np.arange(n), j]
         worth = pi_new > pi_cur + SWITCH_GAIN * np.abs(pi_cur)
         recent = (self.change_days > snap.day - 7).sum(axis=1)

@@ -120,7 +120,8 @@ class PromotionAgent:
         self.seen_day = -1                              # last observed day learned from
         self.model = DemandModel(list_price, category)
 
-    def learn(self, weekday: int, price: np.ndarray, sales: np.ndarray, stocked_out: np.ndarray) -> None:
+    def learn(self, weekday: int, price: np.ndarray, sales: np.ndarray, stocked_out: np.ndarray,
+              expired: np.ndarray) -> None:
         self.model.update(weekday, price, sales, stocked_out)
 
     def decide(self, snap, plan: Plan, locked: np.ndarray) -> list[Draft]:
