@@ -174,7 +174,11 @@ class Hub:
     async def _read(self, client: Client) -> None:
         limit = self.settings.ws_max_frame_bytes
         while True:
-            message = await client.ws.receive()
+            try:
+                message = await client.ws.receive()
+            except Exception as exc:  # the connection is gone in a way the server did not report
+                log.debug("ws #%d receive failed: %r", client.id, exc)
+                return
             if message["type"] == "websocket.disconnect":
                 log.debug("ws #%d closed by peer: %s", client.id, message.get("code"))
                 return
