@@ -12,7 +12,7 @@ from console.client import AGENT_IDS, AGENT_NAMES
 from console.components import format_time, guarded, show_last_result
 from console.kpis import format_value
 
-COLUMNS = ["timestamp", "agent", "action_type", "sku", "rationale", "confidence_score",
+COLUMNS = ["timestamp", "day", "agent", "action_type", "sku", "rationale", "confidence_score",
            "parameters", "expected_outcome", "outcome", "id"]
 
 
@@ -21,6 +21,7 @@ def decisions_frame(decisions: list[dict]) -> pd.DataFrame:
     for d in decisions:
         rows.append({
             "timestamp": pd.to_datetime(d.get("timestamp"), utc=True, errors="coerce"),
+            "day": d.get("day"),
             "agent": AGENT_NAMES.get(d.get("agent_id", ""), d.get("agent_id", "")),
             "agent_id": d.get("agent_id", ""),
             "action_type": d.get("action_type", ""),
@@ -82,7 +83,9 @@ def decisions_table() -> None:
             "agent": st.column_config.TextColumn("Agent", width=125),
             "action_type": st.column_config.TextColumn("Action", width=165),
             "sku": st.column_config.TextColumn("SKU", width=95),
-            "rationale": st.column_config.TextColumn("Rationale", width="large"),
+            "day": st.column_config.NumberColumn("Day", format="%d", width=55,
+                                                 help="The sim day the decision was made for."),
+            "rationale": st.column_config.TextColumn("Rationale", width=520),
             "confidence_score": st.column_config.ProgressColumn(
                 "Confidence", min_value=0.0, max_value=1.0, format="%.2f", width="small"),
             "parameters": st.column_config.TextColumn("Parameters"),
