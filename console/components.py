@@ -49,6 +49,7 @@ def guarded(func: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
+@guarded
 def connection_badge() -> None:
     """The listener's connection state, refreshed every second (also while updates are paused)."""
     view = services.get_listener().view()
