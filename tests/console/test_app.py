@@ -41,6 +41,7 @@ def test_overview_shows_every_kpi_with_its_definition_and_delta(live: tuple[Fake
     assert tiles["Revenue"].value == "4,900.00"
     assert tiles["Revenue"].delta == "+3,000.00"
     assert tiles["Agent response time"].value == "13.5 ms"
+    assert len(at.get("plotly_chart")) == 3
     assert any("Live" in m.value for m in at.markdown)
 
 
