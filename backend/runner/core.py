@@ -358,6 +358,11 @@ class Runner:
     def set_open_alerts(self, count: int) -> None:
         self._view = replace(self.view, active_alerts_count=count)
 
+    def cached_sku_rows(self) -> list[dict[str, Any]] | None:
+        """The rows if nothing changed the store since they were read, else None."""
+        cached = self._sku_cache
+        return cached[1] if cached is not None and cached[0] == self.view.version else None
+
     def sku_rows(self) -> list[dict[str, Any]]:
         """The store's rows; cached until the next day or intervention changes the store."""
         version = self.view.version

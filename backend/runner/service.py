@@ -49,7 +49,8 @@ class Service:
                 "recent_decisions_count": v.recent_decisions_count}
 
     async def sku_rows(self) -> list[dict[str, Any]]:
-        return await asyncio.to_thread(self.runner.sku_rows)
+        cached = self.runner.cached_sku_rows()  # no thread hop while the store is unchanged
+        return cached if cached is not None else await asyncio.to_thread(self.runner.sku_rows)
 
     # ---- stored history -------------------------------------------------------------------
 
