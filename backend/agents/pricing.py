@@ -140,7 +140,7 @@ class PricingAgent:
         d_cur = np.exp(np.minimum(coef[:, 0] + coef[:, 1] * x_cur, 20.0)) * wsum
         pi_cur = (current - cost_eff) * np.minimum(d_cur, cap)
         pi_new = profit[np.arange(n), j]
-        worth = pi_new > pi_cur + SWITCH_GAIN * np.abs(pi_cur)
+        worth = pi_new > pi_cur * (1.0 + SWITCH_GAIN)
         recent = (self.change_days > snap.day - 7).sum(axis=1)
         can_change = ~locked & (recent < MAX_CHANGES_PER_WEEK) & worth
         under_md = plan.markdown > 0

@@ -1,0 +1,58 @@
+"""The offline evaluation end to end at a tiny size: every JSON field, the table, the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from backend.sim import evaluate
+
+FIELDS = ("profit_pct_of_oracle", "profit_pct_of_oracle_last_26w", "profit_uplift_vs_baseline_pct",
+          "profit_uplift_ci95", "waste_pct_of_baseline", "fill_rate", "baseline_fill_rate",
+          "stockout_days", "baseline_stockout_days", "synergy", "seconds")
+
+
+def test_tiny_evaluation_writes_every_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out.json"
+    assert evaluate.main(["--skus", "6", "--days", "21", "--seeds", "2", "--seed-base", "7",
+                          "--processes", "1", "--json", str(out)]) == 0
+    s = json.loads(out.read_text())
+    for f in FIELDS:
+        assert f in s
+    for f in FIELDS:
+        if f != "profit_uplift_ci95":
+            assert isinstance(s[f], (int, float)) and math.isfinite(s[f])
+    lo, hi = s["profit_uplift_ci95"]
+    assert lo <= s["profit_uplift_vs_baseline_pct"] <= hi
+    assert 0 < s["fill_rate"] <= 100 and 0 < s["baseline_fill_rate"] <= 100
+    assert s["stockout_days"] >= 0 and s["seconds"] > 0
+    seeds = s["per_seed"]
+    assert [r["seed"] for r in seeds] == [7, 8]
+    for r in seeds:
+        profits = r["coalition_profit"]
+        assert len(profits) == 9                      # 8 coalitions (incl. baseline) + oracle
+        assert r["synergy"] == pytest.approx(
+            profits["pricing_agent+inventory_agent+promotion_agent"] - profits["baseline"]
+            - sum(profits[a] - profits["baseline"] for a in ("pricing_agent", "inventory_agent",
+                                                             "promotion_agent")))
+    assert s["profit_pct_of_oracle"] == pytest.approx(
+        sum(100 * r["profit"] / r["oracle_profit"] for r in seeds) / 2)
+    printed = capsys.readouterr().out
+    assert "profit, % of oracle (year)" in printed and "[" in printed
+
+
+def test_common_random_numbers_make_runs_repeatable() -> None:
+    a = evaluate.run_policy(5, 3, 10, ("pricing_agent", "inventory_agent", "promotion_agent"))
+    b = evaluate.run_policy(5, 3, 10, ("pricing_agent", "inventory_agent", "promotion_agent"))
+    assert a == b
+    base = evaluate.run_policy(5, 3, 10, ())
+    assert base["demanded"] > 0 and base != a
+
+
+def test_bad_arguments_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        evaluate.main(["--seeds", "0"])
+    assert "--seeds: expected an integer >= 1, got 0" in capsys.readouterr().err
