@@ -123,7 +123,7 @@ class Hub:
         reader = asyncio.create_task(self._read(client), name=f"ws-reader:{client.id}")
         closed = asyncio.create_task(client.closed.wait())
         try:
-            self.offer(client, dump(self._greeting(client)))
+            self._reply(client, self._greeting(client))
             await asyncio.wait({reader, closed}, return_when=asyncio.FIRST_COMPLETED)
             if client.close_task is not None:
                 await asyncio.wait({client.close_task})
@@ -192,7 +192,7 @@ class Hub:
             if not client.bucket.take():
                 self.close(client, limits.RateLimited(self.settings.ws_messages_per_second))
                 return
-            self.offer(client, dump(self._answer(raw)))
+            self._reply(client, self._answer(raw))
 
     def _answer(self, raw: str | bytes) -> BaseModel:
         now = utcnow()
@@ -212,16 +212,20 @@ class Hub:
 
     # ---- delivery -------------------------------------------------------------------------
 
-    def offer(self, client: Client, text: str) -> None:
+    def offer(self, client: Client, text: str) -> bool:
         """Queue without waiting; a client whose outbox is full is closed, never waited for."""
         if client.closing:
-            return
+            return False
         try:
             client.outbox.put_nowait(text)
         except asyncio.QueueFull:
             self.close(client, limits.SlowConsumer(self.settings.ws_outbox_size))
-            return
-        self.telemetry.ws_sent.labels(stream=client.stream).inc()
+            return False
+        return True
+
+    def _reply(self, client: Client, message: BaseModel) -> None:
+        if self.offer(client, dump(message)):
+            self.telemetry.ws_sent.labels(stream=client.stream).inc()
 
     def close(self, client: Client, reason: AutoOpsError) -> None:
         if client.closing:
@@ -248,11 +252,13 @@ class Hub:
             client.closed.set()
 
     def broadcast(self, stream: str, text: str, agent_id: str | None = None) -> int:
+        """Queue one serialised message to every client of a stream; returns how many took it."""
         sent = 0
         for client in list(self.clients):
             if client.stream == stream and (agent_id is None or client.agent_id == agent_id):
-                self.offer(client, text)
-                sent += 1
+                sent += self.offer(client, text)
+        if sent:
+            self.telemetry.ws_sent.labels(stream=stream).inc(sent)
         return sent
 
     def _has(self, stream: str, agent_id: str | None = None) -> bool:
