@@ -298,8 +298,7 @@ class StreamListener:
             self._streams[name] = replace(status, last_message_at=time.time(),
                                           messages=status.messages + 1)
             if name == "metrics" and kind in ("metrics_stream", "metrics_update"):
-                point = to_point(message.get("data") or {}, message.get("timestamp"),
-                                 self._live.get("day") if self._live else None)
+                point = to_point(message.get("data") or {}, message.get("timestamp"))
                 if point is not None:
                     self._add_point(point)
                 seq = message.get("seq")

@@ -52,8 +52,7 @@ def kpi_tiles() -> None:
                           delta_description=since,
                           help=kpi.definition, border=True,
                           chart_data=spark if len(spark) > 2 and is_number(value) else None)
-    day = latest.day if latest.day is not None else (view.live or {}).get("day")
-    on_day = f" · sim day {day}" if isinstance(day, int) else ""
+    on_day = f" · sim day {latest.day}" if latest.day is not None else ""
     st.caption(f"As of {format_time(latest.timestamp)}{on_day}. Hover the ? on a tile for its definition.")
 
 

@@ -78,8 +78,8 @@ def test_messages_are_filed_by_type_and_garbage_is_ignored() -> None:
     view = listener.view()
     assert view.live == {"day": 7, "active_alerts_count": 2}
     assert [e["type"] for e in view.events] == ["system_event"]
-    # the stream's point is dated with the sim day the live stream last reported
-    assert view.points[0].values["total_profit"] == 5.5 and view.points[0].day == 7
+    # the stream does not say which sim day a point belongs to, so the point does not claim one
+    assert view.points[0].values["total_profit"] == 5.5 and view.points[0].day is None
     assert view.points[0].values["response_time_avg"] is None  # absent stays unknown
 
 
