@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'data' / 'autoops.db'}"
 CONTRACT_ORIGINS = ["http://localhost:3000", "http://localhost:8501"]
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+JWT_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+                  "ES256", "ES384", "ES512", "EdDSA")
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Settings(BaseSettings):
@@ -53,6 +57,15 @@ class Settings(BaseSettings):
     ws_max_frame_bytes: int = Field(64 * 1024, ge=1)
     ws_outbox_size: int = Field(256, ge=1, description="messages queued per client before 1013")
     ws_close_timeout: float = Field(5.0, gt=0, description="seconds to wait for a close to flush")
+    trusted_proxies: Annotated[list[Network], NoDecode] = Field(
+        default_factory=list,
+        description="peers whose X-Forwarded-For is believed (addresses or CIDR networks)")
+
+    # Authentication: off by default; "jwt" checks a bearer token on every REST call and stream.
+    auth: Literal["off", "jwt"] = "off"
+    jwt_secret: SecretStr | None = Field(None, description="HS* shared secret")
+    jwt_public_key: str | None = Field(None, description="PEM public key for RS*/PS*/ES*/EdDSA")
+    jwt_algorithm: str = "HS256"
 
     # Logs.
     log_level: str = Field(
@@ -70,6 +83,40 @@ class Settings(BaseSettings):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("auth", mode="before")
+    @classmethod
+    def _normalise_auth(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _auth_has_a_key(self) -> Settings:
+        # Refuse to start "secured" without a way to check signatures.
+        if self.jwt_algorithm not in JWT_ALGORITHMS:
+            raise ValueError(f"AUTOOPS_JWT_ALGORITHM: expected one of {', '.join(JWT_ALGORITHMS)}, "
+                             f"got {self.jwt_algorithm!r}")
+        if self.auth == "jwt":
+            if self.jwt_algorithm.startswith("HS") and not self.jwt_secret:
+                raise ValueError(f"AUTOOPS_AUTH=jwt with {self.jwt_algorithm}: expected "
+                                 "AUTOOPS_JWT_SECRET to be set, got none")
+            if not self.jwt_algorithm.startswith("HS") and not self.jwt_public_key:
+                raise ValueError(f"AUTOOPS_AUTH=jwt with {self.jwt_algorithm}: expected "
+                                 "AUTOOPS_JWT_PUBLIC_KEY (PEM) to be set, got none")
+        return self
+
+    @property
+    def jwt_key(self) -> str:
+        """The key that checks signatures: the shared secret for HS*, else the public key."""
+        if self.jwt_algorithm.startswith("HS"):
+            return self.jwt_secret.get_secret_value() if self.jwt_secret else ""
+        return self.jwt_public_key or ""
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -144,7 +144,8 @@ class InterventionRecord(Wire):
     message: str
     timestamp: datetime
     day: int = Field(description="the sim day the intervention took effect before")
-    client: str | None
+    client: str | None = Field(description="the caller's address (X-Forwarded-For only from a trusted proxy)")
+    sub: str = Field(description="who made it: the token's `sub`, or 'anonymous' when auth is off")
 
 
 class MetricSnapshot(Wire):

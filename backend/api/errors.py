@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
 from backend import errors as core
-from backend.api import limits
+from backend.api import access, limits
 from backend.runner import errors as runner
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ CLOSE_CODE: dict[type[core.AutoOpsError], int] = {
     limits.FrameTooLarge: 1009,       # message too big
     limits.SlowConsumer: 1013,        # try again later
     limits.ShuttingDown: 1001,        # going away
+    runner.NotReady: 1013,            # try again later
 }
 
 
@@ -67,7 +68,9 @@ def _body(error: str, detail: str) -> dict[str, str]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(core.AutoOpsError)
     async def _domain(_: Request, exc: core.AutoOpsError) -> JSONResponse:
-        return JSONResponse(_body(type(exc).__name__, str(exc)), status_code=status_for(exc))
+        headers = access.www_authenticate(exc) if isinstance(exc, core.NotAuthenticated) else None
+        return JSONResponse(_body(type(exc).__name__, str(exc)), status_code=status_for(exc),
+                            headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

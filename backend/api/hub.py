@@ -16,13 +16,14 @@ from pydantic import BaseModel, ValidationError
 from starlette.websockets import WebSocket
 
 from backend import schemas
-from backend.api import limits
+from backend.api import access, limits
 from backend.api.errors import close_code_for, close_reason
 from backend.bus import Bus, Subscription
 from backend.config import Settings
-from backend.errors import AutoOpsError, UnknownAgent
+from backend.errors import AutoOpsError, NotAuthenticated, UnknownAgent
 from backend.runner import Service, events_channel
 from backend.runner.core import utcnow
+from backend.runner.errors import NotReady
 from backend.runner.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -98,12 +99,18 @@ class Hub:
     # ---- one connection -------------------------------------------------------------------
 
     async def serve(self, ws: WebSocket, stream: str, agent_id: str | None = None) -> None:
-        """Accept, check the limits, then read until the peer leaves or is closed."""
-        await ws.accept()
-        ip = ws.client.host if ws.client else "unknown"
+        """Accept, check the token and the limits, then read until the peer leaves or is closed."""
+        subprotocol, token = access.ws_credentials(ws)
+        # A browser fails the handshake unless the offered `bearer` protocol is chosen back.
+        await ws.accept(subprotocol=subprotocol)
+        ip = access.client_address(ws, self.settings.trusted_proxies)
         problem: AutoOpsError | None = None
         if self.shutting_down:
             problem = limits.ShuttingDown()
+        elif (refused := self._authenticate(token)) is not None:
+            problem = refused
+        elif not self.service.ready:
+            problem = NotReady("the database has not answered since the server started; retrying")
         elif stream == AGENT and agent_id not in self.service.agent_ids:
             problem = UnknownAgent(str(agent_id), self.service.agent_ids)
         elif self.per_ip[ip] >= self.settings.ws_max_connections_per_ip:
@@ -132,6 +139,16 @@ class Hub:
             for task in (reader, closed, client.writer):
                 task.cancel()
             self._unregister(client)
+
+    def _authenticate(self, token: str | None) -> AutoOpsError | None:
+        if token is None and self.settings.auth == "jwt":
+            return NotAuthenticated("expected a token: subprotocols ['bearer', '<jwt>'] or "
+                                    "?token=<jwt>, got none")
+        try:
+            access.authenticate(self.settings, token)  # every role may subscribe
+        except AutoOpsError as exc:
+            return exc
+        return None
 
     def _register(self, client: Client) -> None:
         self.clients.add(client)

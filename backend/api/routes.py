@@ -5,14 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, Response, WebSocket
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, WebSocket
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from backend import schemas
+from backend.api import access
 from backend.api.hub import AGENT, LIVE, METRICS, Hub
+from backend.auth import Principal, Role, require
 from backend.runner import Service
 
-dashboard = APIRouter(prefix="/api/dashboard", tags=["dashboard"])
+AUTH = {401: {"model": schemas.ErrorBody, "description": "no valid bearer token (AUTOOPS_AUTH=jwt)"},
+        403: {"model": schemas.ErrorBody, "description": "the token's role may not do this"}}
+READ = [Depends(access.needs(Role.VIEWER, "reading the dashboard"))]
+OPERATE = access.needs(Role.OPERATOR, "an intervention or alert change")
+
+# Every dashboard route needs a token when auth is on; ops (health, readiness, metrics) never do.
+dashboard = APIRouter(prefix="/api/dashboard", tags=["dashboard"], responses=AUTH)
 ops = APIRouter(tags=["operations"])
 
 NOT_FOUND = {404: {"model": schemas.ErrorBody, "description": "unknown agent or alert"}}
@@ -27,17 +35,17 @@ def service(request: Request) -> Service:
     return request.app.state.service
 
 
-@dashboard.get("/agents/status", response_model=list[schemas.AgentStatus])
+@dashboard.get("/agents/status", dependencies=READ, response_model=list[schemas.AgentStatus])
 async def agents_status(request: Request) -> list[dict]:
     return service(request).agent_statuses()
 
 
-@dashboard.get("/metrics/current", response_model=schemas.DashboardMetrics)
+@dashboard.get("/metrics/current", dependencies=READ, response_model=schemas.DashboardMetrics)
 async def metrics_current(request: Request) -> dict:
     return service(request).dashboard_metrics()
 
 
-@dashboard.get("/decisions/recent", response_model=list[schemas.Decision],
+@dashboard.get("/decisions/recent", dependencies=READ, response_model=list[schemas.Decision],
                responses={**NOT_FOUND, **INVALID, **UNAVAILABLE})
 async def decisions_recent(request: Request,
                            limit: Annotated[int, Query(ge=1, le=500)] = 20,
@@ -45,7 +53,7 @@ async def decisions_recent(request: Request,
     return await service(request).recent_decisions(limit, agent_id)
 
 
-@dashboard.get("/alerts/active", response_model=list[schemas.Alert], responses=UNAVAILABLE)
+@dashboard.get("/alerts/active", dependencies=READ, response_model=list[schemas.Alert], responses=UNAVAILABLE)
 async def alerts_active(request: Request) -> list[dict]:
     return await service(request).active_alerts()
 
@@ -53,13 +61,16 @@ async def alerts_active(request: Request) -> list[dict]:
 @dashboard.post("/agents/{agent_id}/intervention", response_model=schemas.InterventionResponse,
                 responses={**NOT_FOUND, **BAD_REQUEST, **INVALID, **UNAVAILABLE})
 async def intervention(request: Request, agent_id: str,
-                       body: Annotated[schemas.InterventionRequest, Body()]) -> dict:
-    client = request.client.host if request.client else None
+                       body: Annotated[schemas.InterventionRequest, Body()],
+                       caller: Annotated[Principal, Depends(OPERATE)]) -> dict:
+    if body.action == "reset":  # reset throws away what an agent learned: admins only
+        require(caller, Role.ADMIN, "resetting an agent")
+    client = access.client_address(request, request.app.state.settings.trusted_proxies)
     return await service(request).intervene(agent_id, body.action, body.parameters, body.reason,
-                                            body.agent_id, client)
+                                            body.agent_id, client, caller.sub)
 
 
-@dashboard.get("/metrics/history", response_model=list[schemas.MetricSnapshot],
+@dashboard.get("/metrics/history", dependencies=READ, response_model=list[schemas.MetricSnapshot],
                responses={**INVALID, **UNAVAILABLE})
 async def metrics_history(request: Request,
                           since: Annotated[datetime | None, Query(
@@ -68,12 +79,12 @@ async def metrics_history(request: Request,
     return await service(request).metrics_history(since, limit)
 
 
-@dashboard.get("/store/skus", response_model=list[schemas.SkuRow])
+@dashboard.get("/store/skus", dependencies=READ, response_model=list[schemas.SkuRow])
 async def store_skus(request: Request) -> list[dict]:
     return await service(request).sku_rows()
 
 
-@dashboard.get("/interventions", response_model=list[schemas.InterventionRecord],
+@dashboard.get("/interventions", dependencies=READ, response_model=list[schemas.InterventionRecord],
                responses={**NOT_FOUND, **INVALID, **UNAVAILABLE})
 async def interventions(request: Request, limit: Annotated[int, Query(ge=1, le=500)] = 50,
                         agent_id: AgentFilter = None) -> list[dict]:
@@ -82,13 +93,15 @@ async def interventions(request: Request, limit: Annotated[int, Query(ge=1, le=5
 
 @dashboard.post("/alerts/{alert_id}/acknowledge", response_model=schemas.Alert,
                 responses={**NOT_FOUND, 409: {"model": schemas.ErrorBody}, **UNAVAILABLE})
-async def alert_acknowledge(request: Request, alert_id: str) -> dict:
+async def alert_acknowledge(request: Request, alert_id: str,
+                            _: Annotated[Principal, Depends(OPERATE)]) -> dict:
     return await service(request).acknowledge_alert(alert_id)
 
 
 @dashboard.post("/alerts/{alert_id}/resolve", response_model=schemas.Alert,
                 responses={**NOT_FOUND, **UNAVAILABLE})
-async def alert_resolve(request: Request, alert_id: str) -> dict:
+async def alert_resolve(request: Request, alert_id: str,
+                        _: Annotated[Principal, Depends(OPERATE)]) -> dict:
     return await service(request).resolve_alert(alert_id)
 
 

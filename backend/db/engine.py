@@ -6,10 +6,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.schema import CreateSchema
 
 from backend.db.tables import metadata
+
+# Columns added after the first release: (table, column, DDL type and default) for older files.
+ADDED_COLUMNS = (("interventions", "sub", "TEXT NOT NULL DEFAULT 'anonymous'"),)
 
 log = logging.getLogger(__name__)
 
@@ -19,9 +22,12 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    elif parsed.get_backend_name() == "postgresql":
+        # A server that is away must fail a request in seconds, not hang it.
+        kwargs["connect_args"] = {"connect_timeout": 5}
     engine = create_engine(parsed, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -46,7 +52,21 @@ def init_db(engine: Engine) -> None:
         if schema and engine.dialect.name == "postgresql":
             conn.execute(CreateSchema(schema, if_not_exists=True))
         metadata.create_all(conn)
+        _add_missing_columns(conn, schema if engine.dialect.name == "postgresql" else None)
     log.info("database ready: %s", engine.url.render_as_string(hide_password=True))
+
+
+def _add_missing_columns(conn: Connection, schema: str | None) -> None:
+    """Bring a database made by an older version up to date (create_all adds no columns)."""
+    inspector = inspect(conn)
+    for table, column, ddl in ADDED_COLUMNS:
+        if column in {c["name"] for c in inspector.get_columns(table, schema=schema)}:
+            continue
+        name = conn.dialect.identifier_preparer.quote(table)
+        if schema:
+            name = f"{conn.dialect.identifier_preparer.quote_schema(schema)}.{name}"
+        conn.execute(text(f"ALTER TABLE {name} ADD COLUMN {column} {ddl}"))
+        log.warning("database upgraded: added %s.%s", table, column)
 
 
 def ping(engine: Engine) -> bool:

@@ -107,8 +107,9 @@ def latest_checkpoint(conn: Connection) -> dict[str, Any] | None:
 
 def insert_intervention(conn: Connection, record: dict[str, Any]) -> int:
     """Append one audit record; returns its sequence number."""
-    values = {"id": record["intervention_id"], **{k: record[k] for k in (
-        "agent_id", "action", "parameters", "reason", "message", "timestamp", "day", "client")}}
+    values = {"id": record["intervention_id"], "sub": record.get("sub") or "anonymous", **{
+        k: record[k] for k in ("agent_id", "action", "parameters", "reason", "message",
+                               "timestamp", "day", "client")}}
     return int(conn.execute(insert(interventions).values(**values)).inserted_primary_key[0])
 
 

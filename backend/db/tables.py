@@ -87,6 +87,8 @@ interventions = Table(
     Column("timestamp", UTCDateTime, nullable=False),
     Column("day", Integer, nullable=False),
     Column("client", String(64), nullable=True),
+    # Who made it: the token's `sub`, or "anonymous" with auth off (and for rows made before).
+    Column("sub", Text, nullable=False, server_default="anonymous"),
 )
 
 metric_snapshots = Table(

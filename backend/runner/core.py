@@ -22,7 +22,7 @@ from backend.db import repo
 from backend.db.engine import init_db
 from backend.errors import AutoOpsError
 from backend.runner import alerts, convert
-from backend.runner.errors import CheckpointIncompatible
+from backend.runner.errors import CheckpointIncompatible, NotReady
 from backend.runner.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ class Runner:
         self._stopping: asyncio.Event | None = None
         self._sku_cache: tuple[int, list[dict[str, Any]]] | None = None
         self.started_at: float | None = None
+        self.last_error: str | None = None  # the database's last refusal, while it lasts
         self.last_day_at: float | None = None
         self._late_days = 0
         # The store's clock gets its own thread, so a burst of REST reads cannot delay a day.
@@ -103,23 +104,68 @@ class Runner:
     # ---- lifecycle ------------------------------------------------------------------------
 
     async def start(self, run_loop: bool = True) -> None:
-        """Restore the last checkpoint, then trade on the clock (tests may tick by hand instead)."""
-        await asyncio.to_thread(init_db, self.engine)
-        await asyncio.to_thread(self._restore)
+        """Restore the last checkpoint, then trade on the clock (tests may tick by hand instead).
+
+        With the loop, a database that is away at start does not stop the server: the loop
+        keeps trying with backoff and only then trades (a new run must not fork the stored one).
+        """
         self._stopping = asyncio.Event()
         self.started_at = time.monotonic()
+        try:
+            await self._open()
+        except CheckpointIncompatible:
+            raise
+        except Exception as exc:
+            if not run_loop:
+                raise
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.error("database unavailable at start (%s); retrying with backoff", exc)
         if run_loop:
             self._task = asyncio.create_task(self._loop(), name="runner")
 
+    async def _open(self) -> None:
+        await asyncio.to_thread(init_db, self.engine)
+        await asyncio.to_thread(self._restore)
+        self.last_error = None
+
+    @property
+    def restored(self) -> bool:
+        return self._view is not None
+
+    async def _wait_for_database(self) -> bool:
+        """Retry opening the database with backoff until it answers; False if stopped first."""
+        assert self._stopping is not None
+        backoff = 0.0
+        while not self.restored:
+            backoff = min(30.0, max(self.settings.day_seconds, backoff * 2 or 1.0))
+            try:
+                await asyncio.wait_for(self._stopping.wait(), timeout=backoff)
+                return False
+            except TimeoutError:
+                pass
+            try:
+                await self._open()
+            except CheckpointIncompatible:
+                raise
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.error("database still unavailable (%s); retrying in up to %.0f s", exc,
+                          min(30.0, backoff * 2))
+        self.started_at = time.monotonic()
+        return True
+
     async def stop(self) -> None:
         """Stop after the current day and checkpoint the last state."""
-        if self._stopping is None or self._op is None:
+        if self._stopping is None:
             return
         self._stopping.set()
         if self._task is not None:
             await asyncio.wait({self._task})
             if not self._task.cancelled() and self._task.exception() is not None:
                 log.error("the runner loop had died: %r", self._task.exception())
+        if self._op is None:  # never restored: there is no state to checkpoint
+            self._executor.shutdown(wait=False)
+            return
         if self._pending is not None:
             await self._flush()
         try:
@@ -132,12 +178,19 @@ class Runner:
     @property
     def view(self) -> View:
         if self._view is None:
-            raise RuntimeError("Runner.view: expected start() to have run, got no state yet")
+            raise NotReady("the database has not answered since the server started, so the "
+                           f"store's last state is not loaded yet ({self.last_error}); retrying")
         return self._view
+
+    @property
+    def persist_failing(self) -> bool:
+        """True while a traded day waits for the database to take it."""
+        return self._pending is not None
 
     def ticking(self) -> tuple[bool, float | None]:
         """Whether days are being traded on schedule, and seconds since the last one."""
-        if self._task is None or self._task.done() or self.started_at is None:
+        if (self._task is None or self._task.done() or self.started_at is None
+                or not self.restored):
             return False, None
         last = self.last_day_at or self.started_at
         age = time.monotonic() - last
@@ -193,6 +246,8 @@ class Runner:
 
     async def _loop(self) -> None:
         assert self._stopping is not None
+        if not self.restored and not await self._wait_for_database():
+            return
         interval = self.settings.day_seconds
         start, k = time.monotonic(), 0
         while not self._stopping.is_set():
@@ -258,12 +313,13 @@ class Runner:
             await self._in_runner_thread(self._persist, result)
         except Exception as exc:
             self.telemetry.persist_failures.inc()
+            self.last_error = f"{type(exc).__name__}: {exc}"
             self._backoff = min(30.0, max(self.settings.day_seconds, self._backoff * 2 or 1.0))
             self._retry_at = time.monotonic() + self._backoff
             log.error("persisting day %d failed (%s); retrying in %.1f s", result.traded_day, exc,
                       self._backoff)
             return False
-        self._pending, self._backoff = None, 0.0
+        self._pending, self._backoff, self.last_error = None, 0.0, None
         self.last_day_at = time.monotonic()
         # An intervention applied after this day was traded already refreshed the agents.
         agents = result.agents if result.intervention_seq == self._applied_seq else self.view.agents
@@ -336,11 +392,11 @@ class Runner:
         return str(getattr(op, action)(agent_id))
 
     def intervene_locked(self, agent_id: str, action: str, parameters: dict[str, Any],
-                         reason: str, client: str | None) -> dict[str, Any]:
+                         reason: str, client: str | None, sub: str = "anonymous") -> dict[str, Any]:
         """Record, apply and commit one intervention; runs in a worker thread."""
         record = {"intervention_id": f"iv-{uuid.uuid4().hex[:16]}", "agent_id": agent_id,
                   "action": action, "parameters": convert.jsonable(parameters), "reason": reason,
-                  "message": "", "timestamp": utcnow(), "client": client}
+                  "message": "", "timestamp": utcnow(), "client": client, "sub": sub}
         with self._lock:
             record["day"] = int(self._op.day)
             # The audit row goes in first: a database that is away refuses before anything changes.

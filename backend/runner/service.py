@@ -23,6 +23,11 @@ class Service:
         self.engine = runner.engine
 
     @property
+    def ready(self) -> bool:
+        """The store's state is loaded (the database answered at least once since start)."""
+        return self.runner.restored
+
+    @property
     def agent_ids(self) -> tuple[str, ...]:
         return self.runner.agent_ids
 
@@ -77,15 +82,17 @@ class Service:
     # ---- changes --------------------------------------------------------------------------
 
     async def intervene(self, agent_id: str, action: str, parameters: dict[str, Any], reason: str,
-                        body_agent_id: str | None, client: str | None) -> dict[str, Any]:
+                        body_agent_id: str | None, client: str | None,
+                        sub: str = "anonymous") -> dict[str, Any]:
         """Checks in DESIGN.md's order; persisted, then in effect, then broadcast, then answered."""
         self.check_agent(agent_id)
+        self.view()  # NotReady (503) before the store's state is loaded
         if action not in ACTIONS:
             raise UnknownAction(action, ACTIONS)
         if body_agent_id is not None and body_agent_id != agent_id:
             raise AgentMismatch(agent_id, body_agent_id)
         record = await asyncio.to_thread(self.runner.intervene_locked, agent_id, action,
-                                         parameters, reason, client)
+                                         parameters, reason, client, sub)
         self.runner.after_intervention(record.pop("agents"))
         self.runner.telemetry.interventions.labels(action=action).inc()
         log.info("intervention %s: %s %s (%s)", record["intervention_id"], action, agent_id,
@@ -123,9 +130,17 @@ class Service:
     async def readiness(self) -> dict[str, Any]:
         database = await asyncio.to_thread(ping, self.engine)
         ticking, age = self.runner.ticking()
-        problems = [p for p, ok in (("database unreachable", database),
-                                    ("runner not trading days on schedule", ticking)) if not ok]
-        return {"status": "not ready" if problems else "ready", "database": database,
-                "runner_ticking": ticking, "day": self.runner.view.day,
+        refusal = f" ({self.runner.last_error})" if self.runner.last_error else ""
+        problems = [p for p, ok in (
+            ("database unreachable", database),
+            (f"store state not loaded yet: the database has not answered since start{refusal}",
+             self.runner.restored),
+            (f"database refusing the day's writes{refusal}; retrying with backoff",
+             not self.runner.persist_failing),
+            ("runner not trading days on schedule", ticking)) if not ok]
+        return {"status": "not ready" if problems else "ready",
+                "database": database and not self.runner.persist_failing,
+                "runner_ticking": ticking,
+                "day": self.runner.view.day if self.runner.restored else None,
                 "seconds_since_last_tick": age,
                 "detail": "; ".join(problems) or "database reachable and runner trading"}
