@@ -3,12 +3,14 @@
 Decision rule, per SKU and day (review period R = 1): protect the L + 1 days until an order placed
 tomorrow could arrive. Demand over them, D, has mean M = sum of the learned daily means (today
 at today's planned markdown, later days at the planned regular price, weekday factors applied)
-and variance sum(mu + mu^2 / k) plus the level's posterior variance. The level is the newsvendor
-quantile S = F^-1(CR) of a gamma with that mean and variance, CR = cu / (cu + co), with
-underage cu = price - cost and overage co = holding + P(a leftover unit expires) * (cost +
-disposal fee), P = 1 / shelf_life^2, and CR clipped to [SERVICE_FLOOR, SERVICE_CAP] so that the
-fill rate stays at retail norms. The order is S minus the inventory position (on hand + on order
-- expected spoilage over the L + 1 days, FIFO on the age cohorts), rounded up, never negative.
+and variance sum(mu + mu^2 / k) plus the posterior variance of the log mean at that price. The
+level S minimises co E[(S-D)+] + cu E[(D-S)+] + penalty P(D > S) for D gamma with that mean and
+variance: a newsvendor with underage cu = margin + GOODWILL x price, overage co = a day's
+holding + P(the marginal unit expires) x (cost + disposal fee), and a fixed penalty per
+stock-out day (STOCKOUT_PENALTY x the day's expected margin). Without the penalty S is the
+critical-ratio quantile F^-1(cu / (cu + co)). The order is S minus the inventory position (on
+hand + on order - expected spoilage over the L + 1 days, FIFO on the age cohorts), rounded up,
+never negative.
 """
 
 from __future__ import annotations
@@ -23,29 +25,32 @@ from backend.agents.demand import DemandModel
 from backend.agents.plan import Draft, Plan
 
 AGENT_ID = "inventory_agent"
-GOODWILL = 0.1            # goodwill per unit short, as a share of price (tuned, docs/agents.md)
-STOCKOUT_PENALTY = 0.3    # cost of a stock-out day, in units of the SKU's daily margin (tuned)
+GOODWILL = 0.0            # goodwill per unit short beyond the lost margin, as a share of price (tuned: none)
+STOCKOUT_PENALTY = 0.2    # cost of a stock-out day, in units of the SKU's daily margin (tuned)
 COARSE_GRID = np.linspace(-2.0, 5.0, 15)   # level search, in standard deviations of demand
 FINE_POINTS = 11
+WASTE_AVERSION = 1.5      # weight on the cost of a written-off unit: waste is disliked beyond its cost (tuned)
 FRESH_SHARE = 0.15
 LEVEL_CHANGE = 0.2   # a weekday-free level change of this share (and >= 1 unit) is a decision
 
 
 def expiry_probability(level: np.ndarray, mean: np.ndarray, daily: np.ndarray, inv_k: np.ndarray,
                        shelf_life: np.ndarray, fresh_share: float = FRESH_SHARE) -> np.ndarray:
-    """P(the marginal unit of an order-up-to level expires unsold).
+    """P(the marginal unit of an order-up-to level expires unsold); level (n,) or (n, G).
 
     The top unit is left over when the protection period ends; it then has shelf_life - 1 days
     to sell, first in line (FIFO), behind the other leftovers (level - mean on average), so it
     expires when the old-taking demand over those days falls short of that safety stock.
     """
+    level = np.asarray(level, dtype=float)
+    col = (slice(None),) + (None,) * (level.ndim - 1)
     rest = np.maximum(shelf_life - 1, 0).astype(float)
     mu = (1.0 - fresh_share) * daily * rest
     var = np.maximum(mu + inv_k * (1.0 - fresh_share) ** 2 * daily ** 2 * rest, 1e-9)
-    ahead = np.maximum(level - mean, 0.0) + 1.0
+    ahead = np.maximum(level - np.asarray(mean, dtype=float)[col], 0.0) + 1.0
     safe = np.maximum(mu, 1e-9)
-    p = gamma.cdf(ahead, safe * safe / var, scale=var / safe)
-    return np.where(rest > 0, p, 1.0)
+    p = special.gammainc((safe * safe / var)[col], ahead / (var / safe)[col])
+    return np.where((rest > 0)[col], p, 1.0)
 
 
 def underage_cost(price: np.ndarray, cost: np.ndarray) -> np.ndarray:
@@ -63,27 +68,35 @@ def critical_ratio(cu: np.ndarray, co: np.ndarray) -> np.ndarray:
     return cu / np.maximum(cu + co, 1e-12)
 
 
-def _level_cost(mean: np.ndarray, var: np.ndarray, cu: np.ndarray, co: np.ndarray,
-                penalty: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """co E[(S-D)+] + cu E[(D-S)+] + penalty P(D > S) at levels s (n, G), D gamma(mean, var)."""
+def _marginal_cost(mean: np.ndarray, var: np.ndarray, cu: np.ndarray, co: np.ndarray,
+                   penalty: np.ndarray, expiry: tuple | None, s: np.ndarray) -> np.ndarray:
+    """d/dS of the expected cost at levels s (n, G): co(S) F(S) - cu (1 - F(S)) - penalty f(S).
+
+    D is gamma(mean, var); co(S) adds P(the S-th unit expires) x loss when `expiry` =
+    (daily, inv_k, shelf_life, loss) is given.
+    """
     safe = np.maximum(mean, 1e-9)[:, None]
     k = safe * safe / var[:, None]
-    x = s / (var[:, None] / safe)
-    f0 = special.gammainc(k, x)
-    f1 = special.gammainc(k + 1.0, x)
-    over = s * f0 - safe * f1                           # E[(S - D)+]
-    under = safe - s + over                             # E[(D - S)+]
-    return co[:, None] * over + cu[:, None] * under + penalty[:, None] * (1.0 - f0)
+    theta = var[:, None] / safe
+    x = s / theta
+    f = special.gammainc(k, x)
+    dens = np.exp((k - 1.0) * np.log(np.maximum(x, 1e-300)) - x - special.gammaln(k)) / theta
+    over = co[:, None]
+    if expiry is not None:
+        daily, inv_k, life, loss = expiry
+        over = over + expiry_probability(s, mean, daily, inv_k, life) * loss[:, None]
+    return over * f - cu[:, None] * (1.0 - f) - penalty[:, None] * dens
 
 
 def newsvendor_level(mean: np.ndarray, var: np.ndarray, cu: np.ndarray, co: np.ndarray,
-                     penalty: np.ndarray | float = 0.0) -> np.ndarray:
-    """Level S minimising co E[(S-D)+] + cu E[(D-S)+] + penalty P(D > S), D gamma(mean, var).
+                     penalty: np.ndarray | float = 0.0, expiry: tuple | None = None) -> np.ndarray:
+    """Level S minimising E[overage cost] + cu E[(D-S)+] + penalty P(D > S), D gamma(mean, var).
 
-    Without a penalty this is the critical-ratio quantile F^-1(cu / (cu + co)); the penalty is
-    a fixed cost per stock-out day (what the stock-out-days target charges), which matters most
-    for slow movers. Searched on a coarse grid in standard deviations, then refined around the
-    best point (about 0.02 standard deviations apart).
+    The overage cost of the S-th unit is co, plus P(it expires) x loss with `expiry`. With a
+    constant co and no penalty S is the critical-ratio quantile F^-1(cu / (cu + co)); the penalty
+    is a fixed cost per stock-out day (what the stock-out-days target charges), which matters
+    most for slow movers. The cost is the integral of the marginal cost over a grid in standard
+    deviations (coarse, then refined around the best point), and S its argmin.
     """
     mean = np.asarray(mean, dtype=float)
     n = mean.shape[0]
@@ -96,7 +109,9 @@ def newsvendor_level(mean: np.ndarray, var: np.ndarray, cu: np.ndarray, co: np.n
     z = np.broadcast_to(COARSE_GRID, (n, len(COARSE_GRID)))
     for width in (COARSE_GRID[1] - COARSE_GRID[0], None):
         s = np.maximum(mean[:, None] + z * sd, 0.0)
-        best = np.argmin(_level_cost(mean, var, cu, co, pen, s), axis=1)
+        marginal = _marginal_cost(mean, var, cu, co, pen, expiry, s)
+        step = np.diff(s, axis=1, prepend=s[:, :1])
+        best = np.argmin(np.cumsum(marginal * step, axis=1), axis=1)
         z_best = z[rows, best]
         if width is None:
             break
@@ -167,14 +182,12 @@ class InventoryAgent:
         daily = mu.mean(axis=1)
         cu = underage_cost(plan.price, cost)
         penalty = STOCKOUT_PENALTY * np.maximum(plan.price - cost, 0.0) * daily
-        # first pass with a rough expiry risk, to size the safety stock ahead of the marginal
-        # unit, then the level again with that unit's expiry probability
-        rough = overage_cost(cost, fee, holding, 1.0 / np.maximum(life, 1) ** 2)
-        level = newsvendor_level(mean, var, cu, rough, penalty)
-        p_exp = expiry_probability(level, mean, daily, inv_k, life)
-        co = overage_cost(cost, fee, holding, p_exp)
-        level = newsvendor_level(mean, var, cu, co, penalty)
-        ratio = critical_ratio(cu, co)
+        # the overage cost of the S-th unit grows with S: more stock ahead of it, more risk it expires
+        level = newsvendor_level(mean, var, cu, overage_cost(cost, fee, holding, np.zeros(n)), penalty,
+                                 expiry=(daily, inv_k, life, WASTE_AVERSION * (cost + fee)))
+        safe = np.maximum(mean, 1e-9)
+        service = np.where(mean > 0, special.gammainc(safe * safe / np.maximum(var, 1e-9),
+                                                      level / (np.maximum(var, 1e-9) / safe)), 1.0)
         stock = np.asarray(snap.stock_by_age, dtype=float)
         cols = min(stock.shape[1], h)
         within = np.where(np.arange(cols)[None, :] <= lead[:, None], stock[:, :cols], 0.0)
@@ -193,7 +206,7 @@ class InventoryAgent:
         self.levels[idx] = ref[idx]
         drafts = []
         for i in idx.tolist():
-            p_ok = float(ratio[i])
+            p_ok = float(service[i])
             drafts.append(Draft(
                 agent_id=AGENT_ID, action_type="inventory_restock", index=i,
                 parameters={"order_qty": int(qty[i]), "order_up_to": round(float(level[i]), 1),

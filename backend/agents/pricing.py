@@ -6,7 +6,9 @@ until the next possible delivery not exceeding the stock that can sell by then. 
 grid (maximise sum_j (p_j - c) d_j x_j s.t. sum_j d_j x_j <= cap, sum_j x_j <= 1) is solved in
 closed form: the unconstrained argmax if it is feasible, else the two adjacent grid prices that
 straddle the capacity, mixed in proportion (Ferreira, Simchi-Levi and Wang 2018). Without the
-constraint the optimum is the Lerner price c * e / (1 + e) for elasticity e < -1.
+constraint the optimum is the Lerner price c * e / (1 + e) for elasticity e < -1. The cost c
+is the unit cost plus SHRINK_WEIGHT x the SKU's recent write-offs per unit sold x (cost + fee):
+a perishable unit sold carries part of the cost of the ones that expired.
 A change is made only when the sampled profit at the target beats the sampled profit at the
 current price by SWITCH_GAIN (a switching cost: shoppers and shelf labels dislike churn).
 Guardrails: a regular price is never below cost, moves at most MAX_STEP per change and at most
