@@ -46,7 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings, app.state.service, app.state.hub = settings, service, hub
         app.state.telemetry = telemetry
         restore_signals = shutdown.install(hub, settings.ws_close_timeout)
-        log.info("AutoOps API up: day %d, %s, bus %s", runner.view.day,
+        log.info("AutoOps API up: %s, %s, bus %s",
+                 f"day {runner.view.day}" if runner.restored else "waiting for the database",
                  engine.url.render_as_string(hide_password=True), settings.bus_url)
         try:
             yield
@@ -56,7 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await runner.stop()
             await bus.disconnect()
             engine.dispose()
-            log.info("AutoOps API stopped at day %d", runner.view.day)
+            log.info("AutoOps API stopped %s",
+                     f"at day {runner.view.day}" if runner.restored else "before the database answered")
 
     app = FastAPI(title="AutoOps Retail API", version="1.0.0", description=DESCRIPTION,
                   lifespan=lifespan)

@@ -1,0 +1,146 @@
+"""The database goes away (PostgreSQL behind a proxy that is cut, SQLite read-only) and comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.api.server import Server
+from tests.api.support import fast_env, wait_until
+from tests.hardening.support import close_code
+from tests.hardening.tcpproxy import TcpProxy
+
+API = "/api/dashboard"
+
+
+@pytest.fixture
+def proxy() -> Iterator[TcpProxy]:
+    p = TcpProxy(("127.0.0.1", 5432)).start()
+    yield p
+    p.cut()
+
+
+def pg_env(tmp_path: Path, proxy: TcpProxy, schema: str) -> dict[str, str]:
+    return fast_env(tmp_path, DATABASE_URL=f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test",
+                    AUTOOPS_DATABASE_SCHEMA=schema)
+
+
+def get(srv: Server, path: str, **params: object) -> httpx.Response:
+    return httpx.get(f"{srv.http}{path}", params=params, timeout=15)
+
+
+def last_persisted_day(srv: Server) -> int:
+    r = get(srv, f"{API}/metrics/history", limit=1)
+    return r.json()[-1]["day"] if r.status_code == 200 and r.json() else -1
+
+
+def test_postgresql_going_away_gives_503s_and_the_backend_recovers_by_itself(
+        tmp_path: Path, proxy: TcpProxy, pg_schema: str) -> None:
+    srv = Server(pg_env(tmp_path, proxy, pg_schema), tmp_path / "server.log").start()
+    try:
+        wait_until(lambda: get(srv, "/readyz").status_code == 200 and last_persisted_day(srv) >= 3,
+                   what="three persisted days")
+        proxy.cut()
+        down = wait_until(lambda: (r := get(srv, "/readyz")).status_code == 503 and r, what="503")
+        current = get(srv, f"{API}/metrics/current")                   # last known state
+        decisions = get(srv, f"{API}/decisions/recent")                # needs the database
+        refused = httpx.post(f"{srv.http}{API}/agents/pricing_agent/intervention",
+                             json={"action": "pause", "reason": "while the database is away"})
+        day_at_cut = current.json()["day"]
+        time.sleep(1.0)                                                 # the runner keeps failing
+        alive = srv.proc is not None and srv.proc.poll() is None
+        proxy.restore()
+        wait_until(lambda: get(srv, "/readyz").status_code == 200, timeout=45, what="readiness back")
+        wait_until(lambda: last_persisted_day(srv) > day_at_cut, timeout=30,
+                   what="days persisted again")
+        audit = get(srv, f"{API}/interventions").json()
+        log = srv.tail(200_000)
+    finally:
+        srv.stop()
+    assert down.json()["database"] is False and "database" in down.json()["detail"]
+    assert current.status_code == 200
+    assert decisions.status_code == 503 and decisions.json()["error"] == "DatabaseUnavailable"
+    assert refused.status_code == 503
+    assert all(a["reason"] != "while the database is away" for a in audit)  # refused: not applied
+    assert alive
+    assert "retrying" in log and "Traceback" not in log
+
+
+def test_the_backend_starts_with_postgresql_down_and_trades_once_it_answers(
+        tmp_path: Path, proxy: TcpProxy, pg_schema: str) -> None:
+    proxy.cut()
+    srv = Server(pg_env(tmp_path, proxy, pg_schema), tmp_path / "server.log").start()
+
+    async def stream_close() -> tuple[int | None, str]:
+        async with connect(f"{srv.ws}{API}/ws/live-updates") as ws:
+            return await close_code(ws)
+    try:
+        ready = get(srv, "/readyz")
+        current = get(srv, f"{API}/metrics/current")
+        code, reason = asyncio.run(stream_close())
+        proxy.restore()
+        wait_until(lambda: get(srv, "/readyz").status_code == 200, timeout=45, what="readiness")
+        wait_until(lambda: last_persisted_day(srv) >= 2, what="days traded after the database came")
+    finally:
+        srv.stop()
+    assert ready.status_code == 503 and "store state not loaded" in ready.json()["detail"]
+    assert ready.json()["day"] is None
+    assert current.status_code == 503 and current.json()["error"] == "NotReady"
+    assert code == 1013 and "not ready" in reason
+
+
+def test_a_read_only_sqlite_file_gives_503s_and_serves_what_it_can_read(tmp_path: Path) -> None:
+    path = tmp_path / "autoops.db"
+    first = Server(fast_env(tmp_path), tmp_path / "first.log").start()
+    try:
+        wait_until(lambda: last_persisted_day(first) >= 3, what="three persisted days")
+    finally:
+        first.stop()
+    # Tests run as root, for whom chmod does not bind; the file is opened read-only instead.
+    env = fast_env(tmp_path, DATABASE_URL=f"sqlite:///file:{path}?mode=ro&uri=true")
+    srv = Server(env, tmp_path / "second.log").start()
+    try:
+        ready = wait_until(lambda: (r := get(srv, "/readyz")).status_code == 503 and r, what="503")
+        current = get(srv, f"{API}/metrics/current")
+        decisions = get(srv, f"{API}/decisions/recent")
+        refused = httpx.post(f"{srv.http}{API}/agents/pricing_agent/intervention",
+                             json={"action": "pause", "reason": "on a read-only file"})
+        alive = srv.proc is not None and srv.proc.poll() is None
+    finally:
+        srv.stop()
+    assert "refusing the day's writes" in ready.json()["detail"]
+    assert "readonly" in ready.json()["detail"]
+    assert current.status_code == 200 and current.json()["day"] >= 3
+    assert decisions.status_code == 200 and decisions.json()
+    assert refused.status_code == 503 and refused.json()["error"] == "DatabaseUnavailable"
+    assert alive
+
+
+def test_graceful_shutdown_checkpoints_the_last_state(tmp_path: Path) -> None:
+    srv = Server(fast_env(tmp_path), tmp_path / "server.log").start()
+    try:
+        wait_until(lambda: last_persisted_day(srv) >= 2, what="two persisted days")
+        r = httpx.post(f"{srv.http}{API}/agents/promotion_agent/intervention",
+                       json={"action": "pause", "reason": "just before the stop"})
+        assert r.status_code == 200
+        stopped_at = time.time()
+    finally:
+        code = srv.stop()
+    assert code in (0, -15)                                    # uvicorn re-raises SIGTERM once done
+    with sqlite3.connect(tmp_path / "autoops.db") as db:
+        day, seq, stamp = db.execute("SELECT day, last_intervention_seq, timestamp FROM checkpoints "
+                                     "ORDER BY seq DESC LIMIT 1").fetchone()
+        last_snapshot = db.execute("SELECT max(day) FROM metric_snapshots").fetchone()[0]
+        last_intervention = db.execute("SELECT max(seq) FROM interventions").fetchone()[0]
+    assert day == last_snapshot + 1                            # the state after the last traded day
+    assert seq == last_intervention                            # the pause is inside it, not replayed
+    written = datetime.fromisoformat(stamp).replace(tzinfo=timezone.utc).timestamp()
+    assert written >= stopped_at - 1                           # written at the stop, not a day before
