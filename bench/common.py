@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 APP_FACTORY = "backend.api.app:create_app"
-# The Procfile's uvicorn options; every server a benchmark compares runs with exactly these.
-UVICORN_OPTIONS = ("--factory", "--host", "127.0.0.1", "--ws-per-message-deflate", "false")
+# Used when the Procfile has no uvicorn line; every server a benchmark compares runs with the same.
+UVICORN_OPTIONS = ("--factory", "--ws-per-message-deflate", "false")
 NOFILE_WANTED = 65536
 
 
@@ -228,8 +228,33 @@ def paused(server: ServerProcess) -> Iterator[None]:
         os.kill(server.pid, signal.SIGCONT)
 
 
+def uvicorn_options() -> list[str]:
+    """The uvicorn options of the Procfile's `api:` line, less the target, host and port."""
+    procfile = ROOT / "Procfile"
+    lines = procfile.read_text().splitlines() if procfile.exists() else []
+    words = next((line.split()[1:] for line in lines if line.startswith("api:") and "uvicorn" in line), [])
+    if not words:
+        return list(UVICORN_OPTIONS)
+    options, skip = [], False
+    for word in words[words.index("uvicorn") + 2:]:  # after `-m uvicorn` and the target
+        if skip:
+            skip = False
+        elif word in ("--host", "--port"):
+            skip = True
+        else:
+            options.append(word)
+    return options
+
+
+def uvicorn_option(name: str, default: float) -> float:
+    """A numeric uvicorn option as the Procfile sets it (e.g. --ws-ping-interval)."""
+    options = uvicorn_options()
+    return float(options[options.index(name) + 1]) if name in options else default
+
+
 def uvicorn_argv(target: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "uvicorn", target, *UVICORN_OPTIONS, "--port", str(port)]
+    return [sys.executable, "-m", "uvicorn", target, *uvicorn_options(), "--host", "127.0.0.1",
+            "--port", str(port)]
 
 
 def app_env(workdir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:

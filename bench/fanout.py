@@ -27,7 +27,8 @@ import orjson
 from websockets.asyncio.client import connect
 
 from bench.common import (ServerProcess, app_server, cpu_seconds, free_port, loopback_address,
-                          machine_facts, raise_nofile, rss_kib, running, versions, write_json)
+                          machine_facts, raise_nofile, rss_kib, running, uvicorn_option,
+                          uvicorn_options, versions, write_json)
 from bench.fanstats import capacity, capacity_estimate, compare, summarize
 from bench.swarm import ConnSpec, WorkerSpec, stamp_of, worker_main
 
@@ -88,7 +89,11 @@ class Bench:
         if self.ref_spec is None:
             raise RuntimeError("the reference needs the app's payloads: capture them first")
         port = free_port()
-        argv = [sys.executable, "-m", "bench.wsref", "--port", str(port), "--spec", str(self.ref_spec)]
+        # the app's keepalive and frame cap (uvicorn options of the Procfile) apply to both sides
+        argv = [sys.executable, "-m", "bench.wsref", "--port", str(port), "--spec", str(self.ref_spec),
+                "--ping-interval", str(uvicorn_option("--ws-ping-interval", 20.0)),
+                "--ping-timeout", str(uvicorn_option("--ws-ping-timeout", 20.0)),
+                "--max-size", str(int(uvicorn_option("--ws-max-size", 2**24)))]
         return ServerProcess(argv, port, name="reference")
 
     def capture(self) -> dict[str, Any]:
@@ -272,7 +277,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp:
         bench = Bench(args, Path(tmp))
         spec = bench.capture()
-        out["config"] = {"app_env": bench.app_env, "seconds": args.seconds, "grace_s": args.grace,
+        out["config"] = {"uvicorn_options": uvicorn_options(), "app_env": bench.app_env, "seconds": args.seconds, "grace_s": args.grace,
                          "extra_share": args.extra_share,
                          "intervals_s": bench.intervals, "per_address": PER_ADDRESS,
                          "payload_bytes": {k: v["periodic_bytes"] for k, v in spec["streams"].items()}}

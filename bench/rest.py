@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import (ServerProcess, app_server, cpu_seconds, free_port, machine_facts, paused,
-                          ratio, running, uvicorn_argv, versions, write_json)
+                          ratio, running, uvicorn_argv, uvicorn_options, versions, write_json)
 from bench.loadgen import run_load
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     began = time.monotonic()
     out: dict[str, Any] = {"benchmark": "rest", "machine": machine_facts(), "versions": versions(),
                            "config": {"connections": args.connections, "seconds": args.seconds,
-                                      "tool": args.tool, "requests": args.requests or None}}
+                                      "tool": args.tool, "requests": args.requests or None,
+                                      "uvicorn_options": uvicorn_options()}}
     with tempfile.TemporaryDirectory(prefix="bench-rest-") as tmp:
         workdir = Path(tmp)
         results: dict[str, dict[str, Any]] = {"app": {}, "reference": {}}
