@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
+from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend import errors as core
 from backend.api import access, limits
@@ -42,6 +46,9 @@ CLOSE_CODE: dict[type[core.AutoOpsError], int] = {
 }
 
 
+_STATUSES = {s.value for s in HTTPStatus}
+
+
 def status_for(exc: core.AutoOpsError) -> int:
     for cls in type(exc).__mro__:
         if cls in HTTP_STATUS:
@@ -61,6 +68,40 @@ def close_reason(exc: core.AutoOpsError) -> str:
     return str(exc).encode()[:123].decode(errors="ignore")
 
 
+_SHOULD = re.compile(r"^(?:Input|Value) should (?:be )?")
+_HAVE = re.compile(r"^(String|List|Dictionary|Object|Tuple|Set) should have ")
+
+
+def _problem(err: dict[str, Any]) -> str:
+    """Pydantic's message turned into what was expected and what came."""
+    kind, msg = err.get("type", ""), str(err.get("msg", ""))
+    if kind == "json_invalid":
+        return (f"expected a JSON body, got malformed JSON "
+                f"({err.get('ctx', {}).get('error', 'decode error')})")
+    if kind == "value_error":  # our own validators already say what was expected and what came
+        return msg.removeprefix("Value error, ")
+    return f"{_expected(kind, msg)}, got {_got(err.get('input'))}"
+
+
+def _expected(kind: str, msg: str) -> str:
+    if kind == "extra_forbidden":
+        return "expected no such field"
+    if kind == "missing":
+        return "expected this required field"
+    if _SHOULD.match(msg):
+        return _SHOULD.sub("expected ", msg)
+    if _HAVE.match(msg):
+        return _HAVE.sub(lambda m: f"expected a {m.group(1).lower()} with ", msg)
+    return f"expected valid input ({msg})"
+
+
+def _got(value: Any) -> str:
+    if isinstance(value, str) and len(value) > 60:
+        return f"a string of {len(value)} characters starting {value[:40]!r}"
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
 def _body(error: str, detail: str) -> dict[str, str]:
     return {"error": error, "detail": detail}
 
@@ -77,11 +118,27 @@ def install(app: FastAPI) -> None:
         problems = []
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()))
-            problems.append(f"{where}: {err.get('msg')}, got {err.get('input')!r:.80}")
+            problems.append(f"{where}: {_problem(err)}")
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
                   for e in exc.errors()]
         return JSONResponse({"error": "ValidationError", "detail": "; ".join(problems),
                                "errors": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Routing and body-parsing refusals (404 path, 405, undecodable body) in the same shape.
+        detail = str(exc.detail)
+        if detail == "There was an error parsing the body":
+            detail = "expected a JSON object body in UTF-8, got a body that cannot be parsed"
+        elif exc.status_code == 404 and detail == "Not Found":
+            detail = f"expected a path of this API (see /docs), got {request.url.path!r}"
+        elif exc.status_code == 405:
+            detail = (f"expected one of {exc.headers.get('allow', 'the documented methods')} "
+                      f"on {request.url.path!r}, got {request.method}") if exc.headers else detail
+        name = HTTPStatus(exc.status_code).phrase.replace(" ", "") if exc.status_code in _STATUSES \
+            else "HTTPError"
+        return JSONResponse(_body(name, detail), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
 
     @app.exception_handler(DBAPIError)
     async def _database(_: Request, exc: DBAPIError) -> JSONResponse:

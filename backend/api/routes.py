@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, WebSocket
@@ -73,7 +72,7 @@ async def intervention(request: Request, agent_id: str,
 @dashboard.get("/metrics/history", dependencies=READ, response_model=list[schemas.MetricSnapshot],
                responses={**INVALID, **UNAVAILABLE})
 async def metrics_history(request: Request,
-                          since: Annotated[datetime | None, Query(
+                          since: Annotated[schemas.IsoTime | None, Query(
                               description="only snapshots after this time (ISO 8601 with offset)")] = None,
                           limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict]:
     return await service(request).metrics_history(since, limit)

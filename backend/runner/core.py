@@ -184,8 +184,8 @@ class Runner:
 
     @property
     def persist_failing(self) -> bool:
-        """True while a traded day waits for the database to take it."""
-        return self._pending is not None
+        """True while a traded day waits for the database to take it (a flush failed)."""
+        return self._pending is not None and self._backoff > 0
 
     def ticking(self) -> tuple[bool, float | None]:
         """Whether days are being traded on schedule, and seconds since the last one."""
