@@ -177,7 +177,8 @@ class PricingAgent:
                 parameters={"old_price": round(float(old[i]), 2), "new_price": round(float(new[i]), 2),
                             "elasticity": round(float(e_mean[i]), 3)},
                 rationale=(f"Posterior elasticity {e_mean[i]:.1f} (90% CI {lo_e:.1f}..{hi_e:.1f}); "
-                           f"price {old[i]:.2f} -> {new[i]:.2f}; expected profit {gain:+.1f}/day"),
+                           f"price {old[i]:.2f} -> {new[i]:.2f}; expected profit {gain:+.1f}/day"
+                           + ("" if gain >= 0 else " (exploring: a posterior draw favours this price)")),
                 confidence=round(conf, 3),
                 expected={"units_tomorrow": round(mu, 2), "units_low": round(low, 2),
                           "profit_change_per_day": round(float(gain), 2)},

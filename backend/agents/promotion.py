@@ -29,6 +29,7 @@ QUAD = 5
 FRESH_SHARE = 0.15          # share of shoppers who pick the freshest unit; an assumption
 AMBIENT_LIFE = 30           # shelf life above which a SKU is treated as ambient
 CLEAR_COVER, TARGET_COVER, CLEAR_MAX = 60.0, 30.0, 0.3
+MIN_GAIN = 0.01             # least expected value a markdown must add, as a share of the unit price
 RISK_UNITS = 0.3            # expected units left at expiry below which no markdown is considered
 
 
@@ -160,6 +161,8 @@ class PromotionAgent:
             fee = np.asarray(cat.disposal_fee, dtype=float)[cand]
             d, v, v0 = markdown_dp(x_now[cand], days_left[cand], price[cand], fee,
                                    mean0[cand], e_use[cand], cv2)
+            # a markdown must be worth something: at least MIN_GAIN of a unit's price in value
+            d = np.where(v - v0 >= MIN_GAIN * price[cand], d, 0.0)
             md[cand] = d
             exp_val = {int(i): (float(v[j]), float(v0[j])) for j, i in enumerate(cand) if d[j] > 0}
         # ambient clearance
