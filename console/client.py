@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 import httpx
+import jwt
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,38 @@ ACTIONS = ("pause", "resume", "reset", "override")
 def api_url_from_env() -> str:
     """The backend base URL from AUTOOPS_API_URL, without a trailing slash."""
     return (os.environ.get("AUTOOPS_API_URL") or DEFAULT_API_URL).rstrip("/")
+
+
+ROLES = ("viewer", "operator", "admin")
+# The least role each console action needs (the backend enforces; the console only hides buttons).
+ACTION_ROLES = {"pause": "operator", "resume": "operator", "override": "operator",
+                "acknowledge": "operator", "resolve": "operator", "reset": "admin"}
+
+
+def token_from_env() -> str | None:
+    """The bearer token from AUTOOPS_API_TOKEN (None when the backend runs without auth)."""
+    return (os.environ.get("AUTOOPS_API_TOKEN") or "").strip() or None
+
+
+def token_role(token: str | None) -> str:
+    """The role claim, read without checking the signature: for display only.
+
+    No token means a backend without auth, where every action is allowed; a token whose role
+    cannot be read is treated as a viewer's.
+    """
+    if token is None:
+        return "admin"
+    try:
+        role = jwt.decode(token, options={"verify_signature": False}).get("role")
+    except jwt.PyJWTError:
+        return "viewer"
+    return role if role in ROLES else "viewer"
+
+
+def may(role: str, action: str) -> bool:
+    """Whether `role` may take `action` (pause, resume, reset, override, acknowledge, resolve)."""
+    needed = ACTION_ROLES.get(action, "admin")
+    return role in ROLES and ROLES.index(role) >= ROLES.index(needed)
 
 
 class ApiError(Exception):
@@ -62,9 +95,10 @@ class ApiClient:
     """Thin synchronous client for the dashboard REST API."""
 
     def __init__(self, base_url: str | None = None, timeout: float = 5.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, token: str | None = None) -> None:
         self.base_url = (base_url or api_url_from_env()).rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url,
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        self._http = httpx.Client(base_url=self.base_url, headers=headers,
                                   timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
                                   transport=transport)
 

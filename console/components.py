@@ -10,7 +10,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from console import services
-from console.client import AGENT_IDS, AGENT_NAMES, ApiError
+from console.client import AGENT_IDS, AGENT_NAMES, ApiError, may
 from console.kpis import RESPONSE_TIME_HELP, SUCCESS_RATE_HELP, format_percent, format_seconds
 from console.listener import parse_time
 
@@ -188,16 +188,20 @@ def agent_card(agent: dict) -> None:
         st.caption(f"Last decision: {format_time(agent.get('last_decision_time'))}")
         # The buttons live in the refreshing fragment so that their enabled state follows the
         # agent; a click asks for confirmation through a full rerun, where the dialog opens.
+        # Only the buttons the console token's role may use are drawn.
         choice = None
+        role = services.role()
         pause, resume, reset = st.columns(3)
-        if pause.button("Pause", key=f"pause_{agent_id}", icon=":material/pause:",
-                        width="stretch", disabled=status == "paused"):
+        if may(role, "pause") and pause.button(
+                "Pause", key=f"pause_{agent_id}", icon=":material/pause:", width="stretch",
+                disabled=status == "paused"):
             choice = "pause"
-        if resume.button("Resume", key=f"resume_{agent_id}", icon=":material/play_arrow:",
-                         width="stretch", disabled=status == "active"):
+        if may(role, "resume") and resume.button(
+                "Resume", key=f"resume_{agent_id}", icon=":material/play_arrow:", width="stretch",
+                disabled=status == "active"):
             choice = "resume"
-        if reset.button("Reset", key=f"reset_{agent_id}", icon=":material/restart_alt:",
-                        width="stretch"):
+        if may(role, "reset") and reset.button(
+                "Reset", key=f"reset_{agent_id}", icon=":material/restart_alt:", width="stretch"):
             choice = "reset"
         if choice:
             request_intervention(agent_id, choice)

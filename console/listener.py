@@ -164,8 +164,10 @@ class StreamListener:
                  max_points: int = 2000, max_events: int = 200,
                  connect: Callable[..., Any] = websocket.create_connection,
                  connect_timeout: float = 3.0, silence_timeout: float = 20.0,
-                 backoff_factory: Callable[[], Backoff] = Backoff) -> None:
+                 backoff_factory: Callable[[], Backoff] = Backoff,
+                 token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self._token = token
         ws_base = "ws" + self.base_url[4:] if self.base_url.startswith("http") else self.base_url
         self.urls = {name: ws_base + path for name, path in STREAM_PATHS.items()}
         self._history_loader = history_loader
@@ -226,7 +228,9 @@ class StreamListener:
         backoff = self._backoff_factory()
         while not self._stop.is_set():
             try:
-                ws = self._connect(self.urls[name], timeout=self._connect_timeout)
+                # The token travels as the `bearer` subprotocol pair, never in the URL (logs).
+                extra = {"subprotocols": ["bearer", self._token]} if self._token else {}
+                ws = self._connect(self.urls[name], timeout=self._connect_timeout, **extra)
             except Exception as exc:  # refused, DNS, handshake, timeout: all mean "try later"
                 self._wait_retry(name, backoff, f"{type(exc).__name__}: {exc}")
                 continue

@@ -6,7 +6,7 @@ import logging
 
 import streamlit as st
 
-from console.client import ApiClient, api_url_from_env
+from console.client import ApiClient, api_url_from_env, token_from_env, token_role
 from console.listener import ListenerView, StreamListener
 
 log = logging.getLogger(__name__)
@@ -16,18 +16,24 @@ HISTORY_LIMIT = 1000
 
 @st.cache_resource(show_spinner=False)
 def get_api() -> ApiClient:
-    return ApiClient(api_url_from_env())
+    return ApiClient(api_url_from_env(), token=token_from_env())
 
 
 @st.cache_resource(show_spinner=False)
 def get_listener() -> StreamListener:
     """One listener per console process; its threads never call Streamlit."""
     base_url = api_url_from_env()
-    history_client = ApiClient(base_url)  # its own client: it is used from the listener threads
-    listener = StreamListener(base_url,
+    token = token_from_env()
+    history_client = ApiClient(base_url, token=token)  # its own: used from the listener threads
+    listener = StreamListener(base_url, token=token,
                               history_loader=lambda: history_client.metrics_history(limit=HISTORY_LIMIT))
     log.info("starting stream listener for %s", base_url)
     return listener.start()
+
+
+def role() -> str:
+    """The console token's role (display only: the backend decides)."""
+    return token_role(token_from_env())
 
 
 def live_paused() -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from console import services
-from console.client import AGENT_NAMES, ApiError
+from console.client import AGENT_NAMES, ApiError, may
 from console.components import format_time, guarded, severity_badge, show_last_result
 
 SEVERITIES = ("critical", "error", "warning", "info")
@@ -56,6 +56,8 @@ def alert_row(alert: dict) -> None:
                       f"**{alert.get('title', '')}** :gray[· {status}]  \n{alert.get('message', '')}")
         text.caption(" · ".join(x for x in (*where, format_time(alert.get("timestamp")),
                                             f"id {alert_id}") if x))
+        if not may(services.role(), "acknowledge"):
+            return  # a viewer's token: the buttons it may not use are not drawn
         ack.button("Acknowledge", key=f"ack_{alert_id}", width="stretch",
                    disabled=status != "active", on_click=alert_action, args=(alert_id, "acknowledge"))
         res.button("Resolve", key=f"resolve_{alert_id}", width="stretch", type="primary",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from console import services
-from console.client import AGENT_NAMES, ApiError
+from console.client import AGENT_NAMES, ApiError, may
 from console.components import request_intervention, show_last_result
 from console.overrides import MAX_DAYS, MAX_QUANTITY, validate_override
 
@@ -67,11 +67,16 @@ st.title("Override")
 show_last_result()
 st.caption("An override applies your value now and holds it; the agent leaves that SKU's lever "
            "alone until the hold ends. You confirm with a reason before anything is sent.")
-try:
-    skus = services.get_api().store_skus()
-except ApiError as exc:
-    st.error(f"{exc} The SKU list is needed to build an override.", icon=":material/cloud_off:")
+if not may(services.role(), "override"):
+    st.info(f"The console's token has the role '{services.role()}'; overrides need 'operator' or "
+            "higher (set AUTOOPS_API_TOKEN to an operator's token).", icon=":material/lock:")
     skus = []
+else:
+    try:
+        skus = services.get_api().store_skus()
+    except ApiError as exc:
+        st.error(f"{exc} The SKU list is needed to build an override.", icon=":material/cloud_off:")
+        skus = []
 if skus:
     for tab, agent_id in zip(st.tabs([AGENT_NAMES[a] for a in AGENT_NAMES],
                                                 key="override_tab", on_change="rerun"), AGENT_NAMES):
