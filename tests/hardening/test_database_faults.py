@@ -144,3 +144,33 @@ def test_graceful_shutdown_checkpoints_the_last_state(tmp_path: Path) -> None:
     assert seq == last_intervention                            # the pause is inside it, not replayed
     written = datetime.fromisoformat(stamp).replace(tzinfo=timezone.utc).timestamp()
     assert written >= stopped_at - 1                           # written at the stop, not a day before
+
+
+def test_kill_9_in_the_middle_of_day_writes_loses_nothing_answered(tmp_path: Path) -> None:
+    answered: list[str] = []
+    revenue_seen = 0.0
+    for cycle in range(3):
+        srv = Server(fast_env(tmp_path), tmp_path / f"run{cycle}.log").start()
+        try:
+            revenue = get(srv, f"{API}/metrics/current").json()["system_metrics"]["total_revenue"] or 0.0
+            assert revenue >= revenue_seen                           # totals continue, never reset
+            wait_until(lambda: last_persisted_day(srv) >= 2 * (cycle + 1), what="more days")
+            r = httpx.post(f"{srv.http}{API}/agents/pricing_agent/intervention",
+                           json={"action": "pause" if cycle % 2 == 0 else "resume",
+                                 "reason": f"cycle {cycle}"})
+            assert r.status_code == 200
+            answered.append(r.json()["intervention_id"])
+            revenue_seen = max(revenue_seen, revenue)
+            time.sleep(0.13)                                          # kill mid-day, days are 50 ms
+        finally:
+            srv.kill()
+    with sqlite3.connect(tmp_path / "autoops.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = {row[0] for row in db.execute("SELECT id FROM interventions")}
+    srv = Server(fast_env(tmp_path, AUTOOPS_DAY_SECONDS="3600"), tmp_path / "last.log").start()
+    try:
+        status = {a["agent_id"]: a["status"] for a in get(srv, f"{API}/agents/status").json()}
+    finally:
+        srv.stop()
+    assert set(answered) <= stored
+    assert status["pricing_agent"] == "paused"                       # cycle 2 paused it last
