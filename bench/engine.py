@@ -1,6 +1,6 @@
 """Engine benchmark: wall milliseconds per simulated day and peak memory, by store size.
 
-    python -m bench.engine [--sizes 50,1000,10000] [--days 20] [--json bench/engine.json]
+    python -m bench.engine [--sizes 50,1000,10000] [--days 20] [--json bench/results/engine.json]
 
 "core" is one store step plus the three agents (snapshot, coordination, apply, step); "operation"
 is Operation.run_day, which adds the shadow baseline store, decision records and outcome checks.
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="50,1000,10000")
     ap.add_argument("--days", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--json", default="bench/engine.json")
+    ap.add_argument("--json", default="bench/results/engine.json")
     a = ap.parse_args(argv)
     try:
         sizes = [int(s) for s in a.sizes.split(",") if s]

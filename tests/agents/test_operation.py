@@ -226,3 +226,20 @@ def test_sku_rows_describe_the_shelf() -> None:
         assert r["stock"] == stock == sum(r["stock_by_age"].values())
         assert r["days_to_expiry"] == (min(r["stock_by_age"]) if stock else None)
         assert r["cost"] < r["price"] * 5
+
+
+def test_records_are_json_ready() -> None:
+    import json
+
+    op = Operation(n_skus=20, seed=12)
+    reports = run(op, 12)
+    for r in reports:
+        for d in r.decisions:
+            json.dumps({"parameters": d.parameters, "expected": d.expected_outcome,
+                        "confidence": d.confidence_score, "rationale": d.rationale})
+        for u in r.outcomes:
+            json.dumps({"outcome": u.outcome, "hit": u.hit})
+        for e in r.events:
+            json.dumps(e.data)
+    json.dumps(op.kpis())
+    json.dumps(op.sku_rows())

@@ -62,3 +62,13 @@ def test_inventory_orders_for_the_markdown_it_is_told_about() -> None:
     deep = coordinate(snap, store.standing_actions(), agents, {"inventory_agent"}, locks)
     assert deep.order_qty.sum() > plain.order_qty.sum()
     assert np.all(deep.markdown == 0.5)
+
+
+def test_agents_never_beat_the_hindsight_upper_bound() -> None:
+    from backend.sim.oracle import profit_upper_bound
+
+    catalog = make_catalog(12, 6)
+    store = Store(catalog, 6)
+    agents = make_agents(catalog.public(), 6)
+    trade(store, agents, set(agents), 40)
+    assert 0 < store.ledger.profit <= profit_upper_bound(catalog, 6, 40)
