@@ -136,10 +136,9 @@ class DemandModel:
             eta = coef[:, 0] + coef[:, 1] * x if price.ndim == 1 else coef[:, :1] + coef[:, 1:2] * x
         return np.exp(np.minimum(eta, 20.0)) * w
 
-    def sample(self, rng: np.random.Generator, scale: float = 1.0) -> np.ndarray:
-        """(n, 2) one Thompson draw of (log level, elasticity) per SKU; `scale` multiplies the
-        posterior covariance (1 = plain Thompson sampling)."""
-        c = self.cov() * scale
+    def sample(self, rng: np.random.Generator) -> np.ndarray:
+        """(n, 2) one Thompson draw of (log level, elasticity) per SKU."""
+        c = self.cov()
         l00 = np.sqrt(c[:, 0, 0])
         l10 = c[:, 1, 0] / l00
         l11 = np.sqrt(np.maximum(c[:, 1, 1] - l10 ** 2, 1e-12))

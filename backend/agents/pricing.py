@@ -34,7 +34,6 @@ MAX_CHANGES_PER_WEEK = 1
 SHRINK_DECAY = 0.97         # about a month's memory of the write-off rate
 MAX_SHRINK = 1.0
 SHRINK_WEIGHT = 0.5         # share of the write-off cost loaded on the unit cost (tuned)
-TS_SCALE = 1.0              # covariance scale of the Thompson draws
 SWITCH_GAIN = 0.08          # a change must raise sampled profit by 8%: a switching cost against churn
 
 
@@ -120,7 +119,7 @@ class PricingAgent:
         n = len(lp)
         m = self.model
         grid = lp[:, None] * np.geomspace(GRID_LOW, GRID_HIGH, GRID_POINTS)[None, :]
-        coef = m.sample(self.rng, TS_SCALE)
+        coef = m.sample(self.rng)
         coef[:, 1] = np.minimum(coef[:, 1], -1.05)  # a sampled inelastic curve would send price to the cap
         wd = m.weekday_factors()
         # expected demand over the days the stock on hand must last (until lead time passes)
