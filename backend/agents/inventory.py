@@ -4,11 +4,12 @@ Decision rule, per SKU and day (review period R = 1): protect the L + 1 days unt
 tomorrow could arrive. Demand over them, D, has mean M = sum of the learned daily means (today
 at today's planned markdown, later days at the planned regular price, weekday factors applied)
 and variance sum(mu + mu^2 / k) plus the posterior variance of the log mean at that price. The
-level S minimises co E[(S-D)+] + cu E[(D-S)+] + penalty P(D > S) for D gamma with that mean and
-variance: a newsvendor with underage cu = margin + GOODWILL x price, overage co = a day's
-holding + P(the marginal unit expires) x (cost + disposal fee), and a fixed penalty per
-stock-out day (STOCKOUT_PENALTY x the day's expected margin). Without the penalty S is the
-critical-ratio quantile F^-1(cu / (cu + co)). The order is S minus the inventory position (on
+level S minimises, for D gamma with that mean and variance, the integral over u up to S of
+co(u) F(u) - cu (1 - F(u)), plus penalty P(D > S): a newsvendor with underage cu = margin +
+GOODWILL x price, overage co(u) = a day's holding + WASTE_AVERSION x P(the u-th unit expires) x
+(cost + disposal fee), and a fixed penalty per stock-out day (STOCKOUT_PENALTY x the day's
+expected margin). With a constant overage and no penalty S is the critical-ratio quantile
+F^-1(cu / (cu + co)). The order is S minus the inventory position (on
 hand + on order - expected spoilage over the L + 1 days, FIFO on the age cohorts), rounded up,
 never negative.
 """
@@ -19,7 +20,7 @@ import math
 
 import numpy as np
 from scipy import special
-from scipy.stats import gamma, norm
+from scipy.stats import norm
 
 from backend.agents.demand import DemandModel
 from backend.agents.plan import Draft, Plan
