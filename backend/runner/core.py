@@ -9,8 +9,8 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime
 from types import ModuleType
 from typing import Any
 
@@ -23,53 +23,14 @@ from backend.db.engine import init_db
 from backend.errors import AutoOpsError
 from backend.runner import alerts, convert
 from backend.runner.errors import CheckpointIncompatible, NotReady
+from backend.runner.state import ACTIONS, DayResult, View, events_channel, utcnow
 from backend.runner.telemetry import Telemetry
+
+__all__ = ["ACTIONS", "Runner", "View", "events_channel", "utcnow"]
 
 log = logging.getLogger(__name__)
 
-ACTIONS = ("pause", "resume", "reset", "override")
 EVENTS_PER_KIND = 20  # alert events published one by one per day; the rest go in one summary
-
-
-def events_channel(settings: Settings) -> str:
-    """The bus channel that the live-updates stream fans out."""
-    return f"{settings.bus_namespace}:events"
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-@dataclass(frozen=True)
-class View:
-    """What the streams and the status endpoints serve; replaced whole, never mutated."""
-
-    day: int
-    timestamp: datetime
-    metrics: dict[str, int | float | None]
-    agents: list[dict[str, Any]]
-    active_alerts_count: int
-    recent_decisions_count: int
-    version: int
-
-
-@dataclass
-class DayResult:
-    day: int                      # days traded after this one (Operation.day)
-    traded_day: int               # the day that was just traded
-    timestamp: datetime
-    decisions: list[dict[str, Any]]
-    outcomes: list[tuple[str, dict[str, Any], bool]]
-    events: list[Any]
-    metrics: dict[str, int | float | None]
-    agents: list[dict[str, Any]]
-    conditions: list[Any]
-    checkpoint: bytes
-    intervention_seq: int
-    seconds: float = 0.0
-    alerts_raised: list[dict[str, Any]] = field(default_factory=list)
-    alerts_resolved: list[dict[str, Any]] = field(default_factory=list)
-    open_alerts: int = 0
 
 
 class Runner:

@@ -1,0 +1,52 @@
+"""The runner's plain data: what it serves (View), what one traded day produced (DayResult)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from backend.config import Settings
+
+ACTIONS = ("pause", "resume", "reset", "override")
+
+
+def events_channel(settings: Settings) -> str:
+    """The bus channel that the live-updates stream fans out."""
+    return f"{settings.bus_namespace}:events"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class View:
+    """What the streams and the status endpoints serve; replaced whole, never mutated."""
+
+    day: int
+    timestamp: datetime
+    metrics: dict[str, int | float | None]
+    agents: list[dict[str, Any]]
+    active_alerts_count: int
+    recent_decisions_count: int
+    version: int
+
+
+@dataclass
+class DayResult:
+    day: int                      # days traded after this one (Operation.day)
+    traded_day: int               # the day that was just traded
+    timestamp: datetime
+    decisions: list[dict[str, Any]]
+    outcomes: list[tuple[str, dict[str, Any], bool]]
+    events: list[Any]
+    metrics: dict[str, int | float | None]
+    agents: list[dict[str, Any]]
+    conditions: list[Any]
+    checkpoint: bytes
+    intervention_seq: int
+    seconds: float = 0.0
+    alerts_raised: list[dict[str, Any]] = field(default_factory=list)
+    alerts_resolved: list[dict[str, Any]] = field(default_factory=list)
+    open_alerts: int = 0
