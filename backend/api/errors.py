@@ -114,7 +114,14 @@ def install(app: FastAPI) -> None:
                             headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI parses a JSON body before the auth dependency runs: a caller without a valid
+        # token learns nothing about the body's shape, it gets the 401 first.
+        if request.url.path.startswith("/api/dashboard"):
+            try:
+                access.principal(request)
+            except core.NotAuthenticated as refused:
+                return await _domain(request, refused)
         problems = []
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()))

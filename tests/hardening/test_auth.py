@@ -54,7 +54,9 @@ def test_rest_without_a_valid_token_is_401_with_a_bearer_challenge(server: Serve
     expired = httpx.get(f"{server.http}{API}/agents/status",
                         headers={"Authorization": f"Bearer {token(Role.ADMIN, now=1_000_000)}"})
     basic = httpx.get(f"{server.http}{API}/agents/status", headers={"Authorization": "Basic YTpi"})
-    for r in (missing, wrong_key, expired, basic):
+    garbage = httpx.post(f"{server.http}{API}/agents/pricing_agent/intervention", content=b"{oops",
+                         headers={"Content-Type": "application/json"})   # 401 before any 422
+    for r in (missing, wrong_key, expired, basic, garbage):
         assert r.status_code == 401
         assert r.headers["www-authenticate"].startswith('Bearer realm="autoops"')
         assert r.json()["error"] == "NotAuthenticated"
