@@ -243,3 +243,32 @@ def test_records_are_json_ready() -> None:
             json.dumps(e.data)
     json.dumps(op.kpis())
     json.dumps(op.sku_rows())
+
+
+def test_with_every_agent_paused_the_live_store_trades_like_its_baseline_twin() -> None:
+    op = Operation(n_skus=15, seed=13)
+    for a in AGENT_IDS:
+        op.pause(a)
+    reports = run(op, 20)
+    assert not [d for r in reports for d in r.decisions]
+    assert op.live.ledger.summary() == op.baseline.ledger.summary()
+    assert op.kpis()["waste_reduction_percentage"] == 0.0 or op.baseline.ledger.totals["units_expired"] > 0
+
+
+def test_extreme_operator_orders_are_traded_through() -> None:
+    op = Operation(n_skus=20, seed=14)
+    run(op, 5)
+    cats = op.public.category
+    fresh = str(op.public.sku[list(cats).index("produce")])
+    dry = str(op.public.sku[list(cats).index("ambient")])
+    op.override("inventory_agent", {"sku": fresh, "quantity": 100000})
+    op.override("inventory_agent", {"sku": dry, "quantity": 100000})
+    reports, keys = [], set()
+    for _ in range(8):
+        reports.append(op.run_day(NOW))
+        keys |= {c.key for c in op.conditions()}
+    promos = {d.sku: d.action_type for r in reports for d in r.decisions if d.agent_id == "promotion_agent"}
+    assert promos.get(fresh) == "markdown_application"
+    assert promos.get(dry) == "promotion_creation"
+    assert "waste_spike" in keys
+    assert f"expiring:{fresh}" in keys or "expiring:many" in keys
