@@ -27,22 +27,23 @@ from backend.agents.plan import Draft, Plan
 
 AGENT_ID = "inventory_agent"
 GOODWILL = 0.0            # goodwill per unit short beyond the lost margin, as a share of price (tuned: none)
-STOCKOUT_PENALTY = 0.2    # cost of a stock-out day, in units of the SKU's daily margin (tuned)
+STOCKOUT_PENALTY = 0.4    # cost of a stock-out day, in units of the SKU's daily margin (tuned)
 COARSE_GRID = np.linspace(-2.0, 5.0, 15)   # level search, in standard deviations of demand
 FINE_POINTS = 11
 WASTE_AVERSION = 1.5      # weight on the cost of a written-off unit: waste is disliked beyond its cost (tuned)
-FRESH_SHARE = 0.15
+FRESH_SHARE = 0.3   # demand assumed not to draw down the oldest cohort (tuned; ~15% of shoppers pick the freshest)
 LEVEL_CHANGE = 0.2   # a weekday-free level change of this share (and >= 1 unit) is a decision
 
 
 def expiry_probability(level: np.ndarray, mean: np.ndarray, daily: np.ndarray, inv_k: np.ndarray,
-                       shelf_life: np.ndarray, fresh_share: float = FRESH_SHARE) -> np.ndarray:
+                       shelf_life: np.ndarray, fresh_share: float | None = None) -> np.ndarray:
     """P(the marginal unit of an order-up-to level expires unsold); level (n,) or (n, G).
 
     The top unit is left over when the protection period ends; it then has shelf_life - 1 days
     to sell, first in line (FIFO), behind the other leftovers (level - mean on average), so it
     expires when the old-taking demand over those days falls short of that safety stock.
     """
+    fresh_share = FRESH_SHARE if fresh_share is None else fresh_share
     level = np.asarray(level, dtype=float)
     col = (slice(None),) + (None,) * (level.ndim - 1)
     rest = np.maximum(shelf_life - 1, 0).astype(float)
@@ -121,13 +122,14 @@ def newsvendor_level(mean: np.ndarray, var: np.ndarray, cu: np.ndarray, co: np.n
 
 
 def expected_spoilage(stock_by_age: np.ndarray, demand_cum: np.ndarray, sd_cum: np.ndarray,
-                      fresh_share: float = FRESH_SHARE) -> np.ndarray:
+                      fresh_share: float | None = None) -> np.ndarray:
     """Expected units expiring unsold, FIFO by age, within the columns given.
 
     stock_by_age (n, H): units with j + 1 days left; demand_cum (n, H): mean demand over days
     0..j; sd_cum its standard deviation. Cohort j loses E[(C_j - D)^+] - E[(C_{j-1} - D)^+]
     with C the cumulative stock through j and D the old-taking demand over its remaining life.
     """
+    fresh_share = FRESH_SHARE if fresh_share is None else fresh_share
     c = np.cumsum(stock_by_age, axis=1)
     c_prev = c - stock_by_age
     mu = (1.0 - fresh_share) * demand_cum

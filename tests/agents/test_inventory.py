@@ -43,7 +43,7 @@ def test_cost_sides_and_ratio_on_hand_computed_values() -> None:
 def test_one_day_goods_always_risk_expiry_and_long_life_goods_hardly() -> None:
     p = expiry_probability(level=np.array([12.0, 12.0, 12.0]), mean=np.array([10.0, 10.0, 10.0]),
                            daily=np.array([10.0, 10.0, 10.0]), inv_k=np.array([0.2, 0.2, 0.2]),
-                           shelf_life=np.array([1, 3, 180]))
+                           shelf_life=np.array([1, 3, 180]), fresh_share=0.15)
     assert p[0] == 1.0
     assert 0.0 < p[1] < 0.2
     assert p[2] < 1e-6
@@ -59,7 +59,7 @@ def test_expected_spoilage_fifo_limits() -> None:
     assert expected_spoilage(stock, huge, np.sqrt(huge)) == pytest.approx([0.0, 0.0, 0.0], abs=1e-3)
     # deterministic demand 3 then 6 (cumulative), 85% from the oldest: 5 - 2.55 of the first
     # cohort expire on day 1, then the second cohort (3) is behind what is left
-    mid = expected_spoilage(stock[2:], np.array([[3.0, 6.0]]), np.array([[1e-6, 1e-6]]))
+    mid = expected_spoilage(stock[2:], np.array([[3.0, 6.0]]), np.array([[1e-6, 1e-6]]), fresh_share=0.15)
     assert mid[0] == pytest.approx(5.0 - 0.85 * 3.0, abs=1e-3)
 
 
