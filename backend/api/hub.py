@@ -301,7 +301,10 @@ class Hub:
             tick = start + k * interval
             delay = tick - time.monotonic()
             if delay > 0:
-                await asyncio.sleep(delay)
+                # the loop may wake a fraction of a millisecond early; never emit before the tick
+                while delay > 0:
+                    await asyncio.sleep(delay)
+                    delay = tick - time.monotonic()
             elif -delay > interval:
                 k = int((time.monotonic() - start) / interval)
                 tick = start + k * interval
