@@ -1,8 +1,8 @@
 """The agent-side KPIs and per-day bookkeeping the Operation keeps for its windows.
 
 promotion_effectiveness: over the window, on SKU-days with a markdown posted, units sold /
-(units sold + units written off at that day's close); 0 when no markdown ran in the window.
-agent_collaboration_score: 1 - conflicts / decisions over the window (1 with no decisions),
+(units sold + units written off at that day's close); None when no markdown ran in the window.
+agent_collaboration_score: 1 - conflicts / decisions over the window (None with no decisions),
 where a conflict is a decision that works against another agent's lever on the same SKU-day:
 a price rise on a SKU under markdown; an order placed while units of the SKU expire before the
 order can arrive (within its lead time) and no markdown is posted on them; a markdown or
@@ -62,19 +62,20 @@ class Books:
         self.days.append(book)
         self.decision_total += book.decisions
 
-    def collaboration(self) -> float:
+    def collaboration(self) -> float | None:
         dec = sum(b.decisions for b in self.days)
         con = sum(b.conflicts for b in self.days)
-        return 1.0 if dec == 0 else float(max(0.0, 1.0 - con / dec))
+        return None if dec == 0 else float(max(0.0, 1.0 - con / dec))
 
     def response_time(self, agent_id: str | None = None) -> float | None:
         xs = [s for b in self.days for a, s in b.seconds.items() if agent_id in (None, a)]
         return float(np.mean(xs)) if xs else None
 
 
-def promotion_effectiveness(markdown: np.ndarray, sales: np.ndarray, expired: np.ndarray) -> float:
+def promotion_effectiveness(markdown: np.ndarray, sales: np.ndarray,
+                            expired: np.ndarray) -> float | None:
     """Share of marked-down units sold rather than written off; arrays (T, n) over the window."""
     on = markdown > 0
     sold = float(sales[on].sum())
     lost = float(expired[on].sum())
-    return 0.0 if sold + lost == 0 else sold / (sold + lost)
+    return None if sold + lost == 0 else sold / (sold + lost)

@@ -178,9 +178,10 @@ class Operation:
         return f"{AGENT_NAMES[agent_id]} override: {msg}"
 
     # -- reads -----------------------------------------------------------------------------------
-    def kpis(self) -> dict[str, float | int]:
-        """The contract's ten system_metrics fields (definitions in docs/agents.md)."""
-        out: dict[str, float | int] = kpis.store_kpis(self.live.ledger, self.baseline.ledger,
+    def kpis(self) -> dict[str, float | int | None]:
+        """The contract's ten system_metrics fields (definitions in docs/agents.md); None where
+        a ratio's denominator is still zero (no markdown, decision or timing in the window)."""
+        out: dict[str, float | int | None] = kpis.store_kpis(self.live.ledger, self.baseline.ledger,
                                                        self.live.catalog, self.window,
                                                        self.stockout_window)
         led = self.live.ledger
@@ -188,8 +189,7 @@ class Operation:
         out["promotion_effectiveness"] = metrics.promotion_effectiveness(md, sales, expired)
         out["agent_collaboration_score"] = self.books.collaboration()
         out["decision_count"] = int(self.books.decision_total)
-        rt = self.books.response_time()
-        out["response_time_avg"] = float(rt) if rt is not None else 0.0
+        out["response_time_avg"] = self.books.response_time()
         return out
 
     def agent_stats(self) -> list[AgentStats]:

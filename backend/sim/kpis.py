@@ -2,15 +2,12 @@
 
 Totals run from the start of the run; windows are the trailing `window` traded days (fewer at
 the start). `baseline` is the ledger of the shadow store run on the same catalog and seed by
-the standing rule (same demand draws). Edge cases, each chosen so the figure stays finite and
-honest:
-- inventory_turnover is 0 before the first day and when no stock was held in the window.
+the standing rule (same demand draws). A ratio whose denominator is zero is undefined and is
+returned as None (served as null), never as a stand-in number:
+- inventory_turnover: None before the first day and when no stock was held in the window.
 - waste_reduction_percentage: 100 x (1 - expired / expired_baseline), negative when the live
-  store wastes more. If the baseline wasted nothing the ratio is undefined; the figure is then
-  -100 x expired: 0 when the live store wasted nothing too (nothing to reduce), and otherwise
-  every unit the live store wasted counts as 100 points of excess (as against a baseline of one
-  unit, with none of it avoided), so it stays finite and says how much worse the live store did.
-- price_optimization_score is 0 when nothing was priced (no day yet, or no stock on any shelf
+  store wastes more; None while the baseline has wasted nothing.
+- price_optimization_score: None when nothing was priced (no day yet, or no stock on any shelf
   in the window).
 """
 
@@ -34,15 +31,15 @@ def total_profit(ledger: Ledger) -> float:
     return ledger.profit
 
 
-def inventory_turnover(ledger: Ledger, window: int = 28) -> float:
+def inventory_turnover(ledger: Ledger, window: int = 28) -> float | None:
     """Annualised cost of goods sold / mean closing inventory at cost, over the window (1/year)."""
     _check_window(window)
     cogs = ledger.window("cogs", window)
     if cogs.size == 0:
-        return 0.0
+        return None
     mean_inventory = float(ledger.window("inventory_value", window).mean())
     if mean_inventory <= 0.0:
-        return 0.0
+        return None
     return float(cogs.sum()) * DAYS_PER_YEAR / cogs.size / mean_inventory
 
 
@@ -53,7 +50,7 @@ def stockout_incidents(ledger: Ledger, window: int = 7) -> int:
 
 
 def waste_reduction_percentage(ledger: Ledger, baseline: Ledger,
-                               window: int | None = None) -> float:
+                               window: int | None = None) -> float | None:
     """100 x (1 - expired units / baseline expired units), since the start (or over a window).
 
     The two ledgers must cover the same days (same catalog, seed and day).
@@ -68,11 +65,11 @@ def waste_reduction_percentage(ledger: Ledger, baseline: Ledger,
         live = int(ledger.window("expired", window).sum())
         base = int(baseline.window("expired", window).sum())
     if base == 0:
-        return -100.0 * live if live else 0.0
+        return None
     return 100.0 * (1.0 - live / base)
 
 
-def price_optimization_score(ledger: Ledger, catalog: Catalog, window: int = 28) -> float:
+def price_optimization_score(ledger: Ledger, catalog: Catalog, window: int = 28) -> float | None:
     """Expected profit at posted prices / at the true optimal prices for the same stock; 0..1.
 
     Summed over the SKU-days of the window (economics.expected_profit under the true model;
@@ -84,7 +81,7 @@ def price_optimization_score(ledger: Ledger, catalog: Catalog, window: int = 28)
     posted, best = ledger.price_scores(catalog, window)
     denominator = float(best.sum())
     if denominator <= 0.0:
-        return 0.0
+        return None
     return float(np.clip(float(posted.sum()) / denominator, 0.0, 1.0))
 
 
@@ -101,8 +98,8 @@ def fill_rate(ledger: Ledger) -> float:
 
 
 def store_kpis(ledger: Ledger, baseline: Ledger, catalog: Catalog, window: int = 28,
-               stockout_window: int = 7) -> dict[str, float | int]:
-    """The six store-side system_metrics fields, unrounded."""
+               stockout_window: int = 7) -> dict[str, float | int | None]:
+    """The six store-side system_metrics fields, unrounded (None where undefined)."""
     return {"total_revenue": total_revenue(ledger),
             "total_profit": total_profit(ledger),
             "inventory_turnover": inventory_turnover(ledger, window),

@@ -46,8 +46,8 @@ def test_inventory_turnover_annualises_window_cogs_over_mean_inventory() -> None
     # a short history uses the days it has
     short = ledger_of(day(0, cogs=5.0, inventory_value=50.0), day(1, cogs=7.0, inventory_value=70.0))
     assert kpis.inventory_turnover(short) == pytest.approx(12.0 * 365 / 2 / 60.0)
-    assert kpis.inventory_turnover(Ledger(2)) == 0.0
-    assert kpis.inventory_turnover(ledger_of(day(0, cogs=5.0))) == 0.0
+    assert kpis.inventory_turnover(Ledger(2)) is None                  # no day yet
+    assert kpis.inventory_turnover(ledger_of(day(0, cogs=5.0))) is None  # no stock held
 
 
 def test_stockout_incidents_count_sku_days_over_the_last_seven_days() -> None:
@@ -67,11 +67,11 @@ def test_waste_reduction_compares_expired_units_with_the_baseline() -> None:
     assert kpis.waste_reduction_percentage(live, base, window=1) == pytest.approx(0.0)
 
 
-def test_waste_reduction_when_the_baseline_wasted_nothing() -> None:
+def test_waste_reduction_is_undefined_while_the_baseline_wasted_nothing() -> None:
     none = ledger_of(day(0), day(1))
     some = ledger_of(day(0, expired=(2, 1)), day(1))
-    assert kpis.waste_reduction_percentage(none, none) == 0.0
-    assert kpis.waste_reduction_percentage(some, none) == pytest.approx(-300.0)
+    assert kpis.waste_reduction_percentage(none, none) is None
+    assert kpis.waste_reduction_percentage(some, none) is None
     assert kpis.waste_reduction_percentage(none, some) == pytest.approx(100.0)
 
 
@@ -104,7 +104,7 @@ def test_price_score_is_posted_over_optimal_expected_profit_in_the_window() -> N
     # day 0 sells far below cost: over three days the ratio would be negative, so it clips
     assert posted[0].sum() + posted[1].sum() + posted[2].sum() < 0
     assert kpis.price_optimization_score(led, cat, window=3) == 0.0
-    assert kpis.price_optimization_score(Ledger(2), cat) == 0.0
+    assert kpis.price_optimization_score(Ledger(2), cat) is None  # nothing priced yet
 
 
 def test_price_scores_are_computed_once_and_survive_a_state_round_trip() -> None:
