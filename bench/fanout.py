@@ -15,6 +15,7 @@ import json
 import logging
 import math
 import multiprocessing as mp
+import os
 import statistics
 import subprocess
 import sys
@@ -140,7 +141,7 @@ class Bench:
                 for _, pipe in workers:
                     pipe.send((t0, t1, t_end))
                 time.sleep(max(0.0, t0 - time.monotonic()))
-                server.update(t0=time.monotonic(), cpu0=cpu_seconds(srv.pid))
+                server.update(t0=time.monotonic(), cpu0=cpu_seconds(srv.pid), fds0=open_fds(srv.pid))
                 profiler = self.profile(srv, side, n_clients, seconds)
                 samples = [rss_kib(srv.pid)]
                 while time.monotonic() < t1:
@@ -148,7 +149,7 @@ class Bench:
                     samples.append(rss_kib(srv.pid))
                 server.update(t1=time.monotonic(), cpu1=cpu_seconds(srv.pid), rss1=samples[-1],
                               rss0=int(statistics.median(samples)), rss_max=max(samples),
-                              rss_start=samples[0])
+                              rss_start=samples[0], fds1=open_fds(srv.pid))
                 if profiler is not None:
                     profiler.wait(timeout=60)
                 results = []
@@ -215,6 +216,11 @@ async def capture_streams(port: int, intervals: dict[str, float]) -> dict[str, A
         streams[path] = {"interval": intervals[kind], "initial": initial, "periodic": periodic,
                          "periodic_bytes": len(orjson.dumps(periodic))}
     return {"streams": streams}
+
+
+def open_fds(pid: int) -> int:
+    """File descriptors the server holds (its sockets, mostly), from /proc/PID/fd."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def median_rss(pid: int, n: int, every: float) -> int:

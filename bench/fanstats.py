@@ -83,6 +83,8 @@ def summarize(n_clients: int, conns: list[dict[str, Any]], server: dict[str, Any
         "close_codes": dict(closes),
         "connect_errors": dict(errors),
         "rss_kib_base": server["rss_base"],
+        "server_fds_start": server.get("fds0"),
+        "server_fds_end": server.get("fds1"),
         "rss_kib_start": server.get("rss_start", server["rss0"]),
         "rss_kib_held": server["rss0"],  # median over the window
         "rss_kib_end": server["rss1"],

@@ -208,6 +208,12 @@ class Swarm:
         cpu0 = time.process_time()
         await asyncio.sleep(max(0.0, self.window[2] - time.monotonic()))
         cpu = time.process_time() - cpu0
+        stalled = [c for c in self.clients if c.rec.spec.stalled and c.transport is not None]
+        for client in stalled:  # read again: a close the server sent meanwhile is seen only now
+            if not client.transport.is_closing():  # type: ignore[union-attr]
+                client.transport.resume_reading()  # type: ignore[union-attr]
+        if stalled:
+            await asyncio.sleep(1.0)
         pipe.send(("result", self.result(cpu)))
         for client in self.clients:  # drop, not close: the server is stopped right after
             if client.transport is not None:
@@ -220,7 +226,9 @@ class Swarm:
         t_end = self.window[2] if self.window else time.monotonic()
         conns = []
         for r in self.records:
-            early_close = r.connected and r.closed_at is not None and r.closed_at <= t_end
+            # a stalled reader learns of a close only when it reads again, after t_end
+            early_close = r.connected and r.closed_at is not None and (
+                r.closed_at <= t_end or r.spec.stalled)
             conns.append({
                 "client": r.spec.client, "path": r.spec.path, "stalled": r.spec.stalled,
                 "connected": r.connected, "error": r.error,
