@@ -19,7 +19,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Settings(BaseSettings):
-    """Everything the backend reads from its environment; see docs/api.md for the table."""
+    """Everything the backend reads from its environment; the table is in README.md, "Configuration"."""
 
     model_config = SettingsConfigDict(env_prefix="AUTOOPS_", extra="ignore", populate_by_name=True)
 
