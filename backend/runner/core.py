@@ -23,6 +23,7 @@ from backend.db.engine import init_db
 from backend.errors import AutoOpsError
 from backend.runner import alerts, convert
 from backend.runner.errors import CheckpointIncompatible, NotReady
+from backend.runner.recent import RecentDecisions
 from backend.runner.state import ACTIONS, DayResult, View, events_channel, utcnow
 from backend.runner.telemetry import Telemetry
 
@@ -55,6 +56,7 @@ class Runner:
         self._task: asyncio.Task[None] | None = None
         self._stopping: asyncio.Event | None = None
         self._sku_cache: tuple[int, list[dict[str, Any]]] | None = None
+        self.recent = RecentDecisions()  # newest decisions as persisted, for decisions/recent
         self.started_at: float | None = None
         self.last_error: str | None = None  # the database's last refusal, while it lasts
         self.last_day_at: float | None = None
@@ -168,6 +170,7 @@ class Runner:
             open_count = repo.count_open_alerts(conn)
             op = self._load(checkpoint)
             recent = repo.count_decisions(conn, day=op.day - 1) if checkpoint else 0
+            newest = repo.recent_decisions(conn, self.recent.size)
         for record in replay:  # interventions acknowledged after the checkpoint was written
             try:
                 self._apply(op, record["agent_id"], record["action"], record["parameters"])
@@ -175,6 +178,7 @@ class Runner:
                 log.error("replaying intervention %s failed: %s", record["intervention_id"], exc)
         with self._lock:
             self._op = op
+            self.recent.fill(newest)
             self._view = self._fresh_view(utcnow(), open_count, recent, version=0)
         log.info("runner restored at day %d (%s, %d interventions replayed)", op.day,
                  "from checkpoint" if checkpoint else "new run", len(replay))
@@ -281,6 +285,8 @@ class Runner:
                       self._backoff)
             return False
         self._pending, self._backoff, self.last_error = None, 0.0, None
+        self.recent.add_day(result.decisions, result.outcomes,
+                            result.day - self.settings.retention_days)
         self.last_day_at = time.monotonic()
         # An intervention applied after this day was traded already refreshed the agents.
         agents = result.agents if result.intervention_seq == self._applied_seq else self.view.agents

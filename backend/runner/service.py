@@ -21,6 +21,9 @@ class Service:
     def __init__(self, runner: Runner) -> None:
         self.runner = runner
         self.engine = runner.engine
+        # Set when the readiness probe found the database away: reads that need it then ask it
+        # (and answer 503) rather than serve the in-memory copy as if it were still the record.
+        self._database_away = False
 
     @property
     def ready(self) -> bool:
@@ -62,7 +65,23 @@ class Service:
     async def recent_decisions(self, limit: int, agent_id: str | None) -> list[dict[str, Any]]:
         if agent_id is not None:
             self.check_agent(agent_id)
-        return await asyncio.to_thread(self._read, repo.recent_decisions, limit, agent_id)
+        if self._database_trusted():  # the ring is filled from the database by the restore
+            held = self.runner.recent.newest(limit, agent_id)
+            if held is not None:
+                return held
+        try:
+            rows = await asyncio.to_thread(self._read, repo.recent_decisions, limit, agent_id)
+        except Exception:
+            self._database_away = True
+            raise
+        self._database_away = False
+        return rows
+
+    def _database_trusted(self) -> bool:
+        """The store is loaded and nothing says the database (the record) is away."""
+        r = self.runner
+        return (r.restored and not self._database_away and not r.persist_failing
+                and r.last_error is None)
 
     async def metrics_history(self, since: datetime | None, limit: int) -> list[dict[str, Any]]:
         return await asyncio.to_thread(self._read, repo.snapshots, since, limit)
@@ -129,6 +148,7 @@ class Service:
 
     async def readiness(self) -> dict[str, Any]:
         database = await asyncio.to_thread(ping, self.engine)
+        self._database_away = not database
         ticking, age = self.runner.ticking()
         refusal = f" ({self.runner.last_error})" if self.runner.last_error else ""
         problems = [p for p, ok in (
