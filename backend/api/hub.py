@@ -1,4 +1,4 @@
-"""One hub for the three streams: per-client bounded outbox and writer, serialise once, limits."""
+"""One hub for the three streams: eager sends, a bounded outbox and writer only when behind, limits."""
 
 from __future__ import annotations
 
@@ -48,6 +48,8 @@ class Client:
     bucket: limits.TokenBucket
     id: int = field(default_factory=lambda: next(_ids))
     closed: asyncio.Event = field(default_factory=asyncio.Event)
+    # The send in flight that had to wait (transport paused), then drains the outbox; None when
+    # caught up, and the next message is sent straight from whoever offers it.
     writer: asyncio.Task[None] | None = None
     close_task: asyncio.Task[None] | None = None
 
@@ -126,7 +128,6 @@ class Hub:
                         outbox=asyncio.Queue(self.settings.ws_outbox_size),
                         bucket=limits.TokenBucket(self.settings.ws_messages_per_second))
         self._register(client)
-        client.writer = asyncio.create_task(self._write(client), name=f"ws-writer:{client.id}")
         reader = asyncio.create_task(self._read(client), name=f"ws-reader:{client.id}")
         closed = asyncio.create_task(client.closed.wait())
         try:
@@ -137,7 +138,8 @@ class Hub:
         finally:
             # asyncio.wait (not gather) so that a cancelled server task stays recognisably cancelled.
             for task in (reader, closed, client.writer):
-                task.cancel()
+                if task is not None:
+                    task.cancel()
             self._unregister(client)
 
     def _authenticate(self, token: str | None) -> AutoOpsError | None:
@@ -179,14 +181,35 @@ class Hub:
                                               data=self.service.agent_status(client.agent_id))
         return schemas.MetricsStream(timestamp=now, data=self.service.view().metrics)
 
-    async def _write(self, client: Client) -> None:
-        while True:
-            text = await client.outbox.get()
-            try:
-                await client.ws.send_text(text)
-            except Exception as exc:  # the peer left; the reader sees the disconnect
-                log.debug("ws send to #%d failed: %r", client.id, exc)
-                return
+    def _send_eagerly(self, client: Client, text: str) -> None:
+        """Run the send right here; only a send that has to wait gets a task (the writer).
+
+        uvicorn's send suspends only while the transport is paused, so nearly every send
+        completes in its first step: no task, no queue, no wake-up per subscriber per message.
+        """
+        coro = client.ws.send_text(text)
+        try:
+            waiting_on = coro.send(None)
+        except StopIteration:
+            return
+        except Exception as exc:  # the peer left; the reader sees the disconnect
+            log.debug("ws send to #%d failed: %r", client.id, exc)
+            return
+        client.writer = asyncio.create_task(self._write(client, coro, waiting_on),
+                                            name=f"ws-writer:{client.id}")
+
+    async def _write(self, client: Client, coro: Any, waiting_on: Any) -> None:
+        """Finish the send that had to wait, then drain what queued behind it, in order."""
+        try:
+            await _finish(coro, waiting_on)
+            while not client.outbox.empty():
+                await client.ws.send_text(client.outbox.get_nowait())
+        except Exception as exc:  # the peer left; the reader sees the disconnect
+            log.debug("ws send to #%d failed: %r", client.id, exc)
+        finally:
+            # No await between the last empty() and this: nothing can be left behind in the outbox.
+            if client.writer is asyncio.current_task():
+                client.writer = None
 
     async def _read(self, client: Client) -> None:
         limit = self.settings.ws_max_frame_bytes
@@ -230,9 +253,12 @@ class Hub:
     # ---- delivery -------------------------------------------------------------------------
 
     def offer(self, client: Client, text: str) -> bool:
-        """Queue without waiting; a client whose outbox is full is closed, never waited for."""
+        """Send now if caught up, else queue; a client whose outbox is full is closed, never waited for."""
         if client.closing:
             return False
+        if client.writer is None:  # nothing in flight, so nothing queued: order is kept
+            self._send_eagerly(client, text)
+            return True
         try:
             client.outbox.put_nowait(text)
         except asyncio.QueueFull:
@@ -257,8 +283,9 @@ class Hub:
                 code, reason)
         self.telemetry.ws_closed.labels(code=str(code)).inc()
         if client.writer is not None:
-            client.writer.cancel()
-            await asyncio.gather(client.writer, return_exceptions=True)
+            writer = client.writer
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
         try:
             # A stalled peer cannot take even the close frame; do not wait for it forever.
             await asyncio.wait_for(client.ws.close(code, close_reason(reason)),
@@ -269,7 +296,7 @@ class Hub:
             client.closed.set()
 
     def broadcast(self, stream: str, text: str, agent_id: str | None = None) -> int:
-        """Queue one serialised message to every client of a stream; returns how many took it."""
+        """Send (or queue) one serialised message to every client of a stream; returns how many took it."""
         sent = 0
         for client in list(self.clients):
             if client.stream == stream and (agent_id is None or client.agent_id == agent_id):
@@ -331,3 +358,23 @@ class Hub:
             message = schemas.RealtimeMetricsUpdate(timestamp=utcnow(), seq=seq, tick=tick,
                                                     data=self.service.view().metrics)
             self.broadcast(METRICS, dump(message))
+
+
+async def _finish(coro: Any, waiting_on: Any) -> None:
+    """Drive a coroutine that yielded `waiting_on` to its end, the way the Task running it would."""
+    while True:
+        try:
+            if waiting_on is None:  # a bare yield (sleep(0)): just let the loop run once
+                await asyncio.sleep(0)
+            else:
+                await waiting_on
+        except BaseException as exc:  # its future failed, or this task was cancelled: pass it in
+            try:
+                waiting_on = coro.throw(exc)
+            except StopIteration:
+                return
+            continue
+        try:
+            waiting_on = coro.send(None)
+        except StopIteration:
+            return
