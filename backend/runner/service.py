@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,8 @@ class Service:
         # Set when the readiness probe found the database away: reads that need it then ask it
         # (and answer 503) rather than serve the in-memory copy as if it were still the record.
         self._database_away = False
+        # decisions/recent bodies by (limit, agent), for the ring version they were made from
+        self._recent_json: tuple[int, dict[tuple[int, str | None], bytes]] = (-1, {})
 
     @property
     def ready(self) -> bool:
@@ -76,6 +79,25 @@ class Service:
             raise
         self._database_away = False
         return rows
+
+    def recent_decisions_json(self, limit: int, agent_id: str | None,
+                              encode: Callable[[list[dict[str, Any]]], bytes]) -> bytes | None:
+        """The body of decisions/recent from memory, encoded once per ring change; None: ask the database."""
+        if agent_id is not None:
+            self.check_agent(agent_id)
+        if not self._database_trusted():
+            return None
+        version = self.runner.recent.version
+        if self._recent_json[0] != version:
+            self._recent_json = (version, {})
+        bodies = self._recent_json[1]
+        body = bodies.get((limit, agent_id))
+        if body is None:
+            held = self.runner.recent.newest(limit, agent_id)
+            if held is None:
+                return None
+            body = bodies[(limit, agent_id)] = encode(held)
+        return body
 
     def _database_trusted(self) -> bool:
         """The store is loaded and nothing says the database (the record) is away."""
