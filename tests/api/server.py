@@ -1,7 +1,8 @@
-"""A real uvicorn process on a free port, run exactly as the Procfile runs it."""
+"""A real uvicorn process on a free port, run exactly as the Procfile runs it; close codes read off it."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -10,6 +11,8 @@ import time
 from pathlib import Path
 
 import httpx
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import free_port
 
@@ -81,3 +84,14 @@ class Server:
             return self.log_path.read_text(errors="replace")[-n:]
         except OSError:
             return ""
+
+
+async def close_code(ws: ClientConnection, timeout: float = 15.0) -> tuple[int | None, str]:
+    """Read until the server closes; the code and reason it sent."""
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                await ws.recv()
+    except ConnectionClosed as closed:
+        return (closed.rcvd.code, closed.rcvd.reason) if closed.rcvd else (None, "")
+    raise AssertionError("unreachable")

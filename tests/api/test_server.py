@@ -11,9 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
 
-from tests.api.server import Server
+from tests.api.server import Server, close_code
 from tests.api.support import fast_env, wait_until
 
 WS = "/api/dashboard/ws"
@@ -25,17 +24,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = Server(fast_env(home), home / "server.log").start()
     yield srv
     srv.stop()
-
-
-async def close_code(ws: ClientConnection, timeout: float = 15.0) -> tuple[int | None, str]:
-    """Read until the server closes; the code and reason it sent."""
-    try:
-        async with asyncio.timeout(timeout):
-            while True:
-                await ws.recv()
-    except ConnectionClosed as closed:
-        return (closed.rcvd.code, closed.rcvd.reason) if closed.rcvd else (None, "")
-    raise AssertionError("unreachable")
 
 
 async def messages(ws: ClientConnection, kind: str, n: int) -> list[dict]:

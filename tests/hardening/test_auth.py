@@ -17,7 +17,7 @@ from backend.api.app import create_app
 from backend.auth import Role, mint
 from tests.api.server import Server
 from tests.api.support import fast_env, fast_settings, wait_until
-from tests.hardening.support import close_code
+from tests.api.server import close_code
 
 SECRET = "hardening-secret-long-enough-for-hs256-signatures"
 API = "/api/dashboard"

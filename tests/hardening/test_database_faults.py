@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 
 from tests.api.server import Server
 from tests.api.support import fast_env, wait_until
-from tests.hardening.support import close_code
+from tests.api.server import close_code
 from tests.hardening.tcpproxy import TcpProxy
 
 API = "/api/dashboard"

@@ -12,7 +12,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.api.server import Server
 from tests.api.support import fast_env
-from tests.hardening.support import close_code
+from tests.api.server import close_code
 
 URL = "/api/dashboard/ws/metrics/real-time"
 PROXY = "127.0.0.5"      # the trusted proxy
