@@ -77,7 +77,9 @@ class Reference:
         while True:
             k += 1
             tick = start + k * interval
-            await asyncio.sleep(max(0.0, tick - time.monotonic()))
+            # the loop may wake a fraction of a millisecond early: never send before the tick
+            while (delay := tick - time.monotonic()) > 0:
+                await asyncio.sleep(delay)
             broadcast(self.subscribers[path], orjson.dumps(stamp(periodic, k, tick)), text=True)
 
 
