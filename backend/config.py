@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     ws_max_frame_bytes: int = Field(64 * 1024, ge=1)
     ws_outbox_size: int = Field(256, ge=1, description="messages queued per client before 1013")
     ws_close_timeout: float = Field(5.0, gt=0, description="seconds to wait for a close to flush")
+    gc_freeze_interval: float = Field(10.0, ge=0, description=(
+        "seconds between gc.freeze() passes that move new connections' objects out of the "
+        "collector's full passes; 0 turns freezing off"))
+    gc_collect_share: float = Field(0.25, gt=0, description=(
+        "closed connections, as a share of those open, that trigger one full collection"))
     trusted_proxies: Annotated[list[Network], NoDecode] = Field(
         default_factory=list,
         description="peers whose X-Forwarded-For is believed (addresses or CIDR networks)")

@@ -7,9 +7,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import Request
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, QueryParams
 from starlette.requests import HTTPConnection
-from starlette.websockets import WebSocket
+from starlette.types import Scope
 
 from backend.auth import ANONYMOUS, Principal, Role, require, verify
 from backend.config import Network, Settings
@@ -91,14 +91,14 @@ def needs(role: Role, what: str) -> Callable[[Request], Awaitable[Principal]]:
     return check
 
 
-def ws_credentials(ws: WebSocket) -> tuple[str | None, str | None]:
+def ws_credentials(scope: Scope) -> tuple[str | None, str | None]:
     """(subprotocol to accept, token) from the `bearer` subprotocol pair or a `token` query."""
-    offered: list[str] = list(ws.scope.get("subprotocols") or [])
+    offered: list[str] = list(scope.get("subprotocols") or [])
     if BEARER in offered:
         at = offered.index(BEARER)
         token = offered[at + 1] if at + 1 < len(offered) else None
         return BEARER, token
-    return None, ws.query_params.get("token") or None
+    return None, QueryParams(scope.get("query_string", b"")).get("token") or None
 
 
 def www_authenticate(exc: NotAuthenticated) -> dict[str, Any]:

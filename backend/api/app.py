@@ -13,6 +13,7 @@ from prometheus_client import disable_created_metrics
 
 from backend.api import errors, routes, shutdown
 from backend.api.hub import Hub
+from backend.api.streams import AutoOpsApp
 from backend.bus import make_bus
 from backend.config import Settings
 from backend.db.engine import make_engine
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.info("AutoOps API stopped %s",
                      f"at day {runner.view.day}" if runner.restored else "before the database answered")
 
-    app = FastAPI(title="AutoOps Retail API", version="1.0.0", description=DESCRIPTION,
+    app = AutoOpsApp(title="AutoOps Retail API", version="1.0.0", description=DESCRIPTION,
                   lifespan=lifespan)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                        allow_methods=["GET", "POST"], allow_headers=["*"])

@@ -1,22 +1,28 @@
-"""One hub for the three streams: eager sends, a bounded outbox and writer only when behind, limits."""
+"""One hub for the three streams: frames written once per broadcast, a bounded outbox and writer only
+when a client is behind, the connection limits."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from pydantic import BaseModel, ValidationError
-from starlette.websockets import WebSocket
+from starlette.requests import HTTPConnection
+from starlette.types import Receive, Scope, Send
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 
 from backend import schemas
 from backend.api import access, limits
+from backend.api.gcfreeze import FrozenConnections
 from backend.api.errors import close_code_for, close_reason
 from backend.bus import Bus, Subscription
 from backend.config import Settings
@@ -38,24 +44,58 @@ def dump(message: BaseModel | dict[str, Any]) -> str:
     return orjson.dumps(data).decode()
 
 
-@dataclass(eq=False)
 class Client:
-    ws: WebSocket
-    ip: str
-    stream: str
-    agent_id: str | None
-    outbox: asyncio.Queue[str]
-    bucket: limits.TokenBucket
-    id: int = field(default_factory=lambda: next(_ids))
-    closed: asyncio.Event = field(default_factory=asyncio.Event)
-    # The send in flight that had to wait (transport paused), then drains the outbox; None when
-    # caught up, and the next message is sent straight from whoever offers it.
-    writer: asyncio.Task[None] | None = None
-    close_task: asyncio.Task[None] | None = None
+    """One subscriber: the raw ASGI `send`, and uvicorn's protocol when frames may be written directly."""
+
+    __slots__ = ("send", "direct", "ip", "stream", "agent_id", "bucket", "id", "outbox", "writer",
+                 "close_task", "task", "reading", "abandoned")
+
+    def __init__(self, send: Send, ip: str, stream: str, agent_id: str | None,
+                 bucket: limits.TokenBucket) -> None:
+        self.send = send
+        self.direct = direct_protocol(send)
+        self.ip, self.stream, self.agent_id, self.bucket = ip, stream, agent_id, bucket
+        self.id = next(_ids)
+        # Messages behind a send that had to wait; made on first use (most clients never need it).
+        self.outbox: deque[str] | None = None
+        # The send in flight that had to wait (transport paused), then drains the outbox; None when
+        # caught up, and the next message is sent straight from whoever offers it.
+        self.writer: asyncio.Task[None] | None = None
+        self.close_task: asyncio.Task[None] | None = None
+        self.task: asyncio.Task[Any] | None = None  # the connection's own task (uvicorn's run_asgi)
+        self.reading = False    # the connection's task is waiting for the peer in `Hub._read`
+        self.abandoned = False  # the hub cancelled that wait after closing the client
 
     @property
     def closing(self) -> bool:
         return self.close_task is not None
+
+    @property
+    def queued(self) -> int:
+        return len(self.outbox) if self.outbox is not None else 0
+
+
+def direct_protocol(send: Send) -> WebSocketsSansIOProtocol | None:
+    """uvicorn's connection behind a raw ASGI `send`, when a broadcast may write its frame directly.
+
+    Only for the server the Procfile runs (uvicorn's websockets-sansio protocol) with no
+    extension negotiated (per-message deflate off): then a server-to-client text frame is the
+    same bytes for every subscriber, serialised once per broadcast instead of once per client.
+    """
+    proto = getattr(send, "__self__", None)
+    if type(proto) is WebSocketsSansIOProtocol and not proto.conn.extensions:
+        return proto
+    return None
+
+
+def open_for_frames(proto: WebSocketsSansIOProtocol) -> bool:
+    """The conditions under which uvicorn's own `send` would write a data frame without waiting."""
+    return (proto.writable.is_set() and not proto.close_sent and proto.initial_response is None
+            and proto.conn.state is State.OPEN and not proto.transport.is_closing())
+
+
+def text_frame(text: str) -> bytes:
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
 
 
 class Hub:
@@ -65,8 +105,11 @@ class Hub:
         self.bus = bus
         self.telemetry = telemetry
         self.clients: set[Client] = set()
+        # (stream, agent_id or None) -> its subscribers, so a broadcast walks only its own
+        self.subscribers: dict[tuple[str, str | None], set[Client]] = {}
         self.per_ip: Counter[str] = Counter()
         self.shutting_down = False
+        self.gc = FrozenConnections(settings.gc_collect_share)
         self._tasks: list[asyncio.Task[None]] = []
         self._events: Subscription | None = None
 
@@ -81,6 +124,10 @@ class Hub:
             asyncio.create_task(self._cadence(s.agent_interval, self._emit_agents), name="hub:agents"),
             asyncio.create_task(self._cadence(s.metrics_interval, self._emit_metrics), name="hub:metrics"),
         ]
+        if s.gc_freeze_interval > 0:
+            self.gc.freeze(len(self.clients))  # what start-up built lives as long as the process
+            self._tasks.append(asyncio.create_task(self._keep_frozen(s.gc_freeze_interval),
+                                                   name="hub:gc"))
 
     async def stop(self) -> None:
         await self.close_all()
@@ -89,6 +136,8 @@ class Hub:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._events is not None:
             await self._events.close()
+        if self.gc.freezes:
+            gc.unfreeze()  # the app is going away: hand what it froze back to the collector
 
     async def close_all(self) -> None:
         """Every client gets 1001 (going away); new connections are refused the same way."""
@@ -98,14 +147,25 @@ class Hub:
         tasks = [c.close_task for c in list(self.clients) if c.close_task is not None]
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def _keep_frozen(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            self.gc.maintain(len(self.clients))
+
     # ---- one connection -------------------------------------------------------------------
 
-    async def serve(self, ws: WebSocket, stream: str, agent_id: str | None = None) -> None:
-        """Accept, check the token and the limits, then read until the peer leaves or is closed."""
-        subprotocol, token = access.ws_credentials(ws)
+    async def serve(self, scope: Scope, receive: Receive, send: Send, stream: str,
+                    agent_id: str | None = None) -> None:
+        """A raw ASGI WebSocket session: accept, check the token and the limits, then read until
+        the peer leaves or the hub closes it. Runs in the connection's own task: no other task
+        per subscriber unless a send has to wait."""
+        if (await receive())["type"] != "websocket.connect":
+            return
+        subprotocol, token = access.ws_credentials(scope)
         # A browser fails the handshake unless the offered `bearer` protocol is chosen back.
-        await ws.accept(subprotocol=subprotocol)
-        ip = access.client_address(ws, self.settings.trusted_proxies)
+        # Accepted first, refusals included, so that browsers and other real clients see the code.
+        await send({"type": "websocket.accept", "subprotocol": subprotocol})
+        ip = access.client_address(HTTPConnection(scope), self.settings.trusted_proxies)
         problem: AutoOpsError | None = None
         if self.shutting_down:
             problem = limits.ShuttingDown()
@@ -118,28 +178,31 @@ class Hub:
         elif self.per_ip[ip] >= self.settings.ws_max_connections_per_ip:
             problem = limits.TooManyConnections(ip, self.settings.ws_max_connections_per_ip)
         if problem is not None:
-            # Accepted first so that browsers and other real clients see the close code.
             code = close_code_for(problem)
             log.info("ws refused %s %s from %s: %d %s", stream, agent_id or "", ip, code, problem)
             self.telemetry.ws_closed.labels(code=str(code)).inc()
-            await ws.close(code, close_reason(problem))
+            await send({"type": "websocket.close", "code": code, "reason": close_reason(problem)})
             return
-        client = Client(ws=ws, ip=ip, stream=stream, agent_id=agent_id,
-                        outbox=asyncio.Queue(self.settings.ws_outbox_size),
-                        bucket=limits.TokenBucket(self.settings.ws_messages_per_second))
+        client = Client(send, ip, stream, agent_id,
+                        limits.TokenBucket(self.settings.ws_messages_per_second))
+        client.task = asyncio.current_task()
         self._register(client)
-        reader = asyncio.create_task(self._read(client), name=f"ws-reader:{client.id}")
-        closed = asyncio.create_task(client.closed.wait())
         try:
             self._reply(client, self._greeting(client))
-            await asyncio.wait({reader, closed}, return_when=asyncio.FIRST_COMPLETED)
-            if client.close_task is not None:
+            client.reading = True
+            await self._read(client, receive)
+            client.reading = False
+            if client.close_task is not None:  # let the close frame go out before the session ends
                 await asyncio.wait({client.close_task})
+        except asyncio.CancelledError:
+            if not client.abandoned:
+                raise
+            # The hub closed this client and stopped waiting for its peer: a normal end.
+            if client.task is not None:
+                client.task.uncancel()
         finally:
-            # asyncio.wait (not gather) so that a cancelled server task stays recognisably cancelled.
-            for task in (reader, closed, client.writer):
-                if task is not None:
-                    task.cancel()
+            if client.writer is not None:
+                client.writer.cancel()
             self._unregister(client)
 
     def _authenticate(self, token: str | None) -> AutoOpsError | None:
@@ -154,7 +217,9 @@ class Hub:
 
     def _register(self, client: Client) -> None:
         self.clients.add(client)
+        self.subscribers.setdefault((client.stream, client.agent_id), set()).add(client)
         self.per_ip[client.ip] += 1
+        self.gc.opened += 1
         self.telemetry.ws_connections.labels(stream=client.stream).inc()
         log.info("ws connect #%d %s %s from %s (%d open)", client.id, client.stream,
                   client.agent_id or "", client.ip, len(self.clients))
@@ -163,9 +228,11 @@ class Hub:
         if client not in self.clients:
             return
         self.clients.discard(client)
+        self.subscribers.get((client.stream, client.agent_id), set()).discard(client)
         self.per_ip[client.ip] -= 1
         if self.per_ip[client.ip] <= 0:
             del self.per_ip[client.ip]
+        self.gc.closed += 1
         self.telemetry.ws_connections.labels(stream=client.stream).dec()
         log.info("ws disconnect #%d %s from %s (%d open)", client.id, client.stream, client.ip,
                   len(self.clients))
@@ -187,7 +254,7 @@ class Hub:
         uvicorn's send suspends only while the transport is paused, so nearly every send
         completes in its first step: no task, no queue, no wake-up per subscriber per message.
         """
-        coro = client.ws.send_text(text)
+        coro = client.send({"type": "websocket.send", "text": text})
         try:
             waiting_on = coro.send(None)
         except StopIteration:
@@ -202,25 +269,25 @@ class Hub:
         """Finish the send that had to wait, then drain what queued behind it, in order."""
         try:
             await _finish(coro, waiting_on)
-            while not client.outbox.empty():
-                await client.ws.send_text(client.outbox.get_nowait())
+            while client.outbox:
+                await client.send({"type": "websocket.send", "text": client.outbox.popleft()})
         except Exception as exc:  # the peer left; the reader sees the disconnect
             log.debug("ws send to #%d failed: %r", client.id, exc)
         finally:
-            # No await between the last empty() and this: nothing can be left behind in the outbox.
+            # No await between the last check of the outbox and this: nothing is left behind.
             if client.writer is asyncio.current_task():
                 client.writer = None
 
-    async def _read(self, client: Client) -> None:
+    async def _read(self, client: Client, receive: Receive) -> None:
         limit = self.settings.ws_max_frame_bytes
         while True:
             try:
-                message = await client.ws.receive()
+                message = await receive()
             except Exception as exc:  # the connection is gone in a way the server did not report
                 log.debug("ws #%d receive failed: %r", client.id, exc)
                 return
             if message["type"] == "websocket.disconnect":
-                log.debug("ws #%d closed by peer: %s", client.id, message.get("code"))
+                log.debug("ws #%d closed: %s", client.id, message.get("code"))
                 return
             text = message.get("text")
             raw: str | bytes = text if text is not None else message.get("bytes") or b""
@@ -259,11 +326,12 @@ class Hub:
         if client.writer is None:  # nothing in flight, so nothing queued: order is kept
             self._send_eagerly(client, text)
             return True
-        try:
-            client.outbox.put_nowait(text)
-        except asyncio.QueueFull:
+        if client.queued >= self.settings.ws_outbox_size:
             self.close(client, limits.SlowConsumer(self.settings.ws_outbox_size))
             return False
+        if client.outbox is None:
+            client.outbox = deque()
+        client.outbox.append(text)
         return True
 
     def _reply(self, client: Client, message: BaseModel) -> None:
@@ -288,26 +356,53 @@ class Hub:
             await asyncio.gather(writer, return_exceptions=True)
         try:
             # A stalled peer cannot take even the close frame; do not wait for it forever.
-            await asyncio.wait_for(client.ws.close(code, close_reason(reason)),
-                                   timeout=self.settings.ws_close_timeout)
+            await asyncio.wait_for(
+                client.send({"type": "websocket.close", "code": code, "reason": close_reason(reason)}),
+                timeout=self.settings.ws_close_timeout)
         except Exception as exc:
             log.debug("ws close of #%d did not complete: %r", client.id, exc)
         finally:
-            client.closed.set()
+            # The session is over for the hub: stop reading, whether or not the peer answers.
+            task = client.task
+            if task is not None and client.reading and not task.done():
+                client.abandoned = True
+                task.cancel()
 
     def broadcast(self, stream: str, text: str, agent_id: str | None = None) -> int:
-        """Send (or queue) one serialised message to every client of a stream; returns how many took it."""
-        sent = 0
-        for client in list(self.clients):
-            if client.stream == stream and (agent_id is None or client.agent_id == agent_id):
+        """Send (or queue) one serialised message to every client of a stream; returns how many took it.
+
+        A caught-up client on uvicorn's sans-I/O protocol gets the frame written straight to its
+        transport, framed once for all (`direct_protocol`); any other client, or one whose
+        transport is paused or closing, goes through its ASGI `send` (`offer`), in order.
+        """
+        members = self.subscribers.get((stream, agent_id))
+        if not members:
+            return 0
+        frame: bytes | None = None
+        sent = direct = 0
+        for client in list(members):
+            proto = client.direct
+            if proto is not None and client.writer is None and not client.closing \
+                    and open_for_frames(proto):
+                if frame is None:
+                    frame = text_frame(text)
+                try:
+                    proto.transport.write(frame)
+                except Exception as exc:  # the transport went away under us: the reader sees it
+                    log.debug("ws direct write to #%d failed: %r", client.id, exc)
+                    continue
+                direct += 1
+            else:
                 sent += self.offer(client, text)
+        if direct:
+            self.telemetry.ws_direct.inc(direct)
+        sent += direct
         if sent:
             self.telemetry.ws_sent.labels(stream=stream).inc(sent)
         return sent
 
     def _has(self, stream: str, agent_id: str | None = None) -> bool:
-        return any(c.stream == stream and (agent_id is None or c.agent_id == agent_id)
-                   for c in self.clients)
+        return bool(self.subscribers.get((stream, agent_id)))
 
     async def _fan_out_events(self, events: Subscription) -> None:
         async for event in events:

@@ -1,16 +1,16 @@
-"""REST and WebSocket routes: thin adapters from HTTP to the service and the hub."""
+"""REST routes: thin adapters from HTTP to the service (the streams are served by the hub, see
+`backend.api.streams`)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response, WebSocket
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import TypeAdapter
 
 from backend import schemas
 from backend.api import access
-from backend.api.hub import AGENT, LIVE, METRICS, Hub
 from backend.auth import Principal, Role, require
 from backend.runner import Service
 
@@ -133,22 +133,3 @@ async def readyz(request: Request, response: Response) -> dict:
 async def metrics(request: Request) -> Response:
     registry = request.app.state.telemetry.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
-
-
-def hub(ws: WebSocket) -> Hub:
-    return ws.app.state.hub
-
-
-@dashboard.websocket("/ws/live-updates")
-async def ws_live_updates(ws: WebSocket) -> None:
-    await hub(ws).serve(ws, LIVE)
-
-
-@dashboard.websocket("/ws/agents/{agent_id}/status")
-async def ws_agent_status(ws: WebSocket, agent_id: str) -> None:
-    await hub(ws).serve(ws, AGENT, agent_id)
-
-
-@dashboard.websocket("/ws/metrics/real-time")
-async def ws_metrics_real_time(ws: WebSocket) -> None:
-    await hub(ws).serve(ws, METRICS)

@@ -29,6 +29,9 @@ class Telemetry:
                                     ["stream"], registry=r)
         self.ws_sent = Counter("autoops_ws_messages_sent", "WebSocket messages queued to clients",
                                ["stream"], registry=r)
+        self.ws_direct = Counter("autoops_ws_messages_direct", (
+            "Of the messages sent, those written straight to uvicorn's transport as one frame "
+            "serialised per broadcast (the rest go through the ASGI send)"), registry=r)
         self.ws_closed = Counter("autoops_ws_closed", "WebSocket connections closed by the server",
                                  ["code"], registry=r)
         for name in METRIC_FIELDS:

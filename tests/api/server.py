@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Server:
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, args: tuple[str, ...] = ()) -> None:
         self.env = {**os.environ, **env}
+        self.args = args  # uvicorn options after (and overriding) the Procfile's
         self.log_path = log_path
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
@@ -39,7 +40,7 @@ class Server:
         cmd = [sys.executable, "-m", "uvicorn", "backend.api.app:create_app", "--factory",
                "--host", "127.0.0.1", "--port", str(self.port), "--ws-per-message-deflate", "false",
                # as the Procfile: the app alone decides whom to believe about forwarded addresses
-               "--no-proxy-headers"]
+               "--no-proxy-headers", *self.args]
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=self._log,
                                      stderr=subprocess.STDOUT)

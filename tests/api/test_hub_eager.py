@@ -11,30 +11,31 @@ from backend.config import Settings
 from backend.runner.telemetry import Telemetry
 
 
-class FakeSocket:
-    """Records what was sent; while `gate` is set, each send waits for it (a paused transport)."""
+class FakeSend:
+    """A raw ASGI `send` that records texts; while `gate` is set, each text send waits for it (a
+    paused transport). Not uvicorn's, so the hub takes the ASGI path, never the direct write."""
 
     def __init__(self) -> None:
         self.sent: list[str] = []
         self.gate: asyncio.Event | None = None
         self.closed_with: int | None = None
 
-    async def send_text(self, text: str) -> None:
+    async def __call__(self, message: dict[str, Any]) -> None:
+        if message["type"] == "websocket.close":
+            self.closed_with = message["code"]
+            return
         if self.gate is not None:
             await self.gate.wait()
-        self.sent.append(text)
-
-    async def close(self, code: int, reason: str) -> None:
-        self.closed_with = code
+        self.sent.append(message["text"])
 
 
-def make(outbox: int = 3) -> tuple[Hub, Client, FakeSocket]:
+def make(outbox: int = 3) -> tuple[Hub, Client, FakeSend]:
     settings = Settings(ws_outbox_size=outbox)
     hub = Hub(settings, service=None, bus=None, telemetry=Telemetry())  # type: ignore[arg-type]
-    ws = FakeSocket()
-    client = Client(ws=ws, ip="127.0.0.1", stream=METRICS, agent_id=None,  # type: ignore[arg-type]
-                    outbox=asyncio.Queue(outbox), bucket=limits.TokenBucket(10))
-    hub.clients.add(client)
+    ws = FakeSend()
+    client = Client(ws, "127.0.0.1", METRICS, None, limits.TokenBucket(10))
+    assert client.direct is None
+    hub._register(client)
     return hub, client, ws
 
 
@@ -42,7 +43,7 @@ def test_a_caught_up_client_is_sent_to_without_a_task_or_the_outbox() -> None:
     async def scenario() -> None:
         hub, client, ws = make()
         assert hub.broadcast(METRICS, "a") == 1 and hub.broadcast(METRICS, "b") == 1
-        assert ws.sent == ["a", "b"] and client.writer is None and client.outbox.empty()
+        assert ws.sent == ["a", "b"] and client.writer is None and client.queued == 0
     asyncio.run(scenario())
 
 
@@ -52,7 +53,7 @@ def test_a_send_that_waits_keeps_the_order_and_the_client_catches_up_after() -> 
         ws.gate = asyncio.Event()
         for text in ("1", "2", "3"):
             hub.broadcast(METRICS, text)
-        assert ws.sent == [] and client.writer is not None and client.outbox.qsize() == 2
+        assert ws.sent == [] and client.writer is not None and client.queued == 2
         ws.gate.set()
         await asyncio.wait_for(client.writer, 1)
         assert ws.sent == ["1", "2", "3"] and client.writer is None

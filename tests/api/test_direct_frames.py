@@ -1,0 +1,85 @@
+"""Broadcast frames written straight to uvicorn's transport: real server, real clients, both paths."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+from tests.api.server import Server
+from tests.api.support import fast_env
+
+WS = "/api/dashboard/ws"
+
+
+def direct_count(server: Server) -> float:
+    text = httpx.get(f"{server.http}/metrics", timeout=5).text
+    found = re.search(r"^autoops_ws_messages_direct_total (\S+)$", text, re.M)
+    assert found, "autoops_ws_messages_direct_total missing from /metrics"
+    return float(found.group(1))
+
+
+async def updates(ws: ClientConnection, n: int) -> list[str]:
+    """The raw text of the next `n` metrics updates (greetings and pongs skipped)."""
+    out: list[str] = []
+    async with asyncio.timeout(20):
+        while len(out) < n:
+            raw = await ws.recv()
+            if json.loads(raw)["type"] == "metrics_update":
+                out.append(raw)
+    return out
+
+
+async def three_clients(server: Server, compression: str | None) -> tuple[list[list[str]], str]:
+    url = f"{server.ws}{WS}/metrics/real-time"
+    async with connect(url, compression=compression) as a, \
+            connect(url, compression=compression) as b, \
+            connect(url, compression=compression) as c:
+        got = await asyncio.gather(updates(a, 3), updates(b, 3), updates(c, 3))
+        # an ASGI send (the pong) after direct frames on the same connection, in order
+        await a.send('{"type": "ping"}')
+        async with asyncio.timeout(20):
+            while (kind := json.loads(await a.recv())["type"]) == "metrics_update":
+                pass
+    return list(got), kind
+
+
+def check_consistent(got: list[list[str]]) -> None:
+    by_seq: dict[int, set[str]] = {}
+    for texts in got:
+        seqs = [json.loads(t)["seq"] for t in texts]
+        assert seqs == list(range(seqs[0], seqs[0] + 3))  # no gap, no duplicate, in order
+        for text in texts:
+            by_seq.setdefault(json.loads(text)["seq"], set()).add(text)
+    # every subscriber of a tick got the very same message
+    assert all(len(texts) == 1 for texts in by_seq.values())
+
+
+def test_procfile_server_writes_each_broadcast_as_one_frame_for_all(tmp_path: Path) -> None:
+    server = Server(fast_env(tmp_path), tmp_path / "server.log").start()
+    try:
+        before = direct_count(server)
+        got, reply = asyncio.run(three_clients(server, compression=None))
+        after = direct_count(server)
+    finally:
+        server.stop()
+    check_consistent(got)
+    assert reply == "pong"
+    assert after - before >= 9  # the nine updates above, at least, went the direct way
+
+
+def test_with_per_message_deflate_every_message_goes_through_the_asgi_send(tmp_path: Path) -> None:
+    server = Server(fast_env(tmp_path), tmp_path / "server.log",
+                    args=("--ws-per-message-deflate", "true")).start()
+    try:
+        got, reply = asyncio.run(three_clients(server, compression="deflate"))
+        direct = direct_count(server)
+    finally:
+        server.stop()
+    check_consistent(got)
+    assert reply == "pong"
+    assert direct == 0  # a negotiated extension rules the shared frame out
