@@ -37,6 +37,8 @@ class ShuttingDown(AutoOpsError):
 class TokenBucket:
     """`rate` tokens a second, bursts up to `rate`; one token per client message."""
 
+    __slots__ = ("rate", "capacity", "tokens", "_clock", "_last")  # one per subscriber: kept small
+
     def __init__(self, rate: float, clock: type[time.monotonic] | None = None) -> None:
         self.rate = rate
         self.capacity = max(1.0, rate)

@@ -30,6 +30,7 @@ UNAVAILABLE = {503: {"model": schemas.ErrorBody, "description": "the database is
 
 # What FastAPI's response_model does to the list (validate, then dump_json), done once per body.
 DECISIONS = TypeAdapter(list[schemas.Decision])
+METRICS = TypeAdapter(schemas.DashboardMetrics)
 AgentFilter = Annotated[str | None, Query(description="only this agent's records; 404 if unknown")]
 
 
@@ -43,8 +44,14 @@ async def agents_status(request: Request) -> list[dict]:
 
 
 @dashboard.get("/metrics/current", dependencies=READ, response_model=schemas.DashboardMetrics)
-async def metrics_current(request: Request) -> dict:
-    return service(request).dashboard_metrics()
+async def metrics_current(request: Request) -> Response:
+    # encoded once per change of the store's view, the same bytes the response_model path makes
+    return Response(service(request).dashboard_metrics_json(encode_metrics),
+                    media_type="application/json")
+
+
+def encode_metrics(body: dict) -> bytes:
+    return METRICS.dump_json(METRICS.validate_python(body), by_alias=True)
 
 
 @dashboard.get("/decisions/recent", dependencies=READ, response_model=list[schemas.Decision],

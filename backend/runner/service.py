@@ -27,6 +27,8 @@ class Service:
         self._database_away = False
         # decisions/recent bodies by (limit, agent), for the ring version they were made from
         self._recent_json: tuple[int, dict[tuple[int, str | None], bytes]] = (-1, {})
+        # the metrics/current body and the view it was made from (a new view on every change)
+        self._metrics_json: tuple[View | None, bytes] = (None, b"")
 
     @property
     def ready(self) -> bool:
@@ -58,6 +60,14 @@ class Service:
         return {"timestamp": v.timestamp, "day": v.day, "system_metrics": v.metrics,
                 "agent_statuses": v.agents, "active_alerts_count": v.active_alerts_count,
                 "recent_decisions_count": v.recent_decisions_count}
+
+    def dashboard_metrics_json(self, encode: Callable[[dict[str, Any]], bytes]) -> bytes:
+        """The body of metrics/current, encoded once per view: the runner makes a new view on
+        every change (a sim day, an intervention, an alert), so its identity is the version."""
+        view = self.runner.view
+        if self._metrics_json[0] is not view:
+            self._metrics_json = (view, encode(self.dashboard_metrics()))
+        return self._metrics_json[1]
 
     async def sku_rows(self) -> list[dict[str, Any]]:
         cached = self.runner.cached_sku_rows()  # no thread hop while the store is unchanged
