@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import disable_created_metrics
 
 from backend.api import errors, routes, shutdown
@@ -63,8 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = AutoOpsApp(title="AutoOps Retail API", version="1.0.0", description=DESCRIPTION,
                   lifespan=lifespan)
-    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
-                       allow_methods=["GET", "POST"], allow_headers=["*"])
+    app.allow_cors(settings.cors_origins)
     errors.install(app)
     app.include_router(routes.dashboard)
     app.include_router(routes.ops)

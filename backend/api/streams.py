@@ -1,10 +1,19 @@
-"""The three WebSocket streams, dispatched before FastAPI's middleware and router.
+"""What is answered before FastAPI's middleware and router: the three WebSocket streams, and the
+dashboard's most polled read, `GET metrics/current`, when it can be answered from memory.
 
 A subscriber lives for hours and there may be ten thousand of them, so its session is a raw ASGI
 coroutine run by the hub (`Hub.serve`), directly on the server's `receive` and `send`: no
 Starlette `WebSocket`, no dependency `AsyncExitStack`s, no middleware frames held open per
 connection, and with uvicorn's `send` in hand the hub can write a broadcast's frame once for all
-(`hub.direct_protocol`). Every other path, WebSocket or HTTP, goes to FastAPI unchanged.
+(`hub.direct_protocol`).
+
+`GET /api/dashboard/metrics/current` is what every console and React client polls. When its
+caller may read the dashboard and the body is in memory (`Service.dashboard_metrics_json`: the
+bytes FastAPI's route makes, encoded once per change of the store), it is sent as is, through
+Starlette's `CORSMiddleware` with the app's CORS settings. Anything else on that path (no or a
+bad token, a role short of viewer, a store not loaded yet) is left to FastAPI's route, which
+answers the error the contract documents. Every other path, WebSocket or HTTP, goes to FastAPI
+unchanged.
 """
 
 from __future__ import annotations
@@ -13,21 +22,32 @@ import re
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.types import Receive, Scope, Send
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from backend.api import access
 from backend.api.hub import AGENT, LIVE, METRICS
+from backend.api.routes import encode_metrics
+from backend.auth import Role, require
+from backend.errors import AutoOpsError
 
 PREFIX = "/api/dashboard/ws"
 PATHS = {f"{PREFIX}/live-updates": LIVE, f"{PREFIX}/metrics/real-time": METRICS}
 AGENT_PATH = re.compile(rf"^{re.escape(PREFIX)}/agents/([^/]+)/status$")
+METRICS_CURRENT = "/api/dashboard/metrics/current"
+BODY = "autoops.body"  # scope key: the body the fast read found, for the inner app to send
+
+
+def route_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path
 
 
 def route(scope: Scope) -> tuple[str, str | None] | None:
     """(stream, agent id) for a stream path, else None."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root):]
+    path = route_path(scope)
     if (stream := PATHS.get(path)) is not None:
         return stream, None
     if (m := AGENT_PATH.match(path)) is not None:
@@ -35,8 +55,26 @@ def route(scope: Scope) -> tuple[str, str | None] | None:
     return None
 
 
+async def send_body(scope: Scope, receive: Receive, send: Send) -> None:
+    body: bytes = scope[BODY]
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", str(len(body)).encode()),
+                            (b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
+
+
 class AutoOpsApp(FastAPI):
-    """FastAPI, with the streams answered by the hub before the middleware stack."""
+    """FastAPI, with the streams and the fast read answered before the middleware stack."""
+
+    fast_reads = True  # False sends every read through FastAPI (tests compare the two paths)
+    _fast_read: ASGIApp | None = None
+
+    def allow_cors(self, origins: list[str]) -> None:
+        """The app's CORS policy, for FastAPI's routes and for the fast read alike."""
+        options: dict[str, Any] = {"allow_origins": origins, "allow_methods": ["GET", "POST"],
+                                   "allow_headers": ["*"]}
+        self.add_middleware(CORSMiddleware, **options)
+        self._fast_read = CORSMiddleware(send_body, **options)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -45,4 +83,23 @@ class AutoOpsApp(FastAPI):
             if hub is not None and target is not None:
                 await hub.serve(scope, receive, send, *target)
                 return
+        elif scope["type"] == "http" and scope["method"] == "GET" and self.fast_reads \
+                and self._fast_read is not None and route_path(scope) == METRICS_CURRENT \
+                and (body := self._metrics_current(scope)) is not None:
+            await self._fast_read({**scope, BODY: body}, receive, send)
+            return
         await super().__call__(scope, receive, send)
+
+    def _metrics_current(self, scope: Scope) -> bytes | None:
+        """The body when the caller may read it and it is in memory; None: ask FastAPI's route."""
+        service: Any = getattr(self.state, "service", None)
+        settings: Any = getattr(self.state, "settings", None)
+        if service is None or settings is None:
+            return None
+        try:
+            if settings.auth == "jwt":
+                caller = access.authenticate(settings, access.bearer_token(Headers(scope=scope)))
+                require(caller, Role.VIEWER, "reading the dashboard")
+            return service.dashboard_metrics_json(encode_metrics)
+        except AutoOpsError:
+            return None

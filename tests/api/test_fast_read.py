@@ -1,0 +1,62 @@
+"""GET metrics/current answered before FastAPI's stack is the same response FastAPI's route gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from fastapi.testclient import TestClient
+
+from backend.api.app import create_app
+from backend.auth import Role, mint
+from tests.api.support import fast_settings, wait_until
+
+URL = "/api/dashboard/metrics/current"
+
+
+def both_paths(client: TestClient, **kwargs) -> tuple[httpx.Response, httpx.Response]:
+    """The fast read's answer and FastAPI's for one store view (retried across a sim day)."""
+    app = client.app
+    service = app.state.service  # type: ignore[attr-defined]
+
+    def pair() -> tuple[httpx.Response, httpx.Response] | None:
+        view = service.runner.view
+        app.fast_reads = True  # type: ignore[attr-defined]
+        fast = client.get(URL, **kwargs)
+        app.fast_reads = False  # type: ignore[attr-defined]
+        try:
+            slow = client.get(URL, **kwargs)
+        finally:
+            app.fast_reads = True  # type: ignore[attr-defined]
+        return (fast, slow) if service.runner.view is view else None
+    return wait_until(pair, what="both reads within one store view")
+
+
+def same(fast: httpx.Response, slow: httpx.Response) -> None:
+    assert fast.status_code == slow.status_code
+    assert fast.content == slow.content
+    assert sorted(fast.headers.items()) == sorted(slow.headers.items())
+
+
+def test_the_fast_read_is_fastapis_response_with_and_without_an_origin(traded: TestClient) -> None:
+    fast, slow = both_paths(traded)
+    same(fast, slow)
+    assert fast.status_code == 200 and fast.json()["day"] >= 3
+    fast, slow = both_paths(traded, headers={"Origin": "http://localhost:3000"})
+    same(fast, slow)
+    assert fast.headers["access-control-allow-origin"] == "http://localhost:3000"
+    fast, slow = both_paths(traded, headers={"Origin": "http://evil.example"})
+    same(fast, slow)
+    assert "access-control-allow-origin" not in fast.headers
+
+
+def test_with_auth_on_a_viewer_is_served_fast_and_the_rest_get_fastapis_errors(tmp_path: Path) -> None:
+    settings = fast_settings(tmp_path, auth="jwt", jwt_secret="s" * 32)
+    viewer = mint("vera", Role.VIEWER, 3600, settings.jwt_key)
+    with TestClient(create_app(settings)) as client:
+        fast, slow = both_paths(client, headers={"Authorization": f"Bearer {viewer}"})
+        same(fast, slow)
+        assert fast.status_code == 200
+        for headers in ({}, {"Authorization": "Bearer not-a-jwt"}, {"Authorization": "Basic eA=="}):
+            fast, slow = both_paths(client, headers=headers)
+            assert fast.status_code == 401 and fast.json() == slow.json()
