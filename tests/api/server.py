@@ -40,7 +40,7 @@ class Server:
         cmd = [sys.executable, "-m", "uvicorn", "backend.api.app:create_app", "--factory",
                "--host", "127.0.0.1", "--port", str(self.port), "--ws-per-message-deflate", "false",
                # as the Procfile: the app alone decides whom to believe about forwarded addresses
-               "--no-proxy-headers", *self.args]
+               "--no-proxy-headers", "--no-access-log", *self.args]
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=self._log,
                                      stderr=subprocess.STDOUT)
