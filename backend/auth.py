@@ -38,6 +38,7 @@ class Role(IntEnum):
 class Principal:
     sub: str
     role: Role
+    expires: float | None = None  # the token's `exp` (Unix seconds); None: never (auth off)
 
 
 ANONYMOUS = Principal(sub="anonymous", role=Role.ADMIN)  # what every caller is when auth is off
@@ -78,7 +79,7 @@ def verify(token: str | None, key: str, algorithms: list[str]) -> Principal:
         role = Role.parse(claims.get("role"))
     except ValueError as exc:
         raise NotAuthenticated(str(exc)) from None
-    return Principal(sub=str(claims["sub"]), role=role)
+    return Principal(sub=str(claims["sub"]), role=role, expires=float(claims["exp"]))
 
 
 def require(principal: Principal, needed: Role, what: str) -> None:

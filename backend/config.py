@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     ws_max_frame_bytes: int = Field(64 * 1024, ge=1)
     ws_outbox_size: int = Field(256, ge=1, description="messages queued per client before 1013")
     ws_close_timeout: float = Field(5.0, gt=0, description="seconds to wait for a close to flush")
+    ws_token_check_interval: float = Field(5.0, gt=0, description=(
+        "seconds between checks that close (1008) streams whose token has expired"))
     gc_freeze_interval: float = Field(10.0, ge=0, description=(
         "seconds between gc.freeze() passes that move new connections' objects out of the "
         "collector's full passes; 0 turns freezing off"))

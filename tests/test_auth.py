@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jwt
@@ -16,8 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_minted_token_verifies_to_its_subject_and_role() -> None:
-    token = mint("alice", Role.OPERATOR, 3600, SECRET)
-    assert verify(token, SECRET, ["HS256"]) == Principal("alice", Role.OPERATOR)
+    now = int(time.time())
+    token = mint("alice", Role.OPERATOR, 3600, SECRET, now=now)
+    assert verify(token, SECRET, ["HS256"]) == Principal("alice", Role.OPERATOR, now + 3600.0)
 
 
 def test_expired_token_is_refused() -> None:
@@ -65,7 +67,9 @@ def test_mint_cli_prints_a_token_that_verifies() -> None:
     out = subprocess.run([sys.executable, "-m", "backend.auth", "mint", "--sub", "alice",
                           "--role", "operator", "--ttl", "8h"], cwd=ROOT, env=env,
                          capture_output=True, text=True, check=True)
-    assert verify(out.stdout.strip(), SECRET, ["HS256"]) == Principal("alice", Role.OPERATOR)
+    caller = verify(out.stdout.strip(), SECRET, ["HS256"])
+    assert (caller.sub, caller.role) == ("alice", Role.OPERATOR)
+    assert caller.expires is not None and 8 * 3600 - 60 < caller.expires - time.time() <= 8 * 3600
 
 
 def test_mint_cli_without_a_key_says_what_to_set() -> None:

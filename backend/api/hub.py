@@ -23,6 +23,7 @@ from websockets.protocol import State
 from backend import schemas
 from backend.api import access, limits
 from backend.api.gcfreeze import FrozenConnections
+from backend.auth import Principal
 from backend.api.errors import close_code_for, close_reason
 from backend.bus import Bus, Subscription
 from backend.config import Settings
@@ -48,7 +49,7 @@ class Client:
     """One subscriber: the raw ASGI `send`, and uvicorn's protocol when frames may be written directly."""
 
     __slots__ = ("send", "direct", "ip", "stream", "agent_id", "bucket", "id", "outbox", "writer",
-                 "close_task", "task", "reading", "abandoned")
+                 "close_task", "task", "reading", "abandoned", "expires")
 
     def __init__(self, send: Send, ip: str, stream: str, agent_id: str | None,
                  bucket: limits.TokenBucket) -> None:
@@ -65,6 +66,7 @@ class Client:
         self.task: asyncio.Task[Any] | None = None  # the connection's own task (uvicorn's run_asgi)
         self.reading = False    # the connection's task is waiting for the peer in `Hub._read`
         self.abandoned = False  # the hub cancelled that wait after closing the client
+        self.expires: float | None = None  # the token's expiry (Unix seconds) when auth is on
 
     @property
     def closing(self) -> bool:
@@ -124,6 +126,9 @@ class Hub:
             asyncio.create_task(self._cadence(s.agent_interval, self._emit_agents), name="hub:agents"),
             asyncio.create_task(self._cadence(s.metrics_interval, self._emit_metrics), name="hub:metrics"),
         ]
+        if s.auth == "jwt":
+            self._tasks.append(asyncio.create_task(self._expire_tokens(s.ws_token_check_interval),
+                                                   name="hub:tokens"))
         if s.gc_freeze_interval > 0:
             self.gc.freeze(len(self.clients))  # what start-up built lives as long as the process
             self._tasks.append(asyncio.create_task(self._keep_frozen(s.gc_freeze_interval),
@@ -147,6 +152,15 @@ class Hub:
         tasks = [c.close_task for c in list(self.clients) if c.close_task is not None]
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def _expire_tokens(self, interval: float) -> None:
+        """A token is checked at connect and then every `interval` seconds: a stream outliving
+        its token is closed 1008, as a connect with that token would be."""
+        while True:
+            await asyncio.sleep(interval)
+            now = time.time()
+            for client in [c for c in self.clients if c.expires is not None and c.expires <= now]:
+                self.close(client, NotAuthenticated("token expired: reconnect with a fresh token"))
+
     async def _keep_frozen(self, interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
@@ -169,8 +183,8 @@ class Hub:
         problem: AutoOpsError | None = None
         if self.shutting_down:
             problem = limits.ShuttingDown()
-        elif (refused := self._authenticate(token)) is not None:
-            problem = refused
+        elif isinstance(caller := self._authenticate(token), AutoOpsError):
+            problem = caller
         elif not self.service.ready:
             problem = NotReady("the database has not answered since the server started; retrying")
         elif stream == AGENT and agent_id not in self.service.agent_ids:
@@ -185,6 +199,7 @@ class Hub:
             return
         client = Client(send, ip, stream, agent_id,
                         limits.TokenBucket(self.settings.ws_messages_per_second))
+        client.expires = caller.expires
         client.task = asyncio.current_task()
         self._register(client)
         try:
@@ -205,15 +220,14 @@ class Hub:
                 client.writer.cancel()
             self._unregister(client)
 
-    def _authenticate(self, token: str | None) -> AutoOpsError | None:
+    def _authenticate(self, token: str | None) -> Principal | AutoOpsError:
         if token is None and self.settings.auth == "jwt":
             return NotAuthenticated("expected a token: subprotocols ['bearer', '<jwt>'] or "
                                     "?token=<jwt>, got none")
         try:
-            access.authenticate(self.settings, token)  # every role may subscribe
+            return access.authenticate(self.settings, token)  # every role may subscribe
         except AutoOpsError as exc:
             return exc
-        return None
 
     def _register(self, client: Client) -> None:
         self.clients.add(client)

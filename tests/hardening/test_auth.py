@@ -177,3 +177,32 @@ def test_a_refused_handshake_never_happens_the_socket_is_accepted_first(server: 
         except InvalidStatus as exc:
             return exc.response.status_code
     assert asyncio.run(scenario()) == 1008
+
+
+def test_a_stream_is_closed_1008_when_its_token_expires(tmp_path: Path) -> None:
+    env = fast_env(tmp_path, AUTOOPS_AUTH="jwt", AUTOOPS_JWT_SECRET=SECRET,
+                   AUTOOPS_WS_TOKEN_CHECK_INTERVAL="0.5")
+    srv = Server(env, tmp_path / "server.log").start()
+
+    async def scenario() -> tuple[float, tuple[int | None, str], int]:
+        short = token(Role.VIEWER, ttl=3)
+        long = token(Role.VIEWER, ttl=600)
+        started = asyncio.get_running_loop().time()
+        async with connect(f"{srv.ws}{WS}/metrics/real-time", subprotocols=["bearer", short]) as ws, \
+                connect(f"{srv.ws}{WS}/metrics/real-time", subprotocols=["bearer", long]) as ok:
+            closed = await close_code(ws)
+            lasted = asyncio.get_running_loop().time() - started
+            received = 0
+            async with asyncio.timeout(5):
+                while received < 3:  # the one with a valid token keeps its stream
+                    await ok.recv()
+                    received += 1
+        return lasted, closed, received
+
+    try:
+        lasted, (code, reason), received = asyncio.run(scenario())
+    finally:
+        srv.stop()
+    assert code == 1008 and "token expired" in reason
+    assert 1.5 < lasted < 8  # not at connect, and soon after the 3 s token ran out
+    assert received == 3
