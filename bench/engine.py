@@ -4,6 +4,9 @@
 
 "core" is one store step plus the three agents (snapshot, coordination, apply, step); "operation"
 is Operation.run_day, which adds the shadow baseline store, decision records and outcome checks.
+The reference, timed in the same run at the same size, is the static store alone (its standing
+rule applied, then the step): `ratio` = each timing / the reference's, i.e. what running the
+agents costs over simulating the store, a figure that holds on a noisy or different machine.
 Each is timed after a warm-up, one size at a time; peak memory is tracemalloc's peak of the
 traced allocations (numpy arrays included) over a short separate pass, so tracing does not slow
 the timed one.
@@ -38,6 +41,15 @@ def _core(n: int, seed: int = 0):
         snap = store.snapshot(history_days=1)
         dp = coordinate(snap, store.standing_actions(), agents, set(agents))
         store.apply(Actions(price=dp.price, markdown=dp.markdown, order_qty=dp.order_qty))
+        store.step()
+    return day
+
+
+def _static_store(n: int, seed: int = 0):
+    store = Store(make_catalog(n, seed), seed)
+
+    def day() -> None:
+        store.apply(store.standing_actions())
         store.step()
     return day
 
@@ -79,14 +91,20 @@ def run(sizes: list[int], days: int, warmup: int) -> dict:
     out = {"python": sys.version.split()[0], "numpy": np.__version__,
            "machine": platform.machine(), "load_average": list(os.getloadavg()), "days": days, "warmup": warmup, "sizes": {}}
     for n in sizes:
-        row = {"core": time_days(_core, n, days, warmup),
+        row = {"reference": time_days(_static_store, n, days, warmup),
+               "core": time_days(_core, n, days, warmup),
                "operation": time_days(_operation, n, days, warmup),
                "peak_memory_mb_core": peak_memory_mb(_core, n),
                "peak_memory_mb_operation": peak_memory_mb(_operation, n)}
+        r, c, o = row["reference"], row["core"], row["operation"]
+        base = max(r["cpu_ms_median"], 1e-6)  # a clock tick's worth at the very least
+        row["ratio"] = {"core": c["cpu_ms_median"] / base, "operation": o["cpu_ms_median"] / base}
         out["sizes"][str(n)] = row
-        c, o = row["core"], row["operation"]
-        print(f"{n:>6} SKUs  core {c['ms_median']:7.1f} ms/day wall, {c['cpu_ms_median']:7.1f} cpu"
+        print(f"{n:>6} SKUs  static store {r['ms_median']:6.1f} ms/day"
+              f"  core {c['ms_median']:7.1f} wall, {c['cpu_ms_median']:7.1f} cpu"
+              f" ({row['ratio']['core']:.1f}x)"
               f"  operation {o['ms_median']:7.1f} wall, {o['cpu_ms_median']:7.1f} cpu"
+              f" ({row['ratio']['operation']:.1f}x)"
               f"  peak memory {row['peak_memory_mb_core']:.0f} / {row['peak_memory_mb_operation']:.0f} MB",
               flush=True)
     return out

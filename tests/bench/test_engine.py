@@ -14,6 +14,8 @@ def test_engine_benchmark_reports_ms_per_day_and_memory(tmp_path: Path) -> None:
     data = json.loads(out.read_text())
     assert set(data["sizes"]) == {"12", "30"}
     for row in data["sizes"].values():
-        for kind in ("core", "operation"):
+        for kind in ("reference", "core", "operation"):
             assert row[kind]["ms_median"] > 0 and row[kind]["cpu_ms_median"] >= 0
         assert row["peak_memory_mb_core"] > 0 and row["peak_memory_mb_operation"] > 0
+        # the operation runs a static shadow store besides the agents' one: more than the reference
+        assert row["ratio"]["operation"] > 1 and row["ratio"]["core"] > 0
