@@ -1,5 +1,5 @@
 """What is answered before FastAPI's middleware and router: the three WebSocket streams, and the
-dashboard's most polled read, `GET metrics/current`, when it can be answered from memory.
+dashboard's two most polled reads, when they can be answered from memory.
 
 A subscriber lives for hours and there may be ten thousand of them, so its session is a raw ASGI
 coroutine run by the hub (`Hub.serve`), directly on the server's `receive` and `send`: no
@@ -7,19 +7,22 @@ Starlette `WebSocket`, no dependency `AsyncExitStack`s, no middleware frames hel
 connection, and with uvicorn's `send` in hand the hub can write a broadcast's frame once for all
 (`hub.direct_protocol`).
 
-`GET /api/dashboard/metrics/current` is what every console and React client polls. When its
-caller may read the dashboard and the body is in memory (`Service.dashboard_metrics_json`: the
-bytes FastAPI's route makes, encoded once per change of the store), it is sent as is, through
-Starlette's `CORSMiddleware` with the app's CORS settings. Anything else on that path (no or a
-bad token, a role short of viewer, a store not loaded yet) is left to FastAPI's route, which
-answers the error the contract documents. Every other path, WebSocket or HTTP, goes to FastAPI
-unchanged.
+`GET /api/dashboard/metrics/current` and `GET /api/dashboard/decisions/recent` are what every
+console and React client polls. When the caller may read the dashboard and the body is in memory
+(`Service.dashboard_metrics_json` and `Service.recent_decisions_json`: the bytes FastAPI's routes
+make, encoded once per change of the store), it is sent as is, through Starlette's
+`CORSMiddleware` with the app's CORS settings. Anything else on those paths (no or a bad token, a
+role short of viewer, a store not loaded yet, a database that is away, a query that is not plainly
+valid) is left to FastAPI's route, which validates it and answers what the contract documents.
+Every other path, WebSocket or HTTP, goes to FastAPI unchanged.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers
@@ -28,14 +31,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.api import access
 from backend.api.hub import AGENT, LIVE, METRICS
-from backend.api.routes import encode_metrics
+from backend.api.routes import encode_decisions, encode_metrics
 from backend.auth import Role, require
 from backend.errors import AutoOpsError
 
 PREFIX = "/api/dashboard/ws"
 PATHS = {f"{PREFIX}/live-updates": LIVE, f"{PREFIX}/metrics/real-time": METRICS}
 AGENT_PATH = re.compile(rf"^{re.escape(PREFIX)}/agents/([^/]+)/status$")
-METRICS_CURRENT = "/api/dashboard/metrics/current"
 BODY = "autoops.body"  # scope key: the body the fast read found, for the inner app to send
 
 
@@ -84,13 +86,14 @@ class AutoOpsApp(FastAPI):
                 await hub.serve(scope, receive, send, *target)
                 return
         elif scope["type"] == "http" and scope["method"] == "GET" and self.fast_reads \
-                and self._fast_read is not None and route_path(scope) == METRICS_CURRENT \
-                and (body := self._metrics_current(scope)) is not None:
+                and self._fast_read is not None \
+                and (read := FAST_READS.get(route_path(scope))) is not None \
+                and (body := self._read_fast(scope, read)) is not None:
             await self._fast_read({**scope, BODY: body}, receive, send)
             return
         await super().__call__(scope, receive, send)
 
-    def _metrics_current(self, scope: Scope) -> bytes | None:
+    def _read_fast(self, scope: Scope, read: Callable[[Any, Scope], bytes | None]) -> bytes | None:
         """The body when the caller may read it and it is in memory; None: ask FastAPI's route."""
         service: Any = getattr(self.state, "service", None)
         settings: Any = getattr(self.state, "settings", None)
@@ -100,6 +103,35 @@ class AutoOpsApp(FastAPI):
             if settings.auth == "jwt":
                 caller = access.authenticate(settings, access.bearer_token(Headers(scope=scope)))
                 require(caller, Role.VIEWER, "reading the dashboard")
-            return service.dashboard_metrics_json(encode_metrics)
+            return read(service, scope)
         except AutoOpsError:
             return None
+
+
+def metrics_current(service: Any, scope: Scope) -> bytes | None:
+    return service.dashboard_metrics_json(encode_metrics)
+
+
+LIMIT = re.compile(r"^[1-9][0-9]{0,2}$")
+
+
+def decisions_recent(service: Any, scope: Scope) -> bytes | None:
+    """Only the plain cases: `limit` a decimal 1..500 and `agent_id` one of the agents, each at
+    most once, nothing else in the query. Anything else is FastAPI's to validate and answer."""
+    pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    query = dict(pairs)
+    if len(query) != len(pairs) or not set(query) <= {"limit", "agent_id"}:
+        return None
+    limit = query.get("limit", "20")
+    agent_id = query.get("agent_id")
+    if not LIMIT.match(limit) or int(limit) > 500:
+        return None
+    if agent_id is not None and agent_id not in service.agent_ids:
+        return None
+    return service.recent_decisions_json(int(limit), agent_id, encode_decisions)
+
+
+FAST_READS: dict[str, Callable[[Any, Scope], bytes | None]] = {
+    "/api/dashboard/metrics/current": metrics_current,
+    "/api/dashboard/decisions/recent": decisions_recent,
+}

@@ -1,4 +1,4 @@
-"""GET metrics/current answered before FastAPI's stack is the same response FastAPI's route gives."""
+"""The reads answered before FastAPI's stack give the same responses FastAPI's routes give."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from backend.auth import Role, mint
 from tests.api.support import fast_settings, wait_until
 
 URL = "/api/dashboard/metrics/current"
+DECISIONS = "/api/dashboard/decisions/recent"
 
 
-def both_paths(client: TestClient, **kwargs) -> tuple[httpx.Response, httpx.Response]:
+def both_paths(client: TestClient, url: str = URL, **kwargs) -> tuple[httpx.Response, httpx.Response]:
     """The fast read's answer and FastAPI's for one store view (retried across a sim day)."""
     app = client.app
     service = app.state.service  # type: ignore[attr-defined]
@@ -22,10 +23,10 @@ def both_paths(client: TestClient, **kwargs) -> tuple[httpx.Response, httpx.Resp
     def pair() -> tuple[httpx.Response, httpx.Response] | None:
         view = service.runner.view
         app.fast_reads = True  # type: ignore[attr-defined]
-        fast = client.get(URL, **kwargs)
+        fast = client.get(url, **kwargs)
         app.fast_reads = False  # type: ignore[attr-defined]
         try:
-            slow = client.get(URL, **kwargs)
+            slow = client.get(url, **kwargs)
         finally:
             app.fast_reads = True  # type: ignore[attr-defined]
         return (fast, slow) if service.runner.view is view else None
@@ -60,3 +61,21 @@ def test_with_auth_on_a_viewer_is_served_fast_and_the_rest_get_fastapis_errors(t
         for headers in ({}, {"Authorization": "Bearer not-a-jwt"}, {"Authorization": "Basic eA=="}):
             fast, slow = both_paths(client, headers=headers)
             assert fast.status_code == 401 and fast.json() == slow.json()
+
+
+def test_decisions_recent_fast_or_not_answers_as_fastapi_does_for_every_query(traded: TestClient) -> None:
+    queries = ["", "?limit=7", "?limit=7&agent_id=pricing_agent", "?agent_id=inventory_agent",
+               "?limit=500", "?agent_id=pricing%5Fagent",
+               # not plainly valid: left to FastAPI, which must answer the same either way
+               "?limit=0", "?limit=501", "?limit=abc", "?limit=", "?limit=07", "?agent_id=nobody",
+               "?limit=5&limit=6", "?other=1"]
+    statuses = {}
+    for query in queries:
+        fast, slow = both_paths(traded, DECISIONS + query)
+        same(fast, slow)
+        statuses[query] = fast.status_code
+    assert statuses["?limit=7&agent_id=pricing_agent"] == 200
+    assert {statuses[q] for q in ("?limit=0", "?limit=501", "?limit=abc", "?limit=")} == {422}
+    assert statuses["?agent_id=nobody"] == 404
+    fast, _ = both_paths(traded, DECISIONS + "?limit=7&agent_id=pricing_agent")
+    assert len(fast.json()) == 7 and {d["agent_id"] for d in fast.json()} == {"pricing_agent"}
