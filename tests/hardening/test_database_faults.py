@@ -1,9 +1,12 @@
-"""The database goes away (PostgreSQL behind a proxy that is cut, SQLite read-only) and comes back."""
+"""The database goes away (PostgreSQL behind a proxy that is cut, SQLite read-only or on a full
+disk) and comes back."""
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import sqlite3
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -174,3 +177,69 @@ def test_kill_9_in_the_middle_of_day_writes_loses_nothing_answered(tmp_path: Pat
         srv.stop()
     assert set(answered) <= stored
     assert status["pricing_agent"] == "paused"                       # cycle 2 paused it last
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 64 MiB tmpfs of its own, so that the test can fill it (needs root, as CI runs)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(disk)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (root needed): {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Write a ballast file until the disk is full; returns it."""
+    ballast = disk / "ballast"
+    with open(ballast, "wb") as out:
+        chunk = b"\0" * (1 << 20)
+        try:
+            while True:
+                out.write(chunk)
+                out.flush()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+    return ballast
+
+
+def test_a_full_sqlite_disk_gives_503s_and_the_backend_recovers_when_space_returns(
+        tmp_path: Path, small_disk: Path) -> None:
+    env = fast_env(tmp_path, DATABASE_URL=f"sqlite:///{small_disk / 'autoops.db'}")
+    srv = Server(env, tmp_path / "server.log").start()
+    try:
+        wait_until(lambda: get(srv, "/readyz").status_code == 200 and last_persisted_day(srv) >= 3,
+                   what="three persisted days")
+        ballast = fill(small_disk)
+        down = wait_until(lambda: (r := get(srv, "/readyz")).status_code == 503 and r,
+                          what="503 on a full disk")
+        current = get(srv, f"{API}/metrics/current")
+        refused = httpx.post(f"{srv.http}{API}/agents/pricing_agent/intervention",
+                             json={"action": "pause", "reason": "on a full disk"}, timeout=15)
+        day_when_full = last_persisted_day(srv)
+        time.sleep(1.0)  # the runner keeps failing and retrying meanwhile
+        alive = srv.proc is not None and srv.proc.poll() is None
+        ballast.unlink()
+        wait_until(lambda: get(srv, "/readyz").status_code == 200, timeout=45, what="readiness back")
+        wait_until(lambda: last_persisted_day(srv) > day_when_full, timeout=30,
+                   what="days persisted again")
+        answered = httpx.post(f"{srv.http}{API}/agents/pricing_agent/intervention",
+                              json={"action": "pause", "reason": "after the disk came back"},
+                              timeout=15)
+        audit = get(srv, f"{API}/interventions").json()
+        log = srv.tail(200_000)
+    finally:
+        srv.stop()
+    assert "full" in down.json()["detail"]
+    assert current.status_code == 200 and current.json()["day"] >= 3
+    assert refused.status_code == 503
+    assert alive
+    assert answered.status_code == 200
+    reasons = [a["reason"] for a in audit]
+    assert "after the disk came back" in reasons and "on a full disk" not in reasons
+    assert "retrying" in log and "Traceback" not in log
