@@ -1,4 +1,5 @@
-"""Schemathesis fuzzes every operation of the served OpenAPI document on a real server (auth off)."""
+"""Schemathesis fuzzes every operation of the served OpenAPI document on a real server, with auth
+off and with auth on (as a viewer, whose writes must be refused, and as an admin)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from backend.auth import Role, mint
 from tests.api.server import Server
 from tests.api.support import fast_env, wait_until
 
 EXAMPLES = 150  # per operation: bounded so the whole document takes well under a minute
+AUTH_EXAMPLES = 40  # per operation and role, on the secured server
+SECRET = "fuzz-secret-long-enough-for-hs256-signatures"
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +38,45 @@ def api_schema(served: Server) -> object:
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    home = tmp_path_factory.mktemp("fuzz-auth")
+    env = fast_env(home, LOG_LEVEL="WARNING", AUTOOPS_AUTH="jwt", AUTOOPS_JWT_SECRET=SECRET)
+    srv = Server(env, home / "server.log").start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def secured_schema(secured: Server) -> object:
+    api = schemathesis.openapi.from_url(f"{secured.http}/openapi.json")
+    # the token is ours to send (a real one per role); schemathesis fuzzes everything else
+    api.config.generation.update(with_security_parameters=False)
+    return api
+
+
+secured_api = schemathesis.pytest.from_fixture("secured_schema")
+
+
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                  HealthCheck.function_scoped_fixture])
 def test_every_operation_answers_without_5xx_and_as_declared(case: schemathesis.Case) -> None:
     case.call_and_validate(timeout=15)
+
+
+@secured_api.parametrize()
+@settings(max_examples=AUTH_EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                 HealthCheck.function_scoped_fixture])
+def test_with_auth_on_every_operation_answers_a_viewer_and_an_admin_as_declared(
+        case: schemathesis.Case) -> None:
+    # no 5xx and only declared responses, whoever calls (viewers' writes are refused as 403,
+    # which tests/hardening/test_auth.py pins down; schemathesis also tries without the token)
+    for role in (Role.VIEWER, Role.ADMIN):
+        token = mint(f"fuzz-{role.name.lower()}", role, 600, SECRET)
+        case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, timeout=15)
 
 
 HOSTILE = [
