@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl
 from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.api import access
@@ -58,11 +59,8 @@ def route(scope: Scope) -> tuple[str, str | None] | None:
 
 
 async def send_body(scope: Scope, receive: Receive, send: Send) -> None:
-    body: bytes = scope[BODY]
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-length", str(len(body)).encode()),
-                            (b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": body})
+    # the same Response the FastAPI routes return for these bodies
+    await Response(scope[BODY], media_type="application/json")(scope, receive, send)
 
 
 class AutoOpsApp(FastAPI):
