@@ -50,7 +50,7 @@ class SystemMetrics(Wire):
     promotion_effectiveness: float | None = Field(
         description="share of marked-down units sold rather than written off; 0..1")
     agent_collaboration_score: float | None = Field(
-        description="1 - conflicting decision pairs / decisions, over the window; 0..1")
+        description="1 - conflicting decisions / decisions, over the window; 0..1")
     decision_count: int | None = Field(description="decisions made since the start")
     response_time_avg: float | None = Field(
         description="mean wall seconds an agent's decide() took, over the window")
@@ -70,8 +70,12 @@ class AgentStatus(Wire):
     last_decision_time: datetime | None
     decisions_count: int = Field(description="since the start or the agent's last reset")
     success_rate: float | None = Field(
-        description="percent 0..100 of decisions whose realised outcome met the prediction")
+        description="percent 0..100 of judged decisions whose units sold fell inside or above "
+                    "their 80% interval")
     avg_response_time: float | None = Field(description="mean wall seconds of decide()")
+    interval_coverage: float | None = Field(
+        None, description="beyond the contract: percent 0..100 of judged predictions whose outcome "
+                          "fell inside their 80% interval (about 80 when calibrated)")
 
 
 class DashboardMetrics(Wire):

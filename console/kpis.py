@@ -38,17 +38,18 @@ KPIS: tuple[Kpi, ...] = (
         "Share of marked-down units sold rather than written off (later write-offs of a "
         "marked-down cohort included), over the window; 0..1."),
     Kpi("agent_collaboration_score", "Agent collaboration", "ratio",
-        "1 - conflicting decision pairs / decisions, over the window (conflicts: a price rise on "
-        "a SKU under markdown; an order placed while units of the same SKU expire within the "
-        "lead time; a promotion on a stocked-out SKU); 0..1."),
+        "1 - conflicting decisions / decisions, over the window (a decision conflicts when it "
+        "and another agent's lever on the same SKU and day work against each other: a regular "
+        "price moved under a markdown; an order on a marked-down SKU landing before its oldest "
+        "units expire; a markdown on a SKU that sold out the day before); 0..1."),
     Kpi("decision_count", "Decisions (total)", "count", "Decisions made since the start."),
     Kpi("response_time_avg", "Agent response time", "seconds",
         "Mean wall seconds an agent's decide() took, over the window.", lower_is_better=True),
 )
 KPI_BY_FIELD = {k.field: k for k in KPIS}
 
-SUCCESS_RATE_HELP = ("Share of the agent's decisions whose realised outcome, once known, fell "
-                     "inside or above the outcome the decision predicted (0-100 %).")
+SUCCESS_RATE_HELP = ("Share of the agent's judged decisions whose realised units sold fell inside "
+                     "or above the 80% predictive interval the decision carried (0-100 %).")
 RESPONSE_TIME_HELP = "Mean wall seconds the agent's decide() took, over the window."
 
 

@@ -23,6 +23,7 @@ from scipy import special
 from scipy.stats import norm
 
 from backend.agents.demand import DemandModel
+from backend.agents.intervals import sales_interval
 from backend.agents.plan import Draft, Plan
 
 AGENT_ID = "inventory_agent"
@@ -207,6 +208,9 @@ class InventoryAgent:
         moved = np.abs(ref - self.levels) >= np.maximum(1.0, LEVEL_CHANGE * np.maximum(self.levels, 0))
         idx = np.flatnonzero(~locked & moved & (qty > 0))
         self.levels[idx] = ref[idx]
+        # 80% interval of the units sold over the protection days (judged in outcomes.py),
+        # capped by what will be on the shelf: stock, on order and today's order
+        lo_b, hi_b = sales_interval(mean, var, stock.sum(axis=1) + np.asarray(snap.pipeline).sum(axis=1) + qty)
         drafts = []
         for i in idx.tolist():
             p_ok = float(service[i])
@@ -220,6 +224,7 @@ class InventoryAgent:
                 confidence=round(float(math.erf(1.0 / (math.sqrt(2.0) * max(math.sqrt(var_level[i]) * 4, 1e-6)))), 3),
                 expected={"units_over_protection": round(float(mean[i]), 2),
                           "service_probability": round(p_ok, 3),
-                          "expected_spoilage": round(float(spoil[i]), 2)},
-                check=("no_stockout", snap.day + int(lead[i]), snap.day + int(lead[i]))))
+                          "expected_spoilage": round(float(spoil[i]), 2),
+                          "units_interval_80": [round(float(lo_b[i]), 2), round(float(hi_b[i]), 2)]},
+                check=("units_within", snap.day, snap.day + int(lead[i]), float(lo_b[i]), float(hi_b[i]))))
         return drafts

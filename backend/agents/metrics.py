@@ -3,11 +3,11 @@
 promotion_effectiveness: over the window, units sold under a markdown / (those + units written
 off in the window that had been on sale under a markdown at any time in their shelf life, on or
 after the markdown day); None when neither happened in the window.
-agent_collaboration_score: 1 - conflicts / decisions over the window (None with no decisions),
-where a conflict is a decision that works against another agent's lever on the same SKU-day:
-a price rise on a SKU under markdown; an order placed while units of the SKU expire before the
-order can arrive (within its lead time) and no markdown is posted on them; a markdown or
-promotion on a SKU with nothing on the shelf or arriving today.
+agent_collaboration_score: 1 - conflicting decisions / decisions over the window (None with no
+decisions); a decision conflicts when it and another agent's lever on the same SKU and day work
+against each other (count_conflicts). Every kind can occur: the first whenever the agents
+decide without seeing each other's plan (the daily coordination rules it out), the other two
+under the coordination as well.
 decision_count: decisions since the start. response_time_avg: mean wall seconds of one
 agent's decide() over the window.
 """
@@ -30,25 +30,36 @@ class DayBook:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def count_conflicts(drafts: list[Draft], snap, markdown: np.ndarray) -> int:
-    """Conflicting decisions among one day's drafts (see the module docstring)."""
+def count_conflicts(drafts: list[Draft], snap, price: np.ndarray, markdown: np.ndarray,
+                    order_qty: np.ndarray) -> int:
+    """Conflicting decisions among one day's drafts, against the day's posted levers.
+
+    A decision conflicts when it and another agent's lever on the same SKU work against each
+    other: (1) the regular price moved on a SKU under markdown (the pricing decision, or a new
+    markdown on a SKU whose price moved): the discount was sized at another price; (2) an order
+    placed on a SKU under markdown lands before the oldest units on the shelf expire (lead time
+    < their days left): the new units compete with the ones the markdown is clearing (the order
+    decision, or the markdown decision); (3) a new markdown on a SKU whose shelf sold out the
+    day before: a discount on a SKU whose supply already fell short. `price`, `markdown`,
+    `order_qty` are the levers posted today; `snap` the snapshot the agents decided on.
+    """
     stock = np.asarray(snap.stock_by_age)
+    n = stock.shape[0]
     lead = np.asarray(snap.catalog.lead_time)
-    on_shelf = stock.sum(axis=1) + np.asarray(snap.pipeline)[:, 0]
-    conflicts = 0
-    for d in drafts:
-        i = d.index
-        if d.action_type == "price_adjustment":
-            if markdown[i] > 0 and d.parameters.get("new_price", 0) > d.parameters.get("old_price", 0):
-                conflicts += 1
-        elif d.action_type == "inventory_restock":
-            expiring = stock[i, : int(lead[i])].sum() if lead[i] > 0 else 0
-            if expiring > 0 and markdown[i] <= 0:
-                conflicts += 1
-        elif d.action_type in ("markdown_application", "promotion_creation"):
-            if on_shelf[i] <= 0:
-                conflicts += 1
-    return conflicts
+    life = np.asarray(snap.catalog.shelf_life)
+    on_hand = stock.sum(axis=1) > 0
+    landing = np.asarray(snap.pipeline)[:, 0] > 0
+    oldest = np.where(on_hand, np.argmax(stock > 0, axis=1) + 1, np.where(landing, life, 0))
+    marked = np.asarray(markdown) > 0
+    moved = np.abs(np.asarray(price, dtype=float) - np.asarray(snap.price, dtype=float)) > 1e-9
+    competing = marked & (np.asarray(order_qty) > 0) & (lead < oldest)
+    hist = snap.history
+    sold_out = (np.asarray(hist.stocked_out[-1], dtype=bool) if hist.days and hist.day[-1] == snap.day - 1
+                else np.zeros(n, dtype=bool))
+    against = {"pricing_agent": marked,
+               "inventory_agent": competing,
+               "promotion_agent": moved | competing | sold_out}
+    return sum(int(against[d.agent_id][d.index]) for d in drafts if d.agent_id in against)
 
 
 class Books:

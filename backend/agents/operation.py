@@ -107,7 +107,8 @@ class Operation:
                         + ", ".join(f"{d.sku} {d.parameters['discount']:.0%}" for d in promos[:5]),
                 data={"skus": [d.sku for d in promos], "count": len(promos)}))
         book = metrics.DayBook(decisions=len(decisions),
-                               conflicts=metrics.count_conflicts(drafts_all, snap, dp.markdown),
+                               conflicts=metrics.count_conflicts(drafts_all, snap, dp.price, dp.markdown,
+                                                                       dp.order_qty),
                                seconds=dict(dp.seconds))
         rec = live.step()
         self.baseline.step()
@@ -202,7 +203,8 @@ class Operation:
                 agent_id=a, name=AGENT_NAMES[a], status=self.status[a],
                 current_activity=self.activity[a], last_decision_time=self.last_time[a],
                 decisions_count=self.counts[a], success_rate=self.outcomes.success_rate(a),
-                avg_response_time=self.books.response_time(a)))
+                avg_response_time=self.books.response_time(a),
+                interval_coverage=self.outcomes.coverage(a)))
         return out
 
     def sku_rows(self) -> list[dict]:

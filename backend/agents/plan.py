@@ -22,7 +22,9 @@ class Draft:
     """A decision before the Operation stamps it with an id and a timestamp.
 
     `check` says how the realised outcome is judged once known: ("units_at_least", day, lo)
-    means a hit if the SKU sells at least `lo` units on `day`; ("no_stockout", first, last)
+    means a hit if the SKU sells at least `lo` units on `day`; ("units_within", first, last, lo,
+    hi) a hit if its units sold over days first..last reach `lo`, [lo, hi] being an 80% interval
+    (outcomes.py reports its coverage); ("no_stockout", first, last)
     means a hit if the SKU does not stock out on any day first..last; ("expired_at_most", day,
     hi) a hit if at most `hi` units expire at the close of `day`.
     """

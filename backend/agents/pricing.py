@@ -24,6 +24,7 @@ import numpy as np
 from scipy.stats import gamma
 
 from backend.agents.demand import Z90, DemandModel
+from backend.agents.intervals import day_predictive, sales_interval
 from backend.agents.plan import Draft, Plan
 
 AGENT_ID = "pricing_agent"
@@ -165,6 +166,7 @@ class PricingAgent:
         d_old = m.mean_demand(np.repeat(old[:, None], 7, axis=1), week).mean(axis=1)
         tomorrow = m.mean_demand(new, snap.weekday)
         lows = dict(zip(idx.tolist(), gamma_quantile(tomorrow[idx], m.inv_k[idx], 0.1).tolist()))
+        band = self._interval(snap, new)
         drafts = []
         for i in idx.tolist():
             gain = (new[i] - cost[i]) * d_new[i] - (old[i] - cost[i]) * d_old[i]
@@ -181,9 +183,17 @@ class PricingAgent:
                            + ("" if gain >= 0 else " (exploring: a posterior draw favours this price)")),
                 confidence=round(conf, 3),
                 expected={"units_tomorrow": round(mu, 2), "units_low": round(low, 2),
-                          "profit_change_per_day": round(float(gain), 2)},
-                check=("units_at_least", snap.day, low)))
+                          "profit_change_per_day": round(float(gain), 2),
+                          "units_interval_80": [round(float(band[0][i]), 2), round(float(band[1][i]), 2)]},
+                check=("units_within", snap.day, snap.day, float(band[0][i]), float(band[1][i]))))
         return drafts
+
+    def _interval(self, snap, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """80% interval of today's units sold at the new price (judged in outcomes.py), capped by
+        the shelf; a lead-time-0 SKU's shelf is today's order, not yet placed: no cap."""
+        mu, var = day_predictive(self.model, new, snap.weekday)
+        shelf = np.asarray(snap.stock_by_age).sum(axis=1) + np.asarray(snap.pipeline)[:, 0]
+        return sales_interval(mu, var, np.where(np.asarray(snap.catalog.lead_time) > 0, shelf, np.inf))
 
 
 def gamma_quantile(mu: np.ndarray, inv_k: np.ndarray, q: float) -> np.ndarray:

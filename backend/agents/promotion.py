@@ -19,6 +19,7 @@ import numpy as np
 from scipy.stats import gamma, norm
 
 from backend.agents.demand import DemandModel
+from backend.agents.intervals import day_predictive, sales_interval
 from backend.agents.plan import Draft, Plan
 
 AGENT_ID = "promotion_agent"
@@ -176,6 +177,11 @@ class PromotionAgent:
         plan.markdown_units = np.where(plan.markdown > 0, mean0[:, 0] * lift, 0.0)
         prev = np.asarray(snap.markdown, dtype=float)
         new_idx = np.flatnonzero(~locked & (md > 0) & (np.abs(md - prev) > 1e-9))
+        # 80% interval of today's units sold at the marked-down price (judged in outcomes.py),
+        # capped by the shelf; a lead-time-0 SKU's shelf is today's order, not yet placed: no cap
+        mu_b, var_b = day_predictive(m, price * (1.0 - plan.markdown), snap.weekday)
+        lo_b, hi_b = sales_interval(mu_b, var_b, np.where(np.asarray(cat.lead_time) > 0,
+                                                          stock.sum(axis=1), np.inf))
         drafts = []
         for i in new_idx.tolist():
             sku_units = int(x_now[i])
@@ -190,8 +196,9 @@ class PromotionAgent:
                                f"target; {md[i]:.0%} off lifts demand {lift[i]:.2f}x at elasticity {e_mean[i]:.1f}"),
                     confidence=round(conf, 3),
                     expected={"units_today": round(float(mean0[i, 0] * lift[i]), 2),
-                              "cover_days_after": round(float(cover[i] / lift[i]), 1)},
-                    check=("units_at_least", snap.day, 0.5 * float(mean0[i, 0] * lift[i]))))
+                              "cover_days_after": round(float(cover[i] / lift[i]), 1),
+                              "units_interval_80": [round(float(lo_b[i]), 2), round(float(hi_b[i]), 2)]},
+                    check=("units_within", snap.day, snap.day, float(lo_b[i]), float(hi_b[i]))))
                 continue
             v, v0 = exp_val.get(i, (0.0, 0.0))
             drafts.append(Draft(
@@ -203,6 +210,7 @@ class PromotionAgent:
                            f"{(1 - FRESH_SHARE) * mean0[i, :days_left[i]].sum():.1f}; {md[i]:.0%} off "
                            f"(elasticity {e_mean[i]:.1f}) adds {v - v0:+.2f} expected value"),
                 confidence=round(conf, 3),
-                expected={"old_units_sold_today": round(sold, 2), "value_gain": round(v - v0, 2)},
-                check=("units_at_least", snap.day, 0.5 * sold)))
+                expected={"old_units_sold_today": round(sold, 2), "value_gain": round(v - v0, 2),
+                          "units_interval_80": [round(float(lo_b[i]), 2), round(float(hi_b[i]), 2)]},
+                check=("units_within", snap.day, snap.day, float(lo_b[i]), float(hi_b[i]))))
         return drafts

@@ -78,3 +78,5 @@ class AgentStats:
     decisions_count: int
     success_rate: float | None
     avg_response_time: float | None
+    # beyond the contract: percent of judged predictions inside their 80% interval (calibration)
+    interval_coverage: float | None = None

@@ -44,7 +44,9 @@ def agent_status(stats: Any) -> dict[str, Any]:
             "last_decision_time": stats.last_decision_time,
             "decisions_count": int(stats.decisions_count),
             "success_rate": _number(stats.success_rate, False),
-            "avg_response_time": _number(stats.avg_response_time, False)}
+            "avg_response_time": _number(stats.avg_response_time, False),
+            # additive, beyond the contract's fields: the calibration of success_rate's intervals
+            "interval_coverage": _number(getattr(stats, "interval_coverage", None), False)}
 
 
 def decision(d: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from tests.api.support import wait_until
 API = "/api/dashboard"
 AGENTS = ["pricing_agent", "inventory_agent", "promotion_agent"]
 STATUS_FIELDS = {"agent_id", "name", "status", "current_activity", "last_decision_time",
-                 "decisions_count", "success_rate", "avg_response_time"}
+                 "decisions_count", "success_rate", "avg_response_time", "interval_coverage"}
 DECISION_FIELDS = {"id", "agent_id", "timestamp", "day", "action_type", "sku", "parameters",
                    "rationale", "confidence_score", "expected_outcome", "outcome"}
 
