@@ -41,13 +41,14 @@ class SystemMetrics(Wire):
         description="revenue - cost of goods sold - holding - disposal since the start")
     inventory_turnover: float | None = Field(
         description="annualised COGS / mean inventory at cost, over the window")
-    stockout_incidents: int | None = Field(description="SKU-days with unmet demand, over 7 days")
+    stockout_incidents: int | None = Field(
+        description="SKU-days whose shelf was emptied (sales = units available), over 7 days")
     waste_reduction_percentage: float | None = Field(
         description="100 x (1 - expired units / expired units of the shadow baseline store)")
     price_optimization_score: float | None = Field(
         description="expected profit at posted prices / at the true optimal prices; 0..1")
     promotion_effectiveness: float | None = Field(
-        description="share of marked-down units sold before expiry; 0..1")
+        description="share of marked-down units sold rather than written off; 0..1")
     agent_collaboration_score: float | None = Field(
         description="1 - conflicting decision pairs / decisions, over the window; 0..1")
     decision_count: int | None = Field(description="decisions made since the start")

@@ -26,7 +26,8 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("inventory_turnover", "Inventory turnover", "number",
         "Annualised cost of goods sold / mean inventory at cost, over the window (28 sim days)."),
     Kpi("stockout_incidents", "Stock-outs", "count",
-        "SKU-days with unmet demand, over the window (7 sim days).", lower_is_better=True),
+        "SKU-days whose shelf was emptied (units sold = units available), over the window "
+        "(7 sim days).", lower_is_better=True),
     Kpi("waste_reduction_percentage", "Waste reduction", "percent",
         "100 x (1 - expired units / expired units of the shadow baseline store on the same "
         "demand draws)."),
@@ -34,7 +35,8 @@ KPIS: tuple[Kpi, ...] = (
         "Expected profit at posted prices / expected profit at the true optimal prices (true "
         "model, same stock), over the window; 0..1."),
     Kpi("promotion_effectiveness", "Promotion effectiveness", "ratio",
-        "Share of marked-down units sold before expiry, over the window; 0..1."),
+        "Share of marked-down units sold rather than written off (later write-offs of a "
+        "marked-down cohort included), over the window; 0..1."),
     Kpi("agent_collaboration_score", "Agent collaboration", "ratio",
         "1 - conflicting decision pairs / decisions, over the window (conflicts: a price rise on "
         "a SKU under markdown; an order placed while units of the same SKU expire within the "

@@ -40,7 +40,8 @@ def store_conditions(catalog, last, stock_by_age: np.ndarray, arriving: np.ndarr
     sku, name = np.asarray(catalog.sku), np.asarray(catalog.name)
     n = len(sku)
     so = np.flatnonzero(last.stocked_out)
-    so = so[np.argsort(-(last.demand[so] - last.sales[so]), kind="stable")]
+    # worst first: the most forecast demand the emptied shelf could not serve (demand is hidden)
+    so = so[np.argsort(-(forecast[so] - last.sales[so]), kind="stable")]
     out += _per_kind("stockout", "Stock-out", "warning", sku[so], name[so],
                      [f"sold out on day {last.day} after {int(last.sales[i])} units" for i in so],
                      "error" if len(so) > 0.1 * n else "warning")

@@ -153,16 +153,18 @@ class DemandModel:
                stocked_out: np.ndarray) -> None:
         """One day of observations (effective price, units sold, stock-out flag per SKU).
 
-        On a stock-out day the sale is censored: demand was above the units sold. Those days
+        On a stock-out day (the shelf sold out: sales == stock) the sale is censored: demand
+        was at least the units sold; a day on an empty shelf carries no evidence. Those days
         do not enter as observed demand (which would bias the level and the elasticity down);
         they enter with the demand expected given the censoring, E[D | D > sold] under the
         current model (an EM step), at full weight: down-weighting them would again favour
         the low-demand days and bias the level down.
         """
         censored = np.asarray(stocked_out, dtype=bool)
-        ok = ~censored & (np.asarray(price) > 0)
-        use = ok | (censored & (np.asarray(price) > 0))
         s = np.asarray(sales, dtype=float)
+        ok = ~censored & (np.asarray(price) > 0)
+        # a sold-out shelf says demand >= sales; an empty one (nothing sold) says nothing
+        use = ok | (censored & (s > 0) & (np.asarray(price) > 0))
         x1 = np.log(np.maximum(price, 1e-9) / self.list_price)
         w_all = self.weekday_factors()[:, weekday]
         m = self.mean
@@ -170,7 +172,7 @@ class DemandModel:
         mu = np.maximum(base * w_all, MU_FLOOR)
         inv_k = self.inv_k
         if censored.any():
-            s = np.where(censored, tail_mean(mu, mu + inv_k * mu * mu, s + 0.5), s)
+            s = np.where(censored, tail_mean(mu, mu + inv_k * mu * mu, s - 0.5), s)
         # pooled dispersion: E[(s - mu)^2 - s] = mu^2 / k for a negative binomial
         resid2 = (s - mu) ** 2 - s
         self.disp_num = 0.995 * self.disp_num + float(np.sum(resid2[ok]))

@@ -1,7 +1,8 @@
 """The agent-side KPIs and per-day bookkeeping the Operation keeps for its windows.
 
-promotion_effectiveness: over the window, on SKU-days with a markdown posted, units sold /
-(units sold + units written off at that day's close); None when no markdown ran in the window.
+promotion_effectiveness: over the window, units sold under a markdown / (those + units written
+off in the window that had been on sale under a markdown at any time in their shelf life, on or
+after the markdown day); None when neither happened in the window.
 agent_collaboration_score: 1 - conflicts / decisions over the window (None with no decisions),
 where a conflict is a decision that works against another agent's lever on the same SKU-day:
 a price rise on a SKU under markdown; an order placed while units of the SKU expire before the
@@ -72,10 +73,31 @@ class Books:
         return float(np.mean(xs)) if xs else None
 
 
-def promotion_effectiveness(markdown: np.ndarray, sales: np.ndarray,
-                            expired: np.ndarray) -> float | None:
-    """Share of marked-down units sold rather than written off; arrays (T, n) over the window."""
-    on = markdown > 0
-    sold = float(sales[on].sum())
-    lost = float(expired[on].sum())
-    return None if sold + lost == 0 else sold / (sold + lost)
+def marked_down_units(markdown: np.ndarray, sales: np.ndarray, expired: np.ndarray,
+                      shelf_life: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per day (T,): units sold under a markdown, and units written off that had been marked down.
+
+    Arrays (T, n), oldest row first, on consecutive days. Every unit arrives with its SKU's full
+    shelf life, so the units a SKU writes off at the close of day t all arrived on day
+    t - shelf_life + 1 and were on the shelf every day since: they had been marked down iff a
+    markdown was posted on that SKU on one of the days t - shelf_life + 1 .. t. Rows earlier than
+    that lookback count as without markdown. As running state this is the last markdown day
+    per SKU.
+    """
+    md = np.asarray(markdown) > 0
+    t = np.arange(md.shape[0])[:, None]
+    last = np.maximum.accumulate(np.where(md, t, -(10 ** 9)), axis=0)
+    marked = t - last <= np.asarray(shelf_life)[None, :] - 1
+    sold = np.where(md, sales, 0).sum(axis=1)
+    lost = np.where(marked, expired, 0).sum(axis=1)
+    return sold.astype(np.int64), lost.astype(np.int64)
+
+
+def promotion_effectiveness(markdown: np.ndarray, sales: np.ndarray, expired: np.ndarray,
+                            shelf_life: np.ndarray, window: int) -> float | None:
+    """Over the last `window` rows: units sold under a markdown / (those + the later write-offs of
+    marked-down units); None when neither happened. Arrays (T, n) reach max(shelf_life) - 1
+    days further back than the window so that a write-off can be traced to its markdown."""
+    sold, lost = marked_down_units(markdown, sales, expired, shelf_life)
+    s, w = int(sold[-window:].sum()), int(lost[-window:].sum())
+    return None if s + w == 0 else s / (s + w)

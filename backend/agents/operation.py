@@ -185,8 +185,11 @@ class Operation:
                                                        self.live.catalog, self.window,
                                                        self.stockout_window)
         led = self.live.ledger
-        md, sales, expired = (led.window(f, self.window) for f in ("markdown", "sales", "expired"))
-        out["promotion_effectiveness"] = metrics.promotion_effectiveness(md, sales, expired)
+        life = np.asarray(self.public.shelf_life)
+        reach = self.window + int(life.max()) - 1       # a write-off's markdown may predate the window
+        md, sales, expired = (led.window(f, reach) for f in ("markdown", "sales", "expired"))
+        out["promotion_effectiveness"] = metrics.promotion_effectiveness(md, sales, expired, life,
+                                                                         self.window)
         out["agent_collaboration_score"] = self.books.collaboration()
         out["decision_count"] = int(self.books.decision_total)
         out["response_time_avg"] = self.books.response_time()

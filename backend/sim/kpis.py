@@ -44,7 +44,8 @@ def inventory_turnover(ledger: Ledger, window: int = 28) -> float | None:
 
 
 def stockout_incidents(ledger: Ledger, window: int = 7) -> int:
-    """SKU-days whose demand exceeded the stock on the shelf, over the window."""
+    """SKU-days the shelf was emptied (units sold == units available, an empty shelf
+    included), over the window: what a store sees, not the hidden demand."""
     _check_window(window)
     return int(ledger.window("stocked_out", window).sum())
 

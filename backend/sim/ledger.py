@@ -37,7 +37,9 @@ class DayRecord:
 
     available: units on the shelf when trading opened (opening stock + today's receipts);
     expiring: of those, units on their last day of life; closing_stock: units carried into
-    tomorrow after write-off. Money in currency units; inventory_value is closing stock at cost.
+    tomorrow after write-off; stocked_out: the shelf was emptied (sales == available, an empty
+    shelf included), what a store sees, not whether demand went beyond the stock (hidden).
+    Money in currency units; inventory_value is closing stock at cost.
     """
 
     day: int

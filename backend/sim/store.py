@@ -3,6 +3,8 @@
 Day t (store.day == t): agents read snapshot(); apply() posts today's prices, markdowns and
 orders (lead time L arrives at the opening of day t + L, L = 0 before today's opening); step()
 receives, sells, charges holding, ages and writes off, records, and advances to t + 1.
+A SKU-day is stocked out when the shelf was emptied (sales == units available, an empty shelf
+included): what a store sees; whether demand went beyond the stock stays hidden.
 
 Randomness (common random numbers): three numpy Generators seeded from the store seed, one per
 stream: 0 the demand uniform, 1 the gamma demand shock, 2 the stochastic rounding of the
@@ -228,7 +230,7 @@ class Store:
         rec = DayRecord(
             day=self.day, weekday=self.weekday, price=self.price.copy(),
             markdown=self.markdown.copy(), demand=demand, sales=sales,
-            stocked_out=demand > available, received=received, ordered=self._orders_today,
+            stocked_out=sales == available, received=received, ordered=self._orders_today,
             expired=expired, available=available, expiring=expiring, closing_stock=closing,
             revenue=float(effective @ sales), cogs=float(cost @ sales),
             holding=float(c.holding_rate * (cost @ closing)),

@@ -23,7 +23,7 @@ def simulate(n: int, days: int, seed: int, censor_at_mean: bool = False):
         demand = rng.poisson(mu * rng.gamma(5.0, 0.2, n))
         stock = np.ceil(mu) if censor_at_mean else np.full(n, 10**9)
         sales = np.minimum(demand, stock)
-        model.update(t % 7, price, sales, demand > stock)
+        model.update(t % 7, price, sales, sales == stock)     # what the shelf shows
     return model, e, base, shape
 
 

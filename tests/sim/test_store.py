@@ -84,6 +84,7 @@ def test_shocks_do_not_depend_on_stock_or_prices() -> None:
         re_, rf = empty.step(), full.step()
         assert np.array_equal(re_.demand, rf.demand)
         assert np.all(re_.sales == 0)
+        assert re_.stocked_out.all()               # an empty shelf shows as stocked out
 
 
 def test_sales_are_censored_at_stock_and_flagged() -> None:
@@ -93,8 +94,11 @@ def test_sales_are_censored_at_stock_and_flagged() -> None:
     store.pipeline[...] = 0
     rec = store.step()
     assert np.array_equal(rec.sales, np.minimum(rec.demand, 2))
-    assert np.array_equal(rec.stocked_out, rec.demand > 2)
+    # the shelf shows a sell-out (sales == stock), demand exactly 2 included; not demand > 2
+    assert np.array_equal(rec.stocked_out, rec.demand >= 2)
+    assert np.array_equal(rec.stocked_out, rec.sales == rec.available)
     assert rec.stocked_out.any() and not rec.stocked_out.all()
+    assert (rec.demand == 2).any()                     # the case the hidden rule would miss
     obs = store.snapshot().history
     assert not hasattr(obs, "demand")
     assert np.array_equal(obs.stocked_out[-1], rec.stocked_out)
