@@ -55,8 +55,14 @@ def parse_ttl(text: str) -> int:
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
-def mint(sub: str, role: Role, ttl_seconds: int, key: str, algorithm: str = "HS256",
-         now: float | None = None) -> str:
+def mint(
+    sub: str,
+    role: Role,
+    ttl_seconds: int,
+    key: str,
+    algorithm: str = "HS256",
+    now: float | None = None,
+) -> str:
     """A signed token for `sub` with `role`, valid for `ttl_seconds`."""
     if not sub.strip():
         raise ValueError("sub: expected a non-empty subject name")
@@ -89,7 +95,9 @@ def require(principal: Principal, needed: Role, what: str) -> None:
 
 
 def _main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m backend.auth", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m backend.auth", description=__doc__.split("\n")[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     m = sub.add_parser("mint", help="print a signed token")
     m.add_argument("--sub", required=True, help="who the token is for")
@@ -98,7 +106,9 @@ def _main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     key = os.environ.get("AUTOOPS_JWT_PRIVATE_KEY") or os.environ.get("AUTOOPS_JWT_SECRET")
     if not key:
-        parser.error("set AUTOOPS_JWT_SECRET (HS256) or AUTOOPS_JWT_PRIVATE_KEY (with AUTOOPS_JWT_ALGORITHM)")
+        parser.error(
+            "set AUTOOPS_JWT_SECRET (HS256) or AUTOOPS_JWT_PRIVATE_KEY (with AUTOOPS_JWT_ALGORITHM)"
+        )
     algorithm = os.environ.get("AUTOOPS_JWT_ALGORITHM", "HS256")
     try:
         token = mint(args.sub, Role.parse(args.role), parse_ttl(args.ttl), key, algorithm)

@@ -13,8 +13,21 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'data' / 'autoops.db'}"
 CONTRACT_ORIGINS = ["http://localhost:3000", "http://localhost:8501"]
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
-JWT_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-                  "ES256", "ES384", "ES512", "EdDSA")
+JWT_ALGORITHMS = (
+    "HS256",
+    "HS384",
+    "HS512",
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+)
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -38,35 +51,57 @@ class Settings(BaseSettings):
     # Persistence and the bus.
     database_url: str = Field(
         DEFAULT_DATABASE_URL,
-        validation_alias=AliasChoices("AUTOOPS_DATABASE_URL", "DATABASE_URL", "database_url"))
+        validation_alias=AliasChoices("AUTOOPS_DATABASE_URL", "DATABASE_URL", "database_url"),
+    )
     database_schema: str | None = Field(
-        None, description="PostgreSQL schema for every table (tests use one per run)")
+        None, description="PostgreSQL schema for every table (tests use one per run)"
+    )
     bus_url: str = "memory://"
-    bus_namespace: str = Field("autoops", min_length=1,
-                               description="prefix of the bus channels (one run shares one namespace)")
+    bus_namespace: str = Field(
+        "autoops",
+        min_length=1,
+        description="prefix of the bus channels (one run shares one namespace)",
+    )
     bus_queue_size: int = Field(1000, ge=1, description="bounded queue per bus subscriber")
     retention_days: int = Field(
-        365, ge=1, description="sim days of decisions, snapshots and resolved alerts kept")
+        365, ge=1, description="sim days of decisions, snapshots and resolved alerts kept"
+    )
     audit_retention_days: int = Field(3650, ge=1, description="sim days of interventions kept")
     checkpoints_kept: int = Field(3, ge=1)
 
     # HTTP and WebSocket limits.
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(CONTRACT_ORIGINS))
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(CONTRACT_ORIGINS)
+    )
     ws_max_connections_per_ip: int = Field(100, ge=1)
     ws_messages_per_second: float = Field(10.0, gt=0)
     ws_max_frame_bytes: int = Field(64 * 1024, ge=1)
     ws_outbox_size: int = Field(256, ge=1, description="messages queued per client before 1013")
     ws_close_timeout: float = Field(5.0, gt=0, description="seconds to wait for a close to flush")
-    ws_token_check_interval: float = Field(5.0, gt=0, description=(
-        "seconds between checks that close (1008) streams whose token has expired"))
-    gc_freeze_interval: float = Field(10.0, ge=0, description=(
-        "seconds between gc.freeze() passes that move new connections' objects out of the "
-        "collector's full passes; 0 turns freezing off"))
-    gc_collect_share: float = Field(0.25, gt=0, description=(
-        "closed connections, as a share of those open, that trigger one full collection"))
+    ws_token_check_interval: float = Field(
+        5.0,
+        gt=0,
+        description=("seconds between checks that close (1008) streams whose token has expired"),
+    )
+    gc_freeze_interval: float = Field(
+        10.0,
+        ge=0,
+        description=(
+            "seconds between gc.freeze() passes that move new connections' objects out of the "
+            "collector's full passes; 0 turns freezing off"
+        ),
+    )
+    gc_collect_share: float = Field(
+        0.25,
+        gt=0,
+        description=(
+            "closed connections, as a share of those open, that trigger one full collection"
+        ),
+    )
     trusted_proxies: Annotated[list[Network], NoDecode] = Field(
         default_factory=list,
-        description="peers whose X-Forwarded-For is believed (addresses or CIDR networks)")
+        description="peers whose X-Forwarded-For is believed (addresses or CIDR networks)",
+    )
 
     # Authentication: off by default; "jwt" checks a bearer token on every REST call and stream.
     auth: Literal["off", "jwt"] = "off"
@@ -76,7 +111,8 @@ class Settings(BaseSettings):
 
     # Logs.
     log_level: str = Field(
-        "INFO", validation_alias=AliasChoices("AUTOOPS_LOG_LEVEL", "LOG_LEVEL", "log_level"))
+        "INFO", validation_alias=AliasChoices("AUTOOPS_LOG_LEVEL", "LOG_LEVEL", "log_level")
+    )
     log_dir: Path = ROOT / "logs"
 
     @field_validator("cors_origins", mode="before")
@@ -87,6 +123,7 @@ class Settings(BaseSettings):
             text = value.strip()
             if text.startswith("["):
                 import json
+
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
@@ -107,15 +144,21 @@ class Settings(BaseSettings):
     def _auth_has_a_key(self) -> Settings:
         # Refuse to start "secured" without a way to check signatures.
         if self.jwt_algorithm not in JWT_ALGORITHMS:
-            raise ValueError(f"AUTOOPS_JWT_ALGORITHM: expected one of {', '.join(JWT_ALGORITHMS)}, "
-                             f"got {self.jwt_algorithm!r}")
+            raise ValueError(
+                f"AUTOOPS_JWT_ALGORITHM: expected one of {', '.join(JWT_ALGORITHMS)}, "
+                f"got {self.jwt_algorithm!r}"
+            )
         if self.auth == "jwt":
             if self.jwt_algorithm.startswith("HS") and not self.jwt_secret:
-                raise ValueError(f"AUTOOPS_AUTH=jwt with {self.jwt_algorithm}: expected "
-                                 "AUTOOPS_JWT_SECRET to be set, got none")
+                raise ValueError(
+                    f"AUTOOPS_AUTH=jwt with {self.jwt_algorithm}: expected "
+                    "AUTOOPS_JWT_SECRET to be set, got none"
+                )
             if not self.jwt_algorithm.startswith("HS") and not self.jwt_public_key:
-                raise ValueError(f"AUTOOPS_AUTH=jwt with {self.jwt_algorithm}: expected "
-                                 "AUTOOPS_JWT_PUBLIC_KEY (PEM) to be set, got none")
+                raise ValueError(
+                    f"AUTOOPS_AUTH=jwt with {self.jwt_algorithm}: expected "
+                    "AUTOOPS_JWT_PUBLIC_KEY (PEM) to be set, got none"
+                )
         return self
 
     @property

@@ -33,8 +33,11 @@ def configure_logging(level: str, log_dir: Path, stream: object = None) -> None:
             handler.close()
     on_terminal = hasattr(out, "isatty") and out.isatty()
     console = logging.StreamHandler(out)  # type: ignore[arg-type]
-    console.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
-                         if on_terminal else JsonFormatter(_FIELDS))
+    console.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+        if on_terminal
+        else JsonFormatter(_FIELDS)
+    )
     root = logging.getLogger()
     root.addHandler(_mark(console))
     root.setLevel(level)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
@@ -20,7 +20,7 @@ def _iso_text(value: object) -> object:
 
 
 def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value  # naive: UTC
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value  # naive: UTC
 
 
 IsoTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_utc)]
@@ -33,27 +33,36 @@ class Wire(BaseModel):
 
 # ---- shared shapes -------------------------------------------------------------------------
 
+
 class SystemMetrics(Wire):
     """The contract's ten KPIs; null where the store cannot know the figure yet."""
 
     total_revenue: float | None = Field(description="sum of price x units sold since the start")
     total_profit: float | None = Field(
-        description="revenue - cost of goods sold - holding - disposal since the start")
+        description="revenue - cost of goods sold - holding - disposal since the start"
+    )
     inventory_turnover: float | None = Field(
-        description="annualised COGS / mean inventory at cost, over the window")
+        description="annualised COGS / mean inventory at cost, over the window"
+    )
     stockout_incidents: int | None = Field(
-        description="SKU-days whose shelf was emptied (sales = units available), over 7 days")
+        description="SKU-days whose shelf was emptied (sales = units available), over 7 days"
+    )
     waste_reduction_percentage: float | None = Field(
-        description="100 x (1 - expired units / expired units of the shadow baseline store)")
+        description="100 x (1 - expired units / expired units of the shadow baseline store)"
+    )
     price_optimization_score: float | None = Field(
-        description="expected profit at posted prices / at the true optimal prices; 0..1")
+        description="expected profit at posted prices / at the true optimal prices; 0..1"
+    )
     promotion_effectiveness: float | None = Field(
-        description="share of marked-down units sold rather than written off; 0..1")
+        description="share of marked-down units sold rather than written off; 0..1"
+    )
     agent_collaboration_score: float | None = Field(
-        description="1 - conflicting decisions / decisions, over the window; 0..1")
+        description="1 - conflicting decisions / decisions, over the window; 0..1"
+    )
     decision_count: int | None = Field(description="decisions made since the start")
     response_time_avg: float | None = Field(
-        description="mean wall seconds an agent's decide() took, over the window")
+        description="mean wall seconds an agent's decide() took, over the window"
+    )
 
 
 class AgentState(str, Enum):
@@ -71,11 +80,14 @@ class AgentStatus(Wire):
     decisions_count: int = Field(description="since the start or the agent's last reset")
     success_rate: float | None = Field(
         description="percent 0..100 of judged decisions whose units sold fell inside or above "
-                    "their 80% interval")
+        "their 80% interval"
+    )
     avg_response_time: float | None = Field(description="mean wall seconds of decide()")
     interval_coverage: float | None = Field(
-        None, description="beyond the contract: percent 0..100 of judged predictions whose outcome "
-                          "fell inside their 80% interval (about 80 when calibrated)")
+        None,
+        description="beyond the contract: percent 0..100 of judged predictions whose outcome "
+        "fell inside their 80% interval (about 80 when calibrated)",
+    )
 
 
 class DashboardMetrics(Wire):
@@ -138,14 +150,26 @@ class InterventionRequest(Wire):
     agent_id: str | None = Field(None, description="optional; must equal the path's agent id")
     # A plain string on purpose: an unknown action is a 400 naming the known ones, checked after
     # the agent (DESIGN.md's order), not a 422; the enum below documents the values.
-    action: str = Field(description="pause | resume | reset | override",
-                        json_schema_extra={"enum": ["pause", "resume", "reset", "override"]})
+    action: str = Field(
+        description="pause | resume | reset | override",
+        json_schema_extra={"enum": ["pause", "resume", "reset", "override"]},
+    )
     parameters: dict[str, Any] = Field(default_factory=dict)
     reason: str = Field(min_length=1, max_length=1000)
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "agent_id": "pricing_agent", "action": "pause", "parameters": {},
-        "reason": "Manual testing intervention"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "agent_id": "pricing_agent",
+                    "action": "pause",
+                    "parameters": {},
+                    "reason": "Manual testing intervention",
+                }
+            ]
+        },
+    )
 
 
 class InterventionResponse(Wire):
@@ -166,7 +190,9 @@ class InterventionRecord(Wire):
     message: str
     timestamp: datetime
     day: int = Field(description="the sim day the intervention took effect before")
-    client: str | None = Field(description="the caller's address (X-Forwarded-For only from a trusted proxy)")
+    client: str | None = Field(
+        description="the caller's address (X-Forwarded-For only from a trusted proxy)"
+    )
     sub: str = Field(description="who made it: the token's `sub`, or 'anonymous' when auth is off")
 
 
@@ -217,7 +243,9 @@ class ValidationErrorBody(Wire):
 # ---- WebSocket messages ---------------------------------------------------------------------
 
 SEQ = Field(description="per-stream sequence number of the scheduled tick")
-TICK = Field(description="the tick's scheduled time on the server's time.monotonic() clock, seconds")
+TICK = Field(
+    description="the tick's scheduled time on the server's time.monotonic() clock, seconds"
+)
 
 
 class ConnectionEstablished(Wire):
@@ -248,7 +276,9 @@ class AgentIntervention(Wire):
 class SystemEvent(Wire):
     type: Literal["system_event"] = "system_event"
     timestamp: datetime
-    event: str = Field(description="alert_raised | alert_resolved | promotion_started | agent_error | ...")
+    event: str = Field(
+        description="alert_raised | alert_resolved | promotion_started | agent_error | ..."
+    )
     severity: Severity
     message: str
     agent_id: str | None
@@ -304,13 +334,21 @@ class Ping(Wire):
 
 # One union per stream: `metrics_update` means a different body on live-updates and real-time.
 LiveUpdatesMessage = Annotated[
-    Union[ConnectionEstablished, LiveMetricsUpdate, AgentIntervention, SystemEvent, ErrorMessage, Pong],
-    Field(discriminator="type")]
+    ConnectionEstablished
+    | LiveMetricsUpdate
+    | AgentIntervention
+    | SystemEvent
+    | ErrorMessage
+    | Pong,
+    Field(discriminator="type"),
+]
 AgentStreamMessage = Annotated[
-    Union[AgentStatusMessage, AgentStatusUpdate, ErrorMessage, Pong], Field(discriminator="type")]
+    AgentStatusMessage | AgentStatusUpdate | ErrorMessage | Pong, Field(discriminator="type")
+]
 RealtimeMetricsMessage = Annotated[
-    Union[MetricsStream, RealtimeMetricsUpdate, ErrorMessage, Pong], Field(discriminator="type")]
-ClientMessage = Annotated[Union[Ping], Field(discriminator="type")]
+    MetricsStream | RealtimeMetricsUpdate | ErrorMessage | Pong, Field(discriminator="type")
+]
+ClientMessage = Annotated[Ping, Field(discriminator="type")]
 
 LIVE_UPDATES = TypeAdapter(LiveUpdatesMessage)
 AGENT_STREAM = TypeAdapter(AgentStreamMessage)

@@ -72,7 +72,7 @@ def rss_kib(pid: int) -> int:
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time of a process (fields 14 and 15 of /proc/PID/stat), seconds."""
     stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2:].split()  # the command name may contain spaces
+    fields = stat[stat.rindex(")") + 2 :].split()  # the command name may contain spaces
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
@@ -113,7 +113,7 @@ def machine_facts() -> dict[str, Any]:
         "memory_gib": round(mem_kib / 2**20, 1),
         "kernel": platform.release(),
         "loadavg_at_start": list(os.getloadavg()),
-        "date_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "nofile_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
     }
 
@@ -125,8 +125,13 @@ def versions() -> dict[str, Any]:
             out[name] = metadata.version(name)
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         out["git_commit"] = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-            timeout=5, check=True).stdout.strip()
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, timeout=5)
         out["wrk"] = (wrk.stdout or wrk.stderr).split("[")[0].strip()
@@ -169,21 +174,35 @@ class ServerProcess:
         env = {**os.environ, **self.env, "PYTHONPATH": path}
         fd, log_name = tempfile.mkstemp(prefix=f"bench-{self.name}-", suffix=".log")
         self.log_path = Path(log_name)
-        self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=env, stdout=fd, stderr=fd,
-                                     stdin=subprocess.DEVNULL, start_new_session=True,
-                                     preexec_fn=_raise_limits_in_child)
+        self.proc = subprocess.Popen(
+            self.argv,
+            cwd=ROOT,
+            env=env,
+            stdout=fd,
+            stderr=fd,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_raise_limits_in_child,
+        )
         os.close(fd)
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode} while starting: "
-                                   f"{self.log_tail()}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.5):
+                raise RuntimeError(
+                    f"{self.name} exited with {self.proc.returncode} while starting: "
+                    f"{self.log_tail()}"
+                )
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), 0.5),
+            ):
                 return
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"{self.name} did not listen on port {self.port} within {ready_timeout} s: "
-                           f"{self.log_tail()}")
+        raise RuntimeError(
+            f"{self.name} did not listen on port {self.port} within {ready_timeout} s: "
+            f"{self.log_tail()}"
+        )
 
     def log_tail(self, n: int = 2000) -> str:
         if self.log_path is None or not self.log_path.exists():
@@ -232,11 +251,13 @@ def uvicorn_options() -> list[str]:
     """The uvicorn options of the Procfile's `api:` line, less the target, host and port."""
     procfile = ROOT / "Procfile"
     lines = procfile.read_text().splitlines() if procfile.exists() else []
-    words = next((line.split()[1:] for line in lines if line.startswith("api:") and "uvicorn" in line), [])
+    words = next(
+        (line.split()[1:] for line in lines if line.startswith("api:") and "uvicorn" in line), []
+    )
     if not words:
         return list(UVICORN_OPTIONS)
     options, skip = [], False
-    for word in words[words.index("uvicorn") + 2:]:  # after `-m uvicorn` and the target
+    for word in words[words.index("uvicorn") + 2 :]:  # after `-m uvicorn` and the target
         if skip:
             skip = False
         elif word in ("--host", "--port"):
@@ -253,14 +274,26 @@ def uvicorn_option(name: str, default: float) -> float:
 
 
 def uvicorn_argv(target: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "uvicorn", target, *uvicorn_options(), "--host", "127.0.0.1",
-            "--port", str(port)]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        target,
+        *uvicorn_options(),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
 
 
 def app_env(workdir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """Environment for the app under test: a private SQLite file, the default cadences."""
-    env = {"DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}", "LOG_LEVEL": "WARNING",
-           "AUTOOPS_LOG_DIR": str(workdir / "logs")}
+    env = {
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "LOG_LEVEL": "WARNING",
+        "AUTOOPS_LOG_DIR": str(workdir / "logs"),
+    }
     env.update(extra or {})
     return env
 

@@ -23,14 +23,29 @@ from typing import Any
 import orjson
 from websockets.sync.client import connect
 
-from bench.common import (ServerProcess, app_server, free_port, machine_facts, percentile, rounded,
-                          running, versions, write_json)
+from bench.common import (
+    ServerProcess,
+    app_server,
+    free_port,
+    machine_facts,
+    percentile,
+    rounded,
+    running,
+    versions,
+    write_json,
+)
 
 log = logging.getLogger(__name__)
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 TILE = "Decisions (total)"
 FIELD = "decision_count"
 P90_TARGET_S = 2.5
@@ -108,14 +123,18 @@ def measure(api_port: int, ui_port: int, seconds: float) -> dict[str, Any]:
         if tick is not None and tick + wall_minus_mono >= started:
             delays.append(at_ms / 1e3 - (tick + wall_minus_mono))
     delays.sort()
-    return {"changes_seen": len(changes) - 1, "changes_matched": len(delays),
-            "metrics_messages": recorder.messages,
-            "p50_s": rounded(percentile(delays, 50), 3), "p90_s": rounded(percentile(delays, 90), 3),
-            "max_s": rounded(delays[-1] if delays else float("nan"), 3),
-            "min_s": rounded(delays[0] if delays else float("nan"), 3),
-            "p90_target_s": P90_TARGET_S,
-            "delays_s": [round(d, 3) for d in delays],
-            "p90_met": bool(delays) and percentile(delays, 90) <= P90_TARGET_S}
+    return {
+        "changes_seen": len(changes) - 1,
+        "changes_matched": len(delays),
+        "metrics_messages": recorder.messages,
+        "p50_s": rounded(percentile(delays, 50), 3),
+        "p90_s": rounded(percentile(delays, 90), 3),
+        "max_s": rounded(delays[-1] if delays else float("nan"), 3),
+        "min_s": rounded(delays[0] if delays else float("nan"), 3),
+        "p90_target_s": P90_TARGET_S,
+        "delays_s": [round(d, 3) for d in delays],
+        "p90_met": bool(delays) and percentile(delays, 90) <= P90_TARGET_S,
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -128,21 +147,48 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if not Path(CHROMIUM).exists():
         p.error(f"{CHROMIUM} is missing: apt-get install chromium")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    out: dict[str, Any] = {"benchmark": "console", "machine": machine_facts(), "versions": versions(),
-                           "config": {"seconds": args.seconds, "tile": TILE}}
+    out: dict[str, Any] = {
+        "benchmark": "console",
+        "machine": machine_facts(),
+        "versions": versions(),
+        "config": {"seconds": args.seconds, "tile": TILE},
+    }
     with tempfile.TemporaryDirectory(prefix="bench-console-") as tmp:
         app = app_server(Path(tmp))
         ui_port = free_port()
         console = ServerProcess(
-            [sys.executable, "-m", "streamlit", "run", "console/app.py", "--server.port", str(ui_port),
-             "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            ui_port, {"AUTOOPS_API_URL": f"http://127.0.0.1:{app.port}",
-                      "AUTOOPS_CORS_ORIGINS": f"http://127.0.0.1:{ui_port}"}, "console")
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "console/app.py",
+                "--server.port",
+                str(ui_port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            ui_port,
+            {
+                "AUTOOPS_API_URL": f"http://127.0.0.1:{app.port}",
+                "AUTOOPS_CORS_ORIGINS": f"http://127.0.0.1:{ui_port}",
+            },
+            "console",
+        )
         with running(app), running(console, ready_timeout=90):
             out["console"] = measure(app.port, ui_port, args.seconds)
-    log.info("console: p50 %s s p90 %s s over %s changes", out["console"]["p50_s"],
-             out["console"]["p90_s"], out["console"]["changes_matched"])
+    log.info(
+        "console: p50 %s s p90 %s s over %s changes",
+        out["console"]["p50_s"],
+        out["console"]["p90_s"],
+        out["console"]["changes_matched"],
+    )
     write_json(args.json, out)
     return out
 

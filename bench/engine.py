@@ -21,7 +21,7 @@ import platform
 import sys
 import time
 import tracemalloc
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from backend.agents.policy import coordinate, make_agents
 from backend.sim.catalog import make_catalog
 from backend.sim.store import Actions, Store
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _core(n: int, seed: int = 0):
@@ -42,6 +42,7 @@ def _core(n: int, seed: int = 0):
         dp = coordinate(snap, store.standing_actions(), agents, set(agents))
         store.apply(Actions(price=dp.price, markdown=dp.markdown, order_qty=dp.order_qty))
         store.step()
+
     return day
 
 
@@ -51,6 +52,7 @@ def _static_store(n: int, seed: int = 0):
     def day() -> None:
         store.apply(store.standing_actions())
         store.step()
+
     return day
 
 
@@ -71,9 +73,13 @@ def time_days(make, n: int, days: int, warmup: int) -> dict:
         step()
         ms.append(1000.0 * (time.perf_counter() - t0))
         cpu.append(1000.0 * (time.process_time() - c0))
-    return {"ms_median": float(np.median(ms)), "ms_mean": float(np.mean(ms)),
-            "ms_max": float(np.max(ms)), "cpu_ms_median": float(np.median(cpu)),
-            "cpu_ms_mean": float(np.mean(cpu))}
+    return {
+        "ms_median": float(np.median(ms)),
+        "ms_mean": float(np.mean(ms)),
+        "ms_max": float(np.max(ms)),
+        "cpu_ms_median": float(np.median(cpu)),
+        "cpu_ms_mean": float(np.mean(cpu)),
+    }
 
 
 def peak_memory_mb(make, n: int, days: int = 3) -> float:
@@ -88,25 +94,36 @@ def peak_memory_mb(make, n: int, days: int = 3) -> float:
 
 
 def run(sizes: list[int], days: int, warmup: int) -> dict:
-    out = {"python": sys.version.split()[0], "numpy": np.__version__,
-           "machine": platform.machine(), "load_average": list(os.getloadavg()), "days": days, "warmup": warmup, "sizes": {}}
+    out = {
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "machine": platform.machine(),
+        "load_average": list(os.getloadavg()),
+        "days": days,
+        "warmup": warmup,
+        "sizes": {},
+    }
     for n in sizes:
-        row = {"reference": time_days(_static_store, n, days, warmup),
-               "core": time_days(_core, n, days, warmup),
-               "operation": time_days(_operation, n, days, warmup),
-               "peak_memory_mb_core": peak_memory_mb(_core, n),
-               "peak_memory_mb_operation": peak_memory_mb(_operation, n)}
+        row = {
+            "reference": time_days(_static_store, n, days, warmup),
+            "core": time_days(_core, n, days, warmup),
+            "operation": time_days(_operation, n, days, warmup),
+            "peak_memory_mb_core": peak_memory_mb(_core, n),
+            "peak_memory_mb_operation": peak_memory_mb(_operation, n),
+        }
         r, c, o = row["reference"], row["core"], row["operation"]
         base = max(r["cpu_ms_median"], 1e-6)  # a clock tick's worth at the very least
         row["ratio"] = {"core": c["cpu_ms_median"] / base, "operation": o["cpu_ms_median"] / base}
         out["sizes"][str(n)] = row
-        print(f"{n:>6} SKUs  static store {r['ms_median']:6.1f} ms/day"
-              f"  core {c['ms_median']:7.1f} wall, {c['cpu_ms_median']:7.1f} cpu"
-              f" ({row['ratio']['core']:.1f}x)"
-              f"  operation {o['ms_median']:7.1f} wall, {o['cpu_ms_median']:7.1f} cpu"
-              f" ({row['ratio']['operation']:.1f}x)"
-              f"  peak memory {row['peak_memory_mb_core']:.0f} / {row['peak_memory_mb_operation']:.0f} MB",
-              flush=True)
+        print(
+            f"{n:>6} SKUs  static store {r['ms_median']:6.1f} ms/day"
+            f"  core {c['ms_median']:7.1f} wall, {c['cpu_ms_median']:7.1f} cpu"
+            f" ({row['ratio']['core']:.1f}x)"
+            f"  operation {o['ms_median']:7.1f} wall, {o['cpu_ms_median']:7.1f} cpu"
+            f" ({row['ratio']['operation']:.1f}x)"
+            f"  peak memory {row['peak_memory_mb_core']:.0f} / {row['peak_memory_mb_operation']:.0f} MB",
+            flush=True,
+        )
     return out
 
 

@@ -27,22 +27,36 @@ from typing import Any
 import orjson
 from websockets.asyncio.client import connect
 
-from bench.common import (ServerProcess, app_server, cpu_seconds, free_port, loopback_address,
-                          machine_facts, raise_nofile, rss_kib, running, uvicorn_option,
-                          uvicorn_options, versions, write_json)
+from bench.common import (
+    ServerProcess,
+    app_server,
+    cpu_seconds,
+    free_port,
+    loopback_address,
+    machine_facts,
+    raise_nofile,
+    rss_kib,
+    running,
+    uvicorn_option,
+    uvicorn_options,
+    versions,
+    write_json,
+)
 from bench.fanstats import capacity, capacity_estimate, compare, summarize
 from bench.swarm import ConnSpec, WorkerSpec, stamp_of, worker_main
 
 log = logging.getLogger(__name__)
 
-PATHS = {"metrics": "/api/dashboard/ws/metrics/real-time",
-         "live": "/api/dashboard/ws/live-updates",
-         "agent": "/api/dashboard/ws/agents/{agent_id}/status"}
+PATHS = {
+    "metrics": "/api/dashboard/ws/metrics/real-time",
+    "live": "/api/dashboard/ws/live-updates",
+    "agent": "/api/dashboard/ws/agents/{agent_id}/status",
+}
 AGENT_IDS = ("pricing_agent", "inventory_agent", "promotion_agent")
 STAIRCASE = (1000, 2000, 5000, 10000, 15000)
-PER_ADDRESS = 50          # connections per source address; the app closes the 101st with 1008
-PER_WORKER = 2500         # connections per client process, well under its file limit
-SETTLE_S = 2.0            # between the last handshake and the window, so the ramp has drained
+PER_ADDRESS = 50  # connections per source address; the app closes the 101st with 1008
+PER_WORKER = 2500  # connections per client process, well under its file limit
+SETTLE_S = 2.0  # between the last handshake and the window, so the ramp has drained
 
 
 class Bench:
@@ -52,11 +66,16 @@ class Bench:
         self.args = args
         self.workdir = workdir
         self.next_address = 0
-        self.intervals = {"metrics": args.metrics_interval, "live": args.live_interval,
-                          "agent": args.agent_interval}
-        self.app_env = {"AUTOOPS_METRICS_INTERVAL": str(args.metrics_interval),
-                        "AUTOOPS_LIVE_INTERVAL": str(args.live_interval),
-                        "AUTOOPS_AGENT_INTERVAL": str(args.agent_interval)}
+        self.intervals = {
+            "metrics": args.metrics_interval,
+            "live": args.live_interval,
+            "agent": args.agent_interval,
+        }
+        self.app_env = {
+            "AUTOOPS_METRICS_INTERVAL": str(args.metrics_interval),
+            "AUTOOPS_LIVE_INTERVAL": str(args.live_interval),
+            "AUTOOPS_AGENT_INTERVAL": str(args.agent_interval),
+        }
         for item in args.app_env:
             key, sep, value = item.partition("=")
             if not sep or not key:
@@ -91,10 +110,21 @@ class Bench:
             raise RuntimeError("the reference needs the app's payloads: capture them first")
         port = free_port()
         # the app's keepalive and frame cap (uvicorn options of the Procfile) apply to both sides
-        argv = [sys.executable, "-m", "bench.wsref", "--port", str(port), "--spec", str(self.ref_spec),
-                "--ping-interval", str(uvicorn_option("--ws-ping-interval", 20.0)),
-                "--ping-timeout", str(uvicorn_option("--ws-ping-timeout", 20.0)),
-                "--max-size", str(int(uvicorn_option("--ws-max-size", 2**24)))]
+        argv = [
+            sys.executable,
+            "-m",
+            "bench.wsref",
+            "--port",
+            str(port),
+            "--spec",
+            str(self.ref_spec),
+            "--ping-interval",
+            str(uvicorn_option("--ws-ping-interval", 20.0)),
+            "--ping-timeout",
+            str(uvicorn_option("--ws-ping-timeout", 20.0)),
+            "--max-size",
+            str(int(uvicorn_option("--ws-max-size", 2**24))),
+        ]
         return ServerProcess(argv, port, name="reference")
 
     def capture(self) -> dict[str, Any]:
@@ -105,10 +135,14 @@ class Bench:
         self.ref_spec.write_text(json.dumps(spec))
         return spec
 
-    def run_side(self, side: str, n_clients: int, seconds: float, stalled_share: float) -> dict[str, Any]:
+    def run_side(
+        self, side: str, n_clients: int, seconds: float, stalled_share: float
+    ) -> dict[str, Any]:
         conns = self.plan(n_clients, stalled_share)
-        n_workers = min(max(1 if len(conns) < 2 * PER_WORKER // 5 else 2,
-                            math.ceil(len(conns) / PER_WORKER)), self.args.max_workers)
+        n_workers = min(
+            max(1 if len(conns) < 2 * PER_WORKER // 5 else 2, math.ceil(len(conns) / PER_WORKER)),
+            self.args.max_workers,
+        )
         connect_deadline = max(30.0, len(conns) / 150)
         ctx = mp.get_context("spawn")
         workers: list[tuple[Any, Any]] = []
@@ -121,13 +155,19 @@ class Bench:
                 time.sleep(self.args.warmup - min(1.0, self.args.warmup / 2))
                 idle_rate = (cpu_seconds(srv.pid) - idle0) / (time.monotonic() - idle_t0)
                 # the app's RSS wanders by a few MiB as its store trades: take medians
-                server: dict[str, Any] = {"rss_base": median_rss(srv.pid, 5, 0.2),
-                                          "idle_cpu_rate": idle_rate}
+                server: dict[str, Any] = {
+                    "rss_base": median_rss(srv.pid, 5, 0.2),
+                    "idle_cpu_rate": idle_rate,
+                }
                 started = time.monotonic()
                 for k in range(n_workers):
                     parent, child = ctx.Pipe()
-                    spec = WorkerSpec("127.0.0.1", srv.port, conns[k::n_workers],
-                                      connect_deadline=connect_deadline)
+                    spec = WorkerSpec(
+                        "127.0.0.1",
+                        srv.port,
+                        conns[k::n_workers],
+                        connect_deadline=connect_deadline,
+                    )
                     proc = ctx.Process(target=worker_main, args=(spec, child), daemon=True)
                     proc.start()
                     workers.append((proc, parent))
@@ -141,15 +181,23 @@ class Bench:
                 for _, pipe in workers:
                     pipe.send((t0, t1, t_end))
                 time.sleep(max(0.0, t0 - time.monotonic()))
-                server.update(t0=time.monotonic(), cpu0=cpu_seconds(srv.pid), fds0=open_fds(srv.pid))
+                server.update(
+                    t0=time.monotonic(), cpu0=cpu_seconds(srv.pid), fds0=open_fds(srv.pid)
+                )
                 profiler = self.profile(srv, side, n_clients, seconds)
                 samples = [rss_kib(srv.pid)]
                 while time.monotonic() < t1:
                     time.sleep(min(0.5, max(0.0, t1 - time.monotonic())))
                     samples.append(rss_kib(srv.pid))
-                server.update(t1=time.monotonic(), cpu1=cpu_seconds(srv.pid), rss1=samples[-1],
-                              rss0=int(statistics.median(samples)), rss_max=max(samples),
-                              rss_start=samples[0], fds1=open_fds(srv.pid))
+                server.update(
+                    t1=time.monotonic(),
+                    cpu1=cpu_seconds(srv.pid),
+                    rss1=samples[-1],
+                    rss0=int(statistics.median(samples)),
+                    rss_max=max(samples),
+                    rss_start=samples[0],
+                    fds1=open_fds(srv.pid),
+                )
                 if profiler is not None:
                     profiler.wait(timeout=60)
                 results = []
@@ -167,24 +215,48 @@ class Bench:
         server["client_cpu"] = sum(r["cpu_seconds"] for r in results)
         summary = summarize(n_clients, [c for r in results for c in r["conns"]], server)
         summary["swarm_processes"] = n_workers
-        log.info("%s %d clients: p50 %s ms p99 %s ms lost %s held %s", side, n_clients,
-                 summary["p50_ms"], summary["p99_ms"], summary["lost"], summary["clients_held"])
+        log.info(
+            "%s %d clients: p50 %s ms p99 %s ms lost %s held %s",
+            side,
+            n_clients,
+            summary["p50_ms"],
+            summary["p99_ms"],
+            summary["lost"],
+            summary["clients_held"],
+        )
         return summary
 
-    def profile(self, srv: ServerProcess, side: str, n_clients: int,
-                seconds: float) -> subprocess.Popen[bytes] | None:
+    def profile(
+        self, srv: ServerProcess, side: str, n_clients: int, seconds: float
+    ) -> subprocess.Popen[bytes] | None:
         """py-spy on the server over the window, as collapsed stacks (--profile DIR)."""
         if self.args.profile is None:
             return None
         self.args.profile.mkdir(parents=True, exist_ok=True)
         out = self.args.profile / f"{side}-{n_clients}.txt"
-        return subprocess.Popen(["py-spy", "record", "--pid", str(srv.pid), "--duration",
-                                 str(max(1, int(seconds))), "--rate", "200", "--format", "raw",
-                                 "--nonblocking", "--output", str(out)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [
+                "py-spy",
+                "record",
+                "--pid",
+                str(srv.pid),
+                "--duration",
+                str(max(1, int(seconds))),
+                "--rate",
+                "200",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--output",
+                str(out),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
-    def step(self, n_clients: int, seconds: float, stalled_share: float = 0.0,
-             app_first: bool = True) -> dict[str, Any]:
+    def step(
+        self, n_clients: int, seconds: float, stalled_share: float = 0.0, app_first: bool = True
+    ) -> dict[str, Any]:
         sides = ("app", "reference") if app_first else ("reference", "app")
         out: dict[str, Any] = {"clients": n_clients, "seconds": seconds}
         for side in sides:
@@ -201,8 +273,9 @@ async def capture_streams(port: int, intervals: dict[str, float]) -> dict[str, A
     wait = max(intervals.values()) * 2 + 10
     for kind, path in PATHS.items():
         concrete = path.format(agent_id=AGENT_IDS[0])
-        async with connect(f"ws://127.0.0.1:{port}{concrete}", compression=None, proxy=None,
-                           open_timeout=10) as ws:
+        async with connect(
+            f"ws://127.0.0.1:{port}{concrete}", compression=None, proxy=None, open_timeout=10
+        ) as ws:
             initial = orjson.loads(await asyncio.wait_for(ws.recv(), wait))
             deadline = time.monotonic() + wait
             periodic = None
@@ -211,10 +284,16 @@ async def capture_streams(port: int, intervals: dict[str, float]) -> dict[str, A
                 if stamp_of(message)[1] is not None:
                     periodic = message
             if periodic is None:
-                raise RuntimeError(f"{concrete}: expected a periodic message with seq and tick "
-                                   f"within {wait:.0f} s, got none")
-        streams[path] = {"interval": intervals[kind], "initial": initial, "periodic": periodic,
-                         "periodic_bytes": len(orjson.dumps(periodic))}
+                raise RuntimeError(
+                    f"{concrete}: expected a periodic message with seq and tick "
+                    f"within {wait:.0f} s, got none"
+                )
+        streams[path] = {
+            "interval": intervals[kind],
+            "initial": initial,
+            "periodic": periodic,
+            "periodic_bytes": len(orjson.dumps(periodic)),
+        }
     return {"streams": streams}
 
 
@@ -233,28 +312,59 @@ def median_rss(pid: int, n: int, every: float) -> int:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--clients", type=int, help="one step with this many clients (default: staircase)")
-    p.add_argument("--steps", type=lambda s: [int(x) for x in s.split(",")], default=list(STAIRCASE),
-                   help="staircase client counts, comma-separated")
+    p.add_argument(
+        "--clients", type=int, help="one step with this many clients (default: staircase)"
+    )
+    p.add_argument(
+        "--steps",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=list(STAIRCASE),
+        help="staircase client counts, comma-separated",
+    )
     p.add_argument("--seconds", type=float, default=20.0, help="measurement window per side-run")
-    p.add_argument("--grace", type=float, default=5.0,
-                   help="seconds after the window; a message later than this counts as lost")
-    p.add_argument("--warmup", type=float, default=6.0,
-                   help="seconds between server start and swarm (idle CPU is measured meanwhile)")
-    p.add_argument("--extra-share", type=float, default=0.1,
-                   help="share of clients also on live-updates, and (another) on an agent stream")
-    p.add_argument("--stalled-share", type=float, default=0.0, help="also run with this share stalled")
-    p.add_argument("--stalled-clients", type=int, default=5000,
-                   help="client count of the stalled variant in a staircase run")
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=5.0,
+        help="seconds after the window; a message later than this counts as lost",
+    )
+    p.add_argument(
+        "--warmup",
+        type=float,
+        default=6.0,
+        help="seconds between server start and swarm (idle CPU is measured meanwhile)",
+    )
+    p.add_argument(
+        "--extra-share",
+        type=float,
+        default=0.1,
+        help="share of clients also on live-updates, and (another) on an agent stream",
+    )
+    p.add_argument(
+        "--stalled-share", type=float, default=0.0, help="also run with this share stalled"
+    )
+    p.add_argument(
+        "--stalled-clients",
+        type=int,
+        default=5000,
+        help="client count of the stalled variant in a staircase run",
+    )
     p.add_argument("--metrics-interval", type=float, default=2.0)
     p.add_argument("--live-interval", type=float, default=5.0)
     p.add_argument("--agent-interval", type=float, default=3.0)
     p.add_argument("--budget", type=float, default=14 * 60, help="seconds a staircase run may take")
     p.add_argument("--max-workers", type=int, default=8, help="client processes at most")
     p.add_argument("--sides", type=lambda s: s.split(","), default=["app", "reference"])
-    p.add_argument("--app-env", action="append", default=[], metavar="KEY=VALUE",
-                   help="extra environment for the app, e.g. AUTOOPS_DAY_SECONDS=3600 to hold the store")
-    p.add_argument("--profile", type=Path, help="py-spy each server over the window into this folder")
+    p.add_argument(
+        "--app-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for the app, e.g. AUTOOPS_DAY_SECONDS=3600 to hold the store",
+    )
+    p.add_argument(
+        "--profile", type=Path, help="py-spy each server over the window into this folder"
+    )
     p.add_argument("--json", type=Path, help="write the result here (default: stdout)")
     args = p.parse_args(argv)
     for name in ("clients", "seconds"):
@@ -279,14 +389,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     raise_nofile()
     began = time.monotonic()
-    out: dict[str, Any] = {"benchmark": "fanout", "machine": machine_facts(), "versions": versions()}
+    out: dict[str, Any] = {
+        "benchmark": "fanout",
+        "machine": machine_facts(),
+        "versions": versions(),
+    }
     with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp:
         bench = Bench(args, Path(tmp))
         spec = bench.capture()
-        out["config"] = {"uvicorn_options": uvicorn_options(), "app_env": bench.app_env, "seconds": args.seconds, "grace_s": args.grace,
-                         "extra_share": args.extra_share,
-                         "intervals_s": bench.intervals, "per_address": PER_ADDRESS,
-                         "payload_bytes": {k: v["periodic_bytes"] for k, v in spec["streams"].items()}}
+        out["config"] = {
+            "uvicorn_options": uvicorn_options(),
+            "app_env": bench.app_env,
+            "seconds": args.seconds,
+            "grace_s": args.grace,
+            "extra_share": args.extra_share,
+            "intervals_s": bench.intervals,
+            "per_address": PER_ADDRESS,
+            "payload_bytes": {k: v["periodic_bytes"] for k, v in spec["streams"].items()},
+        }
         if args.clients is not None:
             step = bench.step(args.clients, args.seconds)
             out.update({k: step[k] for k in ("app", "reference", "ratio") if k in step})
@@ -295,30 +415,43 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         else:
             steps = []
             # the stalled variant runs after the staircase: keep its time aside
-            reserve = 2 * side_seconds(args.stalled_clients, args) if args.stalled_share > 0 else 0.0
+            reserve = (
+                2 * side_seconds(args.stalled_clients, args) if args.stalled_share > 0 else 0.0
+            )
             for i, n in enumerate(args.steps):
                 need = 2 * side_seconds(n, args) * len(args.sides) / 2
                 if time.monotonic() - began + need + reserve > args.budget:
-                    log.warning("skipping %d clients: the %.0f s budget would be exceeded", n, args.budget)
+                    log.warning(
+                        "skipping %d clients: the %.0f s budget would be exceeded", n, args.budget
+                    )
                     steps.append({"clients": n, "skipped": "time budget"})
                     continue
                 steps.append(bench.step(n, args.seconds, app_first=i % 2 == 0))
             out["steps"] = steps
             ran = [s for s in steps if "skipped" not in s]
             for side in args.sides:
-                out[side] = {"capacity": capacity(ran, side),
-                             "capacity_interpolated": capacity_estimate(ran, side),
-                             "steps": {str(s["clients"]): s[side] for s in ran if side in s}}
+                out[side] = {
+                    "capacity": capacity(ran, side),
+                    "capacity_interpolated": capacity_estimate(ran, side),
+                    "steps": {str(s["clients"]): s[side] for s in ran if side in s},
+                }
             if "app" in out and "reference" in out:
                 ref_cap = out["reference"]["capacity"]
-                est = (out["app"]["capacity_interpolated"], out["reference"]["capacity_interpolated"])
-                out["ratio"] = {"capacity": round(out["app"]["capacity"] / ref_cap, 3) if ref_cap else None,
-                                "capacity_interpolated": round(est[0] / est[1], 3) if all(est) else None}
+                est = (
+                    out["app"]["capacity_interpolated"],
+                    out["reference"]["capacity_interpolated"],
+                )
+                out["ratio"] = {
+                    "capacity": round(out["app"]["capacity"] / ref_cap, 3) if ref_cap else None,
+                    "capacity_interpolated": round(est[0] / est[1], 3) if all(est) else None,
+                }
             if args.stalled_share > 0:
                 clean = next((s for s in ran if s["clients"] == args.stalled_clients), None)
                 if clean is None:
                     clean = bench.step(args.stalled_clients, args.seconds)
-                out["stalled"] = stalled_variant(bench, clean, args.stalled_clients, args.stalled_share)
+                out["stalled"] = stalled_variant(
+                    bench, clean, args.stalled_clients, args.stalled_share
+                )
     out["elapsed_s"] = round(time.monotonic() - began, 1)
     write_json(args.json, out)
     return out
@@ -332,10 +465,14 @@ def stalled_variant(bench: Bench, clean: dict[str, Any], n: int, share: float) -
         if side not in stalled:
             continue
         s, c = stalled[side], clean[side]
-        out[side] = {**s, "p99_vs_clean": round(s["p99_ms"] / c["p99_ms"], 3)
-                     if s["p99_ms"] and c["p99_ms"] else None,
-                     "clean_p99_ms": c["p99_ms"],
-                     "rss_growth_in_window_kib": s["rss_kib_end"] - s["rss_kib_start"]}
+        out[side] = {
+            **s,
+            "p99_vs_clean": round(s["p99_ms"] / c["p99_ms"], 3)
+            if s["p99_ms"] and c["p99_ms"]
+            else None,
+            "clean_p99_ms": c["p99_ms"],
+            "rss_growth_in_window_kib": s["rss_kib_end"] - s["rss_kib_start"],
+        }
     return out
 
 

@@ -8,7 +8,14 @@ from typing import Any
 from bench.common import percentile, ratio, rounded
 
 P99_TARGET_MS = 100.0
-COMPARED = ("p50_ms", "p99_ms", "max_ms", "rss_kib_per_conn", "cpu_us_per_msg", "cpu_us_per_msg_net")
+COMPARED = (
+    "p50_ms",
+    "p99_ms",
+    "max_ms",
+    "rss_kib_per_conn",
+    "cpu_us_per_msg",
+    "cpu_us_per_msg_net",
+)
 
 
 def stream_kind(path: str) -> str:
@@ -19,7 +26,9 @@ def stream_kind(path: str) -> str:
     return "agent"
 
 
-def summarize(n_clients: int, conns: list[dict[str, Any]], server: dict[str, Any]) -> dict[str, Any]:
+def summarize(
+    n_clients: int, conns: list[dict[str, Any]], server: dict[str, Any]
+) -> dict[str, Any]:
     """One side's figures; stalled connections are reported apart and excluded from delay and loss.
 
     Loss: for each path, the union of sequence numbers that any healthy client received for ticks
@@ -90,26 +99,38 @@ def summarize(n_clients: int, conns: list[dict[str, Any]], server: dict[str, Any
         "rss_kib_end": server["rss1"],
         "rss_kib_max": server["rss_max"],
         "rss_kib_per_conn": rounded((server["rss0"] - server["rss_base"]) / held_conns, 2)
-        if held_conns else None,
+        if held_conns
+        else None,
         "cpu_us_per_msg": rounded(cpu * 1e6 / messages, 2) if messages else None,
         # the same without the server's CPU rate when it had no client (the app's store trading)
-        "cpu_us_per_msg_net": rounded((cpu - idle * window) * 1e6 / messages, 2) if messages else None,
+        "cpu_us_per_msg_net": rounded((cpu - idle * window) * 1e6 / messages, 2)
+        if messages
+        else None,
         "idle_cpu_pct": rounded(100 * idle, 1),
         "server_cpu_pct": rounded(100 * cpu / window, 1) if window > 0 else None,
         "client_cpu_s": rounded(server.get("client_cpu", 0.0), 2),
         "connect_s": rounded(server["connect_s"], 2),
         "window_s": rounded(window, 2),
-        "per_stream": {k: {"messages": len(v), "p99_ms": rounded(percentile(sorted(v), 99) * 1e3, 2)}
-                       for k, v in sorted(per_kind.items())},
+        "per_stream": {
+            k: {"messages": len(v), "p99_ms": rounded(percentile(sorted(v), 99) * 1e3, 2)}
+            for k, v in sorted(per_kind.items())
+        },
     }
     if stalled:
         stalled_closes = Counter(str(c["close_code"]) for c in stalled if c["closed"])
-        out["stalled"] = {"connections": len(stalled),
-                          "connected": sum(c["connected"] for c in stalled),
-                          "closed_by_server": sum(stalled_closes.values()),
-                          "close_codes": dict(stalled_closes)}
-    out["held_ok"] = bool(held == n_clients and lost == 0 and out["unexpected_closes"] == 0
-                          and out["p99_ms"] is not None and out["p99_ms"] <= P99_TARGET_MS)
+        out["stalled"] = {
+            "connections": len(stalled),
+            "connected": sum(c["connected"] for c in stalled),
+            "closed_by_server": sum(stalled_closes.values()),
+            "close_codes": dict(stalled_closes),
+        }
+    out["held_ok"] = bool(
+        held == n_clients
+        and lost == 0
+        and out["unexpected_closes"] == 0
+        and out["p99_ms"] is not None
+        and out["p99_ms"] <= P99_TARGET_MS
+    )
     return out
 
 

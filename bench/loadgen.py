@@ -11,8 +11,15 @@ from urllib.parse import urlsplit
 from bench.common import percentile
 
 
-async def _connection(host: str, port: int, request: bytes, quota: list[int], deadline: float | None,
-                      latencies: list[float], counts: dict[str, int]) -> None:
+async def _connection(
+    host: str,
+    port: int,
+    request: bytes,
+    quota: list[int],
+    deadline: float | None,
+    latencies: list[float],
+    counts: dict[str, int],
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while (deadline is None or time.monotonic() < deadline) and quota[0] != 0:
@@ -37,18 +44,26 @@ async def _connection(host: str, port: int, request: bytes, quota: list[int], de
         writer.close()
 
 
-async def _process(url: str, connections: int, requests: int, seconds: float | None) -> dict[str, Any]:
+async def _process(
+    url: str, connections: int, requests: int, seconds: float | None
+) -> dict[str, Any]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     path = parts.path + (f"?{parts.query}" if parts.query else "")
-    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: application/json\r\n\r\n".encode()
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: application/json\r\n\r\n".encode()
+    )
     quota = [requests if requests > 0 else -1]  # -1: no request limit, the deadline decides
     latencies: list[float] = []
     counts = {"ok": 0, "non_2xx": 0, "errors": 0}
     started = time.monotonic()
     deadline = started + seconds if seconds else None
-    await asyncio.gather(*(_connection(host, port, request, quota, deadline, latencies, counts)
-                           for _ in range(connections)))
+    await asyncio.gather(
+        *(
+            _connection(host, port, request, quota, deadline, latencies, counts)
+            for _ in range(connections)
+        )
+    )
     return {"latencies": latencies, "elapsed": time.monotonic() - started, **counts}
 
 
@@ -60,22 +75,29 @@ def _worker(args: tuple[str, int, int, float | None]) -> dict[str, Any]:
     return uvloop.run(_process(*args))
 
 
-def run_load(url: str, connections: int, requests: int, seconds: float | None,
-             processes: int = 2) -> dict[str, Any]:
+def run_load(
+    url: str, connections: int, requests: int, seconds: float | None, processes: int = 2
+) -> dict[str, Any]:
     """Keep `connections` busy until `requests` are done (or `seconds` pass when requests is 0)."""
     if requests <= 0 and not seconds:
         raise ValueError("run_load: expected a request count or a duration, got neither")
     processes = max(1, min(processes, connections))
     shares = [connections // processes + (k < connections % processes) for k in range(processes)]
-    quotas = [requests // processes + (k < requests % processes) for k in range(processes)] \
-        if requests > 0 else [0] * processes
+    quotas = (
+        [requests // processes + (k < requests % processes) for k in range(processes)]
+        if requests > 0
+        else [0] * processes
+    )
     jobs = [(url, c, q, None if requests > 0 else seconds) for c, q in zip(shares, quotas)]
     with mp.get_context("spawn").Pool(processes) as pool:
         parts = pool.map(_worker, jobs)
     latencies = sorted(x for p in parts for x in p["latencies"])
     elapsed = max(p["elapsed"] for p in parts)
-    return {"rps": round(len(latencies) / elapsed, 1) if elapsed > 0 else 0.0,
-            "p50_ms": round(percentile(latencies, 50) * 1e3, 3) if latencies else None,
-            "p99_ms": round(percentile(latencies, 99) * 1e3, 3) if latencies else None,
-            "requests": len(latencies), "errors": sum(p["errors"] for p in parts),
-            "non_2xx": sum(p["non_2xx"] for p in parts)}
+    return {
+        "rps": round(len(latencies) / elapsed, 1) if elapsed > 0 else 0.0,
+        "p50_ms": round(percentile(latencies, 50) * 1e3, 3) if latencies else None,
+        "p99_ms": round(percentile(latencies, 99) * 1e3, 3) if latencies else None,
+        "requests": len(latencies),
+        "errors": sum(p["errors"] for p in parts),
+        "non_2xx": sum(p["non_2xx"] for p in parts),
+    }

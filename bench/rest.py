@@ -22,14 +22,28 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import (ServerProcess, app_server, cpu_seconds, free_port, machine_facts, paused,
-                          ratio, running, uvicorn_argv, uvicorn_options, versions, write_json)
+from bench.common import (
+    ServerProcess,
+    app_server,
+    cpu_seconds,
+    free_port,
+    machine_facts,
+    paused,
+    ratio,
+    running,
+    uvicorn_argv,
+    uvicorn_options,
+    versions,
+    write_json,
+)
 from bench.loadgen import run_load
 
 log = logging.getLogger(__name__)
 
-ENDPOINTS = {"metrics_current": "/api/dashboard/metrics/current",
-             "decisions_recent": "/api/dashboard/decisions/recent"}
+ENDPOINTS = {
+    "metrics_current": "/api/dashboard/metrics/current",
+    "decisions_recent": "/api/dashboard/decisions/recent",
+}
 PAYLOADS_ENV = "BENCH_REST_PAYLOADS"
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
@@ -43,12 +57,15 @@ def create_reference_app() -> Any:
 
     path = os.environ.get(PAYLOADS_ENV)
     if not path:
-        raise RuntimeError(f"{PAYLOADS_ENV}: expected the path of the captured payloads, got nothing")
+        raise RuntimeError(
+            f"{PAYLOADS_ENV}: expected the path of the captured payloads, got nothing"
+        )
     payloads: dict[str, Any] = json.loads(Path(path).read_text())
 
     def endpoint(body: Any) -> Any:
         async def handler(request: Request) -> JSONResponse:
             return JSONResponse(body)
+
         return handler
 
     return Starlette(routes=[Route(p, endpoint(b)) for p, b in payloads.items()])
@@ -68,8 +85,10 @@ def capture(port: int, wait: float = 60.0) -> dict[str, Any]:
             if bodies[ENDPOINTS["decisions_recent"]]:
                 return bodies
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{ENDPOINTS['decisions_recent']}: expected decisions within {wait:.0f} s "
-                               "of the app starting, got none")
+            raise RuntimeError(
+                f"{ENDPOINTS['decisions_recent']}: expected decisions within {wait:.0f} s "
+                "of the app starting, got none"
+            )
         time.sleep(0.5)
 
 
@@ -82,24 +101,39 @@ def to_ms(text: str) -> float:
 
 def parse_wrk(output: str) -> dict[str, Any]:
     """requests/s, p50/p99 (ms), requests and errors from `wrk --latency` output."""
+
     def grab(pattern: str) -> re.Match[str]:
         m = re.search(pattern, output)
         if m is None:
             raise ValueError(f"wrk output: expected a line matching {pattern!r}, got:\n{output}")
         return m
+
     errors = 0
-    if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
+    if m := re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    ):
         errors = sum(int(x) for x in m.groups())
     non_2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output)) else 0
     total = grab(r"(\d+) requests in ([\d.]+\w+)")
-    return {"rps": float(grab(r"Requests/sec:\s+([\d.]+)").group(1)),
-            "p50_ms": round(to_ms(grab(r"\n\s+50%\s+(\S+)").group(1)), 3),
-            "p99_ms": round(to_ms(grab(r"\n\s+99%\s+(\S+)").group(1)), 3),
-            "requests": int(total.group(1)), "errors": errors, "non_2xx": non_2xx}
+    return {
+        "rps": float(grab(r"Requests/sec:\s+([\d.]+)").group(1)),
+        "p50_ms": round(to_ms(grab(r"\n\s+50%\s+(\S+)").group(1)), 3),
+        "p99_ms": round(to_ms(grab(r"\n\s+99%\s+(\S+)").group(1)), 3),
+        "requests": int(total.group(1)),
+        "errors": errors,
+        "non_2xx": non_2xx,
+    }
 
 
 def run_wrk(url: str, connections: int, seconds: float, threads: int) -> dict[str, Any]:
-    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url]
+    argv = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--latency",
+        url,
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     if done.returncode != 0:
         raise RuntimeError(f"wrk exited with {done.returncode}: {done.stderr.strip()}")
@@ -111,16 +145,32 @@ def measure(srv: ServerProcess, path: str, args: argparse.Namespace) -> dict[str
     if args.tool == "wrk":
         run_wrk(url, args.connections, args.warmup, args.threads)
     else:
-        run_load(url, args.connections, max(args.connections, args.requests // 10), None, args.processes)
+        run_load(
+            url, args.connections, max(args.connections, args.requests // 10), None, args.processes
+        )
     profiler = None
     if args.profile is not None:  # py-spy over the measured seconds, as collapsed stacks
         args.profile.mkdir(parents=True, exist_ok=True)
         name = path.strip("/").replace("/", "_")
         profiler = subprocess.Popen(
-            ["py-spy", "record", "--pid", str(srv.pid), "--duration", str(max(1, int(args.seconds))),
-             "--rate", "200", "--format", "raw", "--nonblocking",
-             "--output", str(args.profile / f"rest-{srv.name}-{name}.txt")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "py-spy",
+                "record",
+                "--pid",
+                str(srv.pid),
+                "--duration",
+                str(max(1, int(args.seconds))),
+                "--rate",
+                "200",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--output",
+                str(args.profile / f"rest-{srv.name}-{name}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     cpu0 = cpu_seconds(srv.pid)
     if args.tool == "wrk":
         out = run_wrk(url, args.connections, args.seconds, args.threads)
@@ -129,29 +179,53 @@ def measure(srv: ServerProcess, path: str, args: argparse.Namespace) -> dict[str
     cpu = cpu_seconds(srv.pid) - cpu0
     if profiler is not None:
         profiler.wait(timeout=60)
-    out["server_cpu_us_per_req"] = round(cpu * 1e6 / out["requests"], 1) if out["requests"] else None
-    log.info("%s %s: %s req/s p50 %s ms p99 %s ms", srv.name, path, out["rps"], out["p50_ms"],
-             out["p99_ms"])
+    out["server_cpu_us_per_req"] = (
+        round(cpu * 1e6 / out["requests"], 1) if out["requests"] else None
+    )
+    log.info(
+        "%s %s: %s req/s p50 %s ms p99 %s ms",
+        srv.name,
+        path,
+        out["rps"],
+        out["p50_ms"],
+        out["p99_ms"],
+    )
     return out
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--connections", type=int, default=64)
-    p.add_argument("--seconds", type=float, default=10.0, help="measured seconds per endpoint and side")
+    p.add_argument(
+        "--seconds", type=float, default=10.0, help="measured seconds per endpoint and side"
+    )
     p.add_argument("--warmup", type=float, default=2.0, help="seconds of load before measuring")
-    p.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto",
-                   help="wrk (Debian's package) or the bench.loadgen processes; auto prefers wrk")
-    p.add_argument("--threads", type=int, default=1, help="wrk threads (one leaves a core to the server)")
-    p.add_argument("--requests", type=int, default=0,
-                   help="python tool: stop after this many requests instead of --seconds")
+    p.add_argument(
+        "--tool",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="wrk (Debian's package) or the bench.loadgen processes; auto prefers wrk",
+    )
+    p.add_argument(
+        "--threads", type=int, default=1, help="wrk threads (one leaves a core to the server)"
+    )
+    p.add_argument(
+        "--requests",
+        type=int,
+        default=0,
+        help="python tool: stop after this many requests instead of --seconds",
+    )
     p.add_argument("--processes", type=int, default=2, help="python tool: load processes")
-    p.add_argument("--profile", type=Path, help="py-spy each server while it is measured, into this folder")
+    p.add_argument(
+        "--profile", type=Path, help="py-spy each server while it is measured, into this folder"
+    )
     p.add_argument("--json", type=Path, help="write the result here (default: stdout)")
     args = p.parse_args(argv)
     if args.connections < 1 or args.seconds <= 0:
-        p.error(f"--connections and --seconds: expected positive values, got {args.connections} "
-                f"and {args.seconds}")
+        p.error(
+            f"--connections and --seconds: expected positive values, got {args.connections} "
+            f"and {args.seconds}"
+        )
     if args.tool == "auto":
         args.tool = "wrk" if shutil.which("wrk") else "python"
     if args.tool == "wrk" and args.requests:
@@ -163,10 +237,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     began = time.monotonic()
-    out: dict[str, Any] = {"benchmark": "rest", "machine": machine_facts(), "versions": versions(),
-                           "config": {"connections": args.connections, "seconds": args.seconds,
-                                      "tool": args.tool, "requests": args.requests or None,
-                                      "uvicorn_options": uvicorn_options()}}
+    out: dict[str, Any] = {
+        "benchmark": "rest",
+        "machine": machine_facts(),
+        "versions": versions(),
+        "config": {
+            "connections": args.connections,
+            "seconds": args.seconds,
+            "tool": args.tool,
+            "requests": args.requests or None,
+            "uvicorn_options": uvicorn_options(),
+        },
+    }
     with tempfile.TemporaryDirectory(prefix="bench-rest-") as tmp:
         workdir = Path(tmp)
         results: dict[str, dict[str, Any]] = {"app": {}, "reference": {}}
@@ -174,11 +256,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             bodies = capture(app.port)
             payload_file = workdir / "payloads.json"
             payload_file.write_text(json.dumps(bodies))
-            out["config"]["payload_bytes"] = {k: len(json.dumps(bodies[p]).encode())
-                                              for k, p in ENDPOINTS.items()}
+            out["config"]["payload_bytes"] = {
+                k: len(json.dumps(bodies[p]).encode()) for k, p in ENDPOINTS.items()
+            }
             ref_port = free_port()
-            ref = ServerProcess(uvicorn_argv("bench.rest:create_reference_app", ref_port), ref_port,
-                                {PAYLOADS_ENV: str(payload_file)}, "reference")
+            ref = ServerProcess(
+                uvicorn_argv("bench.rest:create_reference_app", ref_port),
+                ref_port,
+                {PAYLOADS_ENV: str(payload_file)},
+                "reference",
+            )
             with running(ref):
                 for i, (name, path) in enumerate(ENDPOINTS.items()):
                     order = ((app, "app"), (ref, "reference"))
@@ -187,12 +274,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         with paused(app) if side == "reference" else contextlib.nullcontext():
                             results[side][name] = measure(srv, path, args)
     out.update(results)
-    out["ratio"] = {name: {"rps": ratio(results["app"][name]["rps"], results["reference"][name]["rps"]),
-                           "p50_ms": ratio(results["app"][name]["p50_ms"],
-                                           results["reference"][name]["p50_ms"]),
-                           "p99_ms": ratio(results["app"][name]["p99_ms"],
-                                           results["reference"][name]["p99_ms"])}
-                    for name in ENDPOINTS}
+    out["ratio"] = {
+        name: {
+            "rps": ratio(results["app"][name]["rps"], results["reference"][name]["rps"]),
+            "p50_ms": ratio(results["app"][name]["p50_ms"], results["reference"][name]["p50_ms"]),
+            "p99_ms": ratio(results["app"][name]["p99_ms"], results["reference"][name]["p99_ms"]),
+        }
+        for name in ENDPOINTS
+    }
     out["elapsed_s"] = round(time.monotonic() - began, 1)
     write_json(args.json, out)
     return out

@@ -34,10 +34,10 @@ STALLED_RCVBUF = 4096  # bytes; the kernel doubles it, so a stalled reader backs
 
 @dataclass(frozen=True)
 class ConnSpec:
-    client: int      # index of the swarm member this connection belongs to
-    path: str        # e.g. /api/dashboard/ws/metrics/real-time
-    address: str     # source address on 127.0.0.0/8
-    stalled: bool    # connects, then never reads
+    client: int  # index of the swarm member this connection belongs to
+    path: str  # e.g. /api/dashboard/ws/metrics/real-time
+    address: str  # source address on 127.0.0.0/8
+    stalled: bool  # connects, then never reads
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,9 @@ class Swarm:
         async with gate:
             try:
                 sock = await asyncio.wait_for(self.open_socket(rec.spec), OPEN_TIMEOUT)
-                _, client = await loop.create_connection(lambda: WsClient(self, rec, uri), sock=sock)
+                _, client = await loop.create_connection(
+                    lambda: WsClient(self, rec, uri), sock=sock
+                )
                 self.clients.append(client)
                 await asyncio.wait_for(asyncio.shield(client.opened), OPEN_TIMEOUT)
             except Exception as exc:  # any failure to open: this connection is not held
@@ -227,14 +229,23 @@ class Swarm:
         conns = []
         for r in self.records:
             # a stalled reader learns of a close only when it reads again, after t_end
-            early_close = r.connected and r.closed_at is not None and (
-                r.closed_at <= t_end or r.spec.stalled)
-            conns.append({
-                "client": r.spec.client, "path": r.spec.path, "stalled": r.spec.stalled,
-                "connected": r.connected, "error": r.error,
-                "closed": early_close, "close_code": r.close_code if early_close else None,
-                "seqs": r.seqs, "delays": r.delays, "duplicates": r.duplicates,
-            })
+            early_close = (
+                r.connected and r.closed_at is not None and (r.closed_at <= t_end or r.spec.stalled)
+            )
+            conns.append(
+                {
+                    "client": r.spec.client,
+                    "path": r.spec.path,
+                    "stalled": r.spec.stalled,
+                    "connected": r.connected,
+                    "error": r.error,
+                    "closed": early_close,
+                    "close_code": r.close_code if early_close else None,
+                    "seqs": r.seqs,
+                    "delays": r.delays,
+                    "duplicates": r.duplicates,
+                }
+            )
         return {"conns": conns, "cpu_seconds": cpu_seconds}
 
 

@@ -83,14 +83,29 @@ class Reference:
             broadcast(self.subscribers[path], orjson.dumps(stamp(periodic, k, tick)), text=True)
 
 
-async def serve_reference(port: int, spec: dict[str, Any], ping_interval: float | None = 20.0,
-                          ping_timeout: float | None = 20.0, max_size: int | None = 2**20) -> None:
+async def serve_reference(
+    port: int,
+    spec: dict[str, Any],
+    ping_interval: float | None = 20.0,
+    ping_timeout: float | None = 20.0,
+    max_size: int | None = 2**20,
+) -> None:
     reference = Reference(expand(spec["streams"]))
     stop = asyncio.get_running_loop().create_future()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        asyncio.get_running_loop().add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
-    async with serve(reference.handler, "127.0.0.1", port, compression=None, backlog=2048,
-                     ping_interval=ping_interval, ping_timeout=ping_timeout, max_size=max_size):
+        asyncio.get_running_loop().add_signal_handler(
+            sig, lambda: stop.done() or stop.set_result(None)
+        )
+    async with serve(
+        reference.handler,
+        "127.0.0.1",
+        port,
+        compression=None,
+        backlog=2048,
+        ping_interval=ping_interval,
+        ping_timeout=ping_timeout,
+        max_size=max_size,
+    ):
         tickers = [asyncio.create_task(reference.ticker(p)) for p in reference.streams]
         await stop
         for task in tickers:
@@ -103,7 +118,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--spec", type=Path, required=True)
-    parser.add_argument("--ping-interval", type=float, default=20.0, help="as the app's uvicorn sets it")
+    parser.add_argument(
+        "--ping-interval", type=float, default=20.0, help="as the app's uvicorn sets it"
+    )
     parser.add_argument("--ping-timeout", type=float, default=20.0)
     parser.add_argument("--max-size", type=int, default=2**20, help="largest frame accepted, bytes")
     args = parser.parse_args()

@@ -16,11 +16,17 @@ from console import components, services  # noqa: E402
 
 log = logging.getLogger("console")
 if not logging.getLogger().handlers:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll would drown the log
 
-st.set_page_config(page_title="AutoOps Retail · Operator console", page_icon=":material/storefront:",
-                   layout="wide", initial_sidebar_state="expanded")
+st.set_page_config(
+    page_title="AutoOps Retail · Operator console",
+    page_icon=":material/storefront:",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
 
 # A denser layout than Streamlit's default: this is a control room, not a blog.
 st.html("""<style>
@@ -46,8 +52,11 @@ with st.sidebar:
     st.markdown("#### :material/storefront: AutoOps Retail")
     st.caption(f"Backend `{services.get_api().base_url}`")
     st.fragment(run_every=1.0)(components.connection_badge)()
-    st.toggle("Pause live updates", key="live_paused",
-              help="Freeze the live panels on what they show now; the store keeps trading.")
+    st.toggle(
+        "Pause live updates",
+        key="live_paused",
+        help="Freeze the live panels on what they show now; the store keeps trading.",
+    )
     if services.live_paused():
         st.caption(":orange[:material/pause_circle: Live updates paused]")
 
@@ -56,5 +65,8 @@ try:
     components.pending_dialog()
 except Exception as exc:  # the operator gets a sentence, the log gets the traceback
     log.exception("page %s failed", page.title)
-    st.error(f"This page could not be shown: {type(exc).__name__}: {exc}. "
-             "The details are in the console's log.", icon=":material/error:")
+    st.error(
+        f"This page could not be shown: {type(exc).__name__}: {exc}. "
+        "The details are in the console's log.",
+        icon=":material/error:",
+    )

@@ -9,11 +9,20 @@ import plotly.graph_objects as go
 
 from console.listener import METRIC_FIELDS, MetricPoint
 
-RANGES: dict[str, timedelta | None] = {"5 min": timedelta(minutes=5), "15 min": timedelta(minutes=15),
-                                       "1 h": timedelta(hours=1), "All": None}
+RANGES: dict[str, timedelta | None] = {
+    "5 min": timedelta(minutes=5),
+    "15 min": timedelta(minutes=15),
+    "1 h": timedelta(hours=1),
+    "All": None,
+}
 TEAL, SLATE, AMBER, RED = "#0f766e", "#475569", "#d97706", "#b91c1c"
-CATEGORY_COLORS = {"bakery": "#b45309", "dairy": "#0369a1", "produce": "#15803d",
-                   "meat": "#b91c1c", "ambient": "#6b7280"}
+CATEGORY_COLORS = {
+    "bakery": "#b45309",
+    "dairy": "#0369a1",
+    "produce": "#15803d",
+    "meat": "#b91c1c",
+    "ambient": "#6b7280",
+}
 
 
 def points_frame(points: list[MetricPoint]) -> pd.DataFrame:
@@ -48,19 +57,24 @@ def baseline_waste_columns(frame: pd.DataFrame) -> tuple[str, str] | None:
     baseline = [c for c in frame.columns if "baseline" in c and ("expired" in c or "waste" in c)]
     if not baseline:
         return None
-    ours = [c for c in frame.columns
-            if c not in baseline and ("expired" in c or "waste_units" in c) and "baseline" not in c]
+    ours = [
+        c
+        for c in frame.columns
+        if c not in baseline and ("expired" in c or "waste_units" in c) and "baseline" not in c
+    ]
     return (ours[0], baseline[0]) if ours else None
 
 
 def layout(fig: go.Figure, title: str, y_title: str, height: int = 290) -> go.Figure:
-    fig.update_layout(title={"text": title, "font": {"size": 15}, "x": 0.01, "y": 0.98,
-                             "yanchor": "top"},
-                      template="plotly_white", height=height,
-                      margin={"l": 10, "r": 10, "t": 64, "b": 10},
-                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1,
-                              "xanchor": "right"},
-                      yaxis_title=y_title, hovermode="x unified")
+    fig.update_layout(
+        title={"text": title, "font": {"size": 15}, "x": 0.01, "y": 0.98, "yanchor": "top"},
+        template="plotly_white",
+        height=height,
+        margin={"l": 10, "r": 10, "t": 64, "b": 10},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        yaxis_title=y_title,
+        hovermode="x unified",
+    )
     fig.update_xaxes(showgrid=False)
     return fig
 
@@ -77,10 +91,18 @@ def revenue_profit_figure(frame: pd.DataFrame) -> go.Figure:
     if frame.empty:
         return empty_figure("Revenue and profit (since start)", "waiting for the metric stream")
     fig = go.Figure()
-    fig.add_scatter(x=frame["timestamp"], y=frame["total_revenue"], name="Revenue",
-                    line={"color": TEAL, "width": 2})
-    fig.add_scatter(x=frame["timestamp"], y=frame["total_profit"], name="Profit",
-                    line={"color": AMBER, "width": 2})
+    fig.add_scatter(
+        x=frame["timestamp"],
+        y=frame["total_revenue"],
+        name="Revenue",
+        line={"color": TEAL, "width": 2},
+    )
+    fig.add_scatter(
+        x=frame["timestamp"],
+        y=frame["total_profit"],
+        name="Profit",
+        line={"color": AMBER, "width": 2},
+    )
     return layout(fig, "Revenue and profit (since start)", "currency")
 
 
@@ -92,17 +114,30 @@ def waste_figure(frame: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     if columns:
         ours, base = columns
-        fig.add_scatter(x=frame["timestamp"], y=frame[ours], name="Agents",
-                        line={"color": TEAL, "width": 2})
-        fig.add_scatter(x=frame["timestamp"], y=frame[base], name="Shadow baseline",
-                        line={"color": SLATE, "width": 2, "dash": "dash"})
+        fig.add_scatter(
+            x=frame["timestamp"], y=frame[ours], name="Agents", line={"color": TEAL, "width": 2}
+        )
+        fig.add_scatter(
+            x=frame["timestamp"],
+            y=frame[base],
+            name="Shadow baseline",
+            line={"color": SLATE, "width": 2, "dash": "dash"},
+        )
         return layout(fig, title + " (expired units)", "units")
-    fig.add_scatter(x=frame["timestamp"], y=frame["waste_reduction_percentage"],
-                    name="Waste reduction", line={"color": TEAL, "width": 2},
-                    fill="tozeroy", fillcolor="rgba(15,118,110,0.08)")
-    fig.add_hline(y=0, line={"color": SLATE, "dash": "dash"},
-                  annotation_text="baseline (same waste as the shadow store)",
-                  annotation_position="bottom right")
+    fig.add_scatter(
+        x=frame["timestamp"],
+        y=frame["waste_reduction_percentage"],
+        name="Waste reduction",
+        line={"color": TEAL, "width": 2},
+        fill="tozeroy",
+        fillcolor="rgba(15,118,110,0.08)",
+    )
+    fig.add_hline(
+        y=0,
+        line={"color": SLATE, "dash": "dash"},
+        annotation_text="baseline (same waste as the shadow store)",
+        annotation_position="bottom right",
+    )
     return layout(fig, title + " (% less waste)", "%")
 
 
@@ -111,13 +146,24 @@ def stockout_figure(frame: pd.DataFrame) -> go.Figure:
     if frame.empty:
         return empty_figure(title, "waiting for the metric stream")
     fig = go.Figure()
-    fig.add_scatter(x=frame["timestamp"], y=frame["stockout_incidents"], name="Stock-outs",
-                    line={"color": RED, "width": 2, "shape": "hv"})
+    fig.add_scatter(
+        x=frame["timestamp"],
+        y=frame["stockout_incidents"],
+        name="Stock-outs",
+        line={"color": RED, "width": 2, "shape": "hv"},
+    )
     return layout(fig, title, "SKU-days")
 
 
-AGE_BUCKETS = ((1, 1, "1 d"), (2, 2, "2 d"), (3, 3, "3 d"), (4, 7, "4-7 d"), (8, 14, "8-14 d"),
-               (15, 60, "15-60 d"), (61, 10**6, "> 60 d"))
+AGE_BUCKETS = (
+    (1, 1, "1 d"),
+    (2, 2, "2 d"),
+    (3, 3, "3 d"),
+    (4, 7, "4-7 d"),
+    (8, 14, "8-14 d"),
+    (15, 60, "15-60 d"),
+    (61, 10**6, "> 60 d"),
+)
 
 
 def stock_age_frame(skus: pd.DataFrame) -> pd.DataFrame:
@@ -129,7 +175,9 @@ def stock_age_frame(skus: pd.DataFrame) -> pd.DataFrame:
                 days = int(float(key))
             except (TypeError, ValueError):
                 continue
-            label = next(lbl for lo, hi, lbl in AGE_BUCKETS if lo <= days <= hi) if days >= 1 else "1 d"
+            label = (
+                next(lbl for lo, hi, lbl in AGE_BUCKETS if lo <= days <= hi) if days >= 1 else "1 d"
+            )
             rows.append({"category": category, "days_left": label, "units": units or 0})
     frame = pd.DataFrame(rows, columns=["category", "days_left", "units"])
     return frame.groupby(["days_left", "category"], as_index=False)["units"].sum()
@@ -144,8 +192,12 @@ def stock_age_figure(skus: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     for category, group in data.groupby("category", sort=True):
         units = group.set_index("days_left")["units"].reindex(order).fillna(0)
-        fig.add_bar(x=order, y=units, name=str(category),
-                    marker_color=CATEGORY_COLORS.get(str(category), SLATE))
+        fig.add_bar(
+            x=order,
+            y=units,
+            name=str(category),
+            marker_color=CATEGORY_COLORS.get(str(category), SLATE),
+        )
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title="days of life left", type="category")
     return layout(fig, title, "units", height=380)
@@ -159,14 +211,22 @@ def stock_expiry_figure(skus: pd.DataFrame) -> go.Figure:
         return empty_figure(title, "no SKU has stock with a known expiry")
     fig = go.Figure()
     for category, group in data.groupby("category", sort=True):
-        fig.add_scatter(x=group["days_to_expiry"], y=group["stock"], mode="markers",
-                        name=str(category), text=group["sku"] + " · " + group["name"].astype(str),
-                        marker={"size": 10, "opacity": 0.8,
-                                "color": CATEGORY_COLORS.get(str(category), SLATE)},
-                        hovertemplate="%{text}<br>%{y} units, oldest expires in %{x} d<extra></extra>")
+        fig.add_scatter(
+            x=group["days_to_expiry"],
+            y=group["stock"],
+            mode="markers",
+            name=str(category),
+            text=group["sku"] + " · " + group["name"].astype(str),
+            marker={"size": 10, "opacity": 0.8, "color": CATEGORY_COLORS.get(str(category), SLATE)},
+            hovertemplate="%{text}<br>%{y} units, oldest expires in %{x} d<extra></extra>",
+        )
     ticks = [1, 2, 3, 5, 7, 10, 14, 30, 60, 180]
-    fig.update_xaxes(type="log", title="days to expiry of the oldest unit (log scale)",
-                     tickvals=ticks, ticktext=[str(t) for t in ticks])
+    fig.update_xaxes(
+        type="log",
+        title="days to expiry of the oldest unit (log scale)",
+        tickvals=ticks,
+        ticktext=[str(t) for t in ticks],
+    )
     fig = layout(fig, title, "units in stock", height=380)
     fig.update_layout(hovermode="closest")
     return fig

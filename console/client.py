@@ -14,8 +14,11 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "http://localhost:8000"
 PREFIX = "/api/dashboard"
 AGENT_IDS = ("pricing_agent", "inventory_agent", "promotion_agent")
-AGENT_NAMES = {"pricing_agent": "Pricing Agent", "inventory_agent": "Inventory Agent",
-               "promotion_agent": "Promotion Agent"}
+AGENT_NAMES = {
+    "pricing_agent": "Pricing Agent",
+    "inventory_agent": "Inventory Agent",
+    "promotion_agent": "Promotion Agent",
+}
 ACTIONS = ("pause", "resume", "reset", "override")
 
 
@@ -26,8 +29,14 @@ def api_url_from_env() -> str:
 
 ROLES = ("viewer", "operator", "admin")
 # The least role each console action needs (the backend enforces; the console only hides buttons).
-ACTION_ROLES = {"pause": "operator", "resume": "operator", "override": "operator",
-                "acknowledge": "operator", "resolve": "operator", "reset": "admin"}
+ACTION_ROLES = {
+    "pause": "operator",
+    "resume": "operator",
+    "override": "operator",
+    "acknowledge": "operator",
+    "resolve": "operator",
+    "reset": "admin",
+}
 
 
 def token_from_env() -> str | None:
@@ -94,13 +103,21 @@ def error_detail(response: httpx.Response) -> str:
 class ApiClient:
     """Thin synchronous client for the dashboard REST API."""
 
-    def __init__(self, base_url: str | None = None, timeout: float = 5.0,
-                 transport: httpx.BaseTransport | None = None, token: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        timeout: float = 5.0,
+        transport: httpx.BaseTransport | None = None,
+        token: str | None = None,
+    ) -> None:
         self.base_url = (base_url or api_url_from_env()).rstrip("/")
         headers = {"Authorization": f"Bearer {token}"} if token else None
-        self._http = httpx.Client(base_url=self.base_url, headers=headers,
-                                  timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
-                                  transport=transport)
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
+            transport=transport,
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -111,26 +128,35 @@ class ApiClient:
         try:
             response = self._http.request(method, url, **kwargs)
         except httpx.TimeoutException:
-            raise ApiError(f"The backend at {self.base_url} did not answer {method} {url} "
-                           "in time.") from None
+            raise ApiError(
+                f"The backend at {self.base_url} did not answer {method} {url} in time."
+            ) from None
         except httpx.TransportError as exc:
             log.info("backend unreachable: %s %s: %s", method, url, exc)
-            raise ApiError(f"The backend at {self.base_url} is unreachable ({type(exc).__name__}). "
-                           "Is it running?") from None
+            raise ApiError(
+                f"The backend at {self.base_url} is unreachable ({type(exc).__name__}). "
+                "Is it running?"
+            ) from None
         if response.status_code >= 400:
             detail = error_detail(response)
             if response.status_code >= 500:
-                message = f"The backend failed on {method} {url} (HTTP {response.status_code}): {detail}"
+                message = (
+                    f"The backend failed on {method} {url} (HTTP {response.status_code}): {detail}"
+                )
             else:
-                message = f"The backend refused {method} {url} (HTTP {response.status_code}): {detail}"
+                message = (
+                    f"The backend refused {method} {url} (HTTP {response.status_code}): {detail}"
+                )
             raise ApiError(message, response.status_code)
         if not response.content:
             return None
         try:
             return response.json()
         except ValueError:
-            raise ApiError(f"The backend answered {method} {url} with something other than JSON.",
-                           response.status_code) from None
+            raise ApiError(
+                f"The backend answered {method} {url} with something other than JSON.",
+                response.status_code,
+            ) from None
 
     # The dashboard endpoints, one method each.
     def agent_statuses(self) -> list[dict]:
@@ -160,12 +186,19 @@ class ApiClient:
         return as_list(self.request("GET", "store/skus"), "skus")
 
     def interventions(self, limit: int = 500) -> list[dict]:
-        return as_list(self.request("GET", "interventions", params={"limit": limit}), "interventions")
+        return as_list(
+            self.request("GET", "interventions", params={"limit": limit}), "interventions"
+        )
 
-    def intervene(self, agent_id: str, action: str, reason: str,
-                  parameters: dict | None = None) -> dict:
-        body = {"agent_id": agent_id, "action": action, "parameters": parameters or {},
-                "reason": reason}
+    def intervene(
+        self, agent_id: str, action: str, reason: str, parameters: dict | None = None
+    ) -> dict:
+        body = {
+            "agent_id": agent_id,
+            "action": action,
+            "parameters": parameters or {},
+            "reason": reason,
+        }
         return self.request("POST", f"agents/{agent_id}/intervention", json=body) or {}
 
     def acknowledge_alert(self, alert_id: str) -> dict:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import streamlit as st
 
@@ -18,18 +19,23 @@ log = logging.getLogger(__name__)
 
 ACTION_EFFECTS = {
     "pause": "A paused agent decides nothing; its lever follows the store's standing rule, so the "
-             "store keeps trading.",
+    "store keeps trading.",
     "resume": "The agent starts deciding again on the next sim day.",
     "reset": "Reset clears what the agent learned, restarts its counters and makes it active.",
     "override": "The store applies your value and holds it for the stated time; the agent leaves "
-                "that SKU's lever alone until then.",
+    "that SKU's lever alone until then.",
 }
-STATUS_BADGES = {"active": ":green-badge[:material/play_arrow: Active]",
-                 "paused": ":orange-badge[:material/pause: Paused]",
-                 "error": ":red-badge[:material/error: Error]"}
-BADGE_STYLE = {"live": ("green", ":material/wifi:"), "reconnecting": ("orange", ":material/sync:"),
-               "unreachable": ("red", ":material/cloud_off:"),
-               "connecting": ("gray", ":material/hourglass_empty:")}
+STATUS_BADGES = {
+    "active": ":green-badge[:material/play_arrow: Active]",
+    "paused": ":orange-badge[:material/pause: Paused]",
+    "error": ":red-badge[:material/error: Error]",
+}
+BADGE_STYLE = {
+    "live": ("green", ":material/wifi:"),
+    "reconnecting": ("orange", ":material/sync:"),
+    "unreachable": ("red", ":material/cloud_off:"),
+    "connecting": ("gray", ":material/hourglass_empty:"),
+}
 
 
 def guarded(func: Callable[..., None]) -> Callable[..., None]:
@@ -43,8 +49,10 @@ def guarded(func: Callable[..., None]) -> Callable[..., None]:
             st.error(str(exc), icon=":material/cloud_off:")
         except Exception as exc:  # any other failure of one panel must not take the page down
             log.exception("panel %s failed", func.__name__)
-            st.error(f"This panel could not be shown: {type(exc).__name__}: {exc}",
-                     icon=":material/error:")
+            st.error(
+                f"This panel could not be shown: {type(exc).__name__}: {exc}",
+                icon=":material/error:",
+            )
 
     return wrapper
 
@@ -59,24 +67,36 @@ def connection_badge() -> None:
     live = view.live or {}
     if isinstance(live.get("day"), int):
         alerts = live.get("active_alerts_count")
-        st.caption(f"Sim day {live['day']}" + (f" · {alerts} active alert(s)" if alerts is not None else ""))
+        st.caption(
+            f"Sim day {live['day']}"
+            + (f" · {alerts} active alert(s)" if alerts is not None else "")
+        )
 
 
 def format_time(value: Any) -> str:
     try:
         stamp = parse_time(value)
         if stamp is not None:
-            return stamp.astimezone(timezone.utc).strftime("%H:%M:%S UTC")
+            return stamp.astimezone(UTC).strftime("%H:%M:%S UTC")
     except (ValueError, TypeError):  # pandas NaT and friends
         pass
     return "—" if value in (None, "") or str(value) == "NaT" else str(value)
 
 
-def record_result(ok: bool, agent_id: str, action: str, message: str,
-                  response: dict | None = None) -> None:
+def record_result(
+    ok: bool, agent_id: str, action: str, message: str, response: dict | None = None
+) -> None:
     results = st.session_state.setdefault("intervention_results", [])
-    results.append({"ok": ok, "agent_id": agent_id, "action": action, "message": message,
-                    "response": response or {}, "at": datetime.now(timezone.utc).isoformat()})
+    results.append(
+        {
+            "ok": ok,
+            "agent_id": agent_id,
+            "action": action,
+            "message": message,
+            "response": response or {},
+            "at": datetime.now(UTC).isoformat(),
+        }
+    )
     del results[:-10]
 
 
@@ -90,11 +110,16 @@ def show_last_result() -> None:
     left, right = st.columns([12, 1], vertical_alignment="center")
     if last["ok"]:
         ref = last["response"].get("intervention_id")
-        left.success(f"**{last['action'].title()} {name}**: {last['message']}"
-                     + (f" (intervention {ref})" if ref else ""), icon=":material/check_circle:")
+        left.success(
+            f"**{last['action'].title()} {name}**: {last['message']}"
+            + (f" (intervention {ref})" if ref else ""),
+            icon=":material/check_circle:",
+        )
     else:
-        left.error(f"**{last['action'].title()} {name} failed**: {last['message']}",
-                   icon=":material/error:")
+        left.error(
+            f"**{last['action'].title()} {name} failed**: {last['message']}",
+            icon=":material/error:",
+        )
     if right.button("", icon=":material/close:", key="dismiss_result", help="Dismiss"):
         st.session_state["result_dismissed"] = last["at"]
         st.rerun()
@@ -115,8 +140,11 @@ def send_intervention(agent_id: str, action: str, reason: str, parameters: dict 
 
 def request_intervention(agent_id: str, action: str, parameters: dict | None = None) -> None:
     """Ask for confirmation: the dialog stays open across reruns until confirmed or dismissed."""
-    st.session_state["pending_intervention"] = {"agent_id": agent_id, "action": action,
-                                                "parameters": parameters}
+    st.session_state["pending_intervention"] = {
+        "agent_id": agent_id,
+        "action": action,
+        "parameters": parameters,
+    }
 
 
 def clear_pending() -> None:
@@ -136,15 +164,23 @@ def intervention_dialog(agent_id: str, action: str, parameters: dict | None = No
     st.markdown(f"#### {action.title()} {name}")
     st.caption(ACTION_EFFECTS.get(action, ""))
     if parameters:
-        st.dataframe([{"parameter": k, "value": str(v)} for k, v in parameters.items()],
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            [{"parameter": k, "value": str(v)} for k, v in parameters.items()],
+            hide_index=True,
+            width="stretch",
+        )
     default = f"{action.title()} from the operator console" if action in ("pause", "resume") else ""
-    reason = st.text_area("Reason (recorded in the audit log)", value=default, max_chars=1000,
-                          key=f"reason_{agent_id}_{action}",
-                          placeholder="Why are you doing this? 1 to 1,000 characters.")
+    reason = st.text_area(
+        "Reason (recorded in the audit log)",
+        value=default,
+        max_chars=1000,
+        key=f"reason_{agent_id}_{action}",
+        placeholder="Why are you doing this? 1 to 1,000 characters.",
+    )
     confirm, cancel = st.columns(2)
-    if confirm.button(f"Confirm {action}", type="primary", width="stretch",
-                      key=f"confirm_{agent_id}_{action}"):
+    if confirm.button(
+        f"Confirm {action}", type="primary", width="stretch", key=f"confirm_{agent_id}_{action}"
+    ):
         if not reason.strip():
             st.error("A reason is required: 1 to 1,000 characters, recorded in the audit log.")
             return
@@ -162,8 +198,10 @@ def fetch_agents() -> tuple[list[dict], str | None]:
     """Agent statuses from REST, else from the latest live update; and a warning if degraded."""
     try:
         agents = services.get_api().agent_statuses()
-        return sorted(agents, key=lambda a: AGENT_IDS.index(a["agent_id"])
-                      if a.get("agent_id") in AGENT_IDS else 99), None
+        return sorted(
+            agents,
+            key=lambda a: AGENT_IDS.index(a["agent_id"]) if a.get("agent_id") in AGENT_IDS else 99,
+        ), None
     except ApiError as exc:
         live = services.current_view().live or {}
         agents = live.get("agent_statuses") or []
@@ -176,15 +214,22 @@ def agent_card(agent: dict) -> None:
     """One agent's live status and its Pause / Resume / Reset buttons."""
     agent_id, status = str(agent.get("agent_id", "")), str(agent.get("status", "unknown"))
     with st.container(border=True, key=f"agent_card_{agent_id}"):
-        st.markdown(f"**{agent.get('name') or AGENT_NAMES.get(agent_id, agent_id)}** "
-                    f"&nbsp; {STATUS_BADGES.get(status, f':gray-badge[{status}]')}")
+        st.markdown(
+            f"**{agent.get('name') or AGENT_NAMES.get(agent_id, agent_id)}** "
+            f"&nbsp; {STATUS_BADGES.get(status, f':gray-badge[{status}]')}"
+        )
         with st.container(key=f"activity_{agent_id}"):  # fixed height: the cards line up
             st.caption(agent.get("current_activity") or "No activity yet.")
         a, b, c = st.columns(3)
-        a.metric("Decisions", f"{agent.get('decisions_count', 0):,}",
-                 help="Decisions since the start or the agent's last reset.")
+        a.metric(
+            "Decisions",
+            f"{agent.get('decisions_count', 0):,}",
+            help="Decisions since the start or the agent's last reset.",
+        )
         b.metric("Success", format_percent(agent.get("success_rate")), help=SUCCESS_RATE_HELP)
-        c.metric("Response", format_seconds(agent.get("avg_response_time")), help=RESPONSE_TIME_HELP)
+        c.metric(
+            "Response", format_seconds(agent.get("avg_response_time")), help=RESPONSE_TIME_HELP
+        )
         st.caption(f"Last decision: {format_time(agent.get('last_decision_time'))}")
         # The buttons live in the refreshing fragment so that their enabled state follows the
         # agent; a click asks for confirmation through a full rerun, where the dialog opens.
@@ -193,15 +238,24 @@ def agent_card(agent: dict) -> None:
         role = services.role()
         pause, resume, reset = st.columns(3)
         if may(role, "pause") and pause.button(
-                "Pause", key=f"pause_{agent_id}", icon=":material/pause:", width="stretch",
-                disabled=status == "paused"):
+            "Pause",
+            key=f"pause_{agent_id}",
+            icon=":material/pause:",
+            width="stretch",
+            disabled=status == "paused",
+        ):
             choice = "pause"
         if may(role, "resume") and resume.button(
-                "Resume", key=f"resume_{agent_id}", icon=":material/play_arrow:", width="stretch",
-                disabled=status == "active"):
+            "Resume",
+            key=f"resume_{agent_id}",
+            icon=":material/play_arrow:",
+            width="stretch",
+            disabled=status == "active",
+        ):
             choice = "resume"
         if may(role, "reset") and reset.button(
-                "Reset", key=f"reset_{agent_id}", icon=":material/restart_alt:", width="stretch"):
+            "Reset", key=f"reset_{agent_id}", icon=":material/restart_alt:", width="stretch"
+        ):
             choice = "reset"
         if choice:
             request_intervention(agent_id, choice)

@@ -11,21 +11,32 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, Callable
+from typing import Any
 
 import websocket
 
 log = logging.getLogger(__name__)
 
-METRIC_FIELDS = ("total_revenue", "total_profit", "inventory_turnover", "stockout_incidents",
-                 "waste_reduction_percentage", "price_optimization_score",
-                 "promotion_effectiveness", "agent_collaboration_score", "decision_count",
-                 "response_time_avg")
-STREAM_PATHS = {"metrics": "/api/dashboard/ws/metrics/real-time",
-                "live": "/api/dashboard/ws/live-updates"}
+METRIC_FIELDS = (
+    "total_revenue",
+    "total_profit",
+    "inventory_turnover",
+    "stockout_incidents",
+    "waste_reduction_percentage",
+    "price_optimization_score",
+    "promotion_effectiveness",
+    "agent_collaboration_score",
+    "decision_count",
+    "response_time_avg",
+)
+STREAM_PATHS = {
+    "metrics": "/api/dashboard/ws/metrics/real-time",
+    "live": "/api/dashboard/ws/live-updates",
+}
 UNREACHABLE_AFTER = 3  # consecutive failed connects before the badge says "unreachable"
 
 
@@ -58,10 +69,10 @@ class LinkState(str, Enum):
 class StreamStatus:
     name: str
     state: LinkState = LinkState.CONNECTING
-    last_message_at: float | None = None   # wall clock (time.time())
+    last_message_at: float | None = None  # wall clock (time.time())
     next_retry_at: float | None = None
-    failures: int = 0                      # consecutive failed connects
-    connects: int = 0                      # successful connects since start
+    failures: int = 0  # consecutive failed connects
+    connects: int = 0  # successful connects since start
     messages: int = 0
     last_error: str = ""
 
@@ -71,14 +82,14 @@ class MetricPoint:
     timestamp: datetime
     values: dict[str, float | None]
     extra: dict[str, Any] = field(default_factory=dict)  # any other numeric fields (history)
-    day: int | None = None                                # sim day, when the source says it
+    day: int | None = None  # sim day, when the source says it
 
 
 @dataclass(frozen=True)
 class Badge:
-    kind: str          # live | reconnecting | unreachable | connecting
-    title: str         # "Live", "Reconnecting in 4 s", "Backend unreachable"
-    detail: str        # the age of the last message, and the next retry when down
+    kind: str  # live | reconnecting | unreachable | connecting
+    title: str  # "Live", "Reconnecting in 4 s", "Backend unreachable"
+    detail: str  # the age of the last message, and the next retry when down
 
     @property
     def text(self) -> str:
@@ -90,8 +101,8 @@ class ListenerView:
     """A consistent copy of what the listener holds, for one page render."""
 
     points: list[MetricPoint]
-    live: dict | None                 # the latest live-updates metrics_update `data`
-    events: list[dict]                # agent_intervention and system_event messages, oldest first
+    live: dict | None  # the latest live-updates metrics_update `data`
+    events: list[dict]  # agent_intervention and system_event messages, oldest first
     streams: dict[str, StreamStatus]
     history_fills: int = 0
 
@@ -110,8 +121,11 @@ class ListenerView:
         states = [s.state for s in self.streams.values()]
         if states and all(s is LinkState.LIVE for s in states):
             return Badge("live", "Live", age)
-        retry = [s.next_retry_at for s in self.streams.values()
-                 if s.state in (LinkState.RECONNECTING, LinkState.UNREACHABLE) and s.next_retry_at]
+        retry = [
+            s.next_retry_at
+            for s in self.streams.values()
+            if s.state in (LinkState.RECONNECTING, LinkState.UNREACHABLE) and s.next_retry_at
+        ]
         wait = f"{max(0, round(min(retry) - now))} s" if retry else "a moment"
         if LinkState.UNREACHABLE in states:
             return Badge("unreachable", "Backend unreachable", f"retrying in {wait} · {age}")
@@ -131,14 +145,14 @@ def format_age(seconds: float) -> str:
 
 def parse_time(value: Any) -> datetime | None:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if not isinstance(value, str):
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def to_point(item: dict, timestamp: Any = None, day: Any = None) -> MetricPoint | None:
@@ -150,22 +164,35 @@ def to_point(item: dict, timestamp: Any = None, day: Any = None) -> MetricPoint 
     if stamp is None:
         return None
     values = {name: source.get(name) for name in METRIC_FIELDS}
-    extra = {k: v for k, v in {**item, **source}.items()
-             if k not in METRIC_FIELDS and isinstance(v, (int, float)) and not isinstance(v, bool)}
+    extra = {
+        k: v
+        for k, v in {**item, **source}.items()
+        if k not in METRIC_FIELDS and isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
     day_value = item.get("day", day)
-    return MetricPoint(stamp, values, extra,
-                       day_value if isinstance(day_value, int) and not isinstance(day_value, bool) else None)
+    return MetricPoint(
+        stamp,
+        values,
+        extra,
+        day_value if isinstance(day_value, int) and not isinstance(day_value, bool) else None,
+    )
 
 
 class StreamListener:
     """One per console process: two threads, one per stream, reconnecting with Backoff."""
 
-    def __init__(self, base_url: str, history_loader: Callable[[], list[dict]] | None = None,
-                 max_points: int = 2000, max_events: int = 200,
-                 connect: Callable[..., Any] = websocket.create_connection,
-                 connect_timeout: float = 3.0, silence_timeout: float = 20.0,
-                 backoff_factory: Callable[[], Backoff] = Backoff,
-                 token: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        history_loader: Callable[[], list[dict]] | None = None,
+        max_points: int = 2000,
+        max_events: int = 200,
+        connect: Callable[..., Any] = websocket.create_connection,
+        connect_timeout: float = 3.0,
+        silence_timeout: float = 20.0,
+        backoff_factory: Callable[[], Backoff] = Backoff,
+        token: str | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = token
         ws_base = "ws" + self.base_url[4:] if self.base_url.startswith("http") else self.base_url
@@ -191,8 +218,9 @@ class StreamListener:
     def start(self) -> StreamListener:
         if not self._threads:
             for name in self.urls:
-                thread = threading.Thread(target=self._run, args=(name,), daemon=True,
-                                          name=f"autoops-listener-{name}")
+                thread = threading.Thread(
+                    target=self._run, args=(name,), daemon=True, name=f"autoops-listener-{name}"
+                )
                 self._threads.append(thread)
                 thread.start()
         return self
@@ -216,8 +244,13 @@ class StreamListener:
 
     def view(self) -> ListenerView:
         with self._lock:
-            return ListenerView(list(self._points), self._live, list(self._events),
-                                dict(self._streams), self._history_fills)
+            return ListenerView(
+                list(self._points),
+                self._live,
+                list(self._events),
+                dict(self._streams),
+                self._history_fills,
+            )
 
     # the thread
     def _update(self, name: str, **changes: Any) -> None:
@@ -237,9 +270,14 @@ class StreamListener:
             backoff.reset()
             with self._lock:
                 status = self._streams[name]
-                self._streams[name] = replace(status, state=LinkState.LIVE, failures=0,
-                                              connects=status.connects + 1, next_retry_at=None,
-                                              last_error="")
+                self._streams[name] = replace(
+                    status,
+                    state=LinkState.LIVE,
+                    failures=0,
+                    connects=status.connects + 1,
+                    next_retry_at=None,
+                    last_error="",
+                )
             self._sockets[name] = ws
             if name == "metrics":
                 with self._lock:
@@ -259,9 +297,16 @@ class StreamListener:
         with self._lock:
             status = self._streams[name]
             failures = status.failures + 1
-            state = LinkState.UNREACHABLE if failures >= UNREACHABLE_AFTER else LinkState.RECONNECTING
-            self._streams[name] = replace(status, state=state, failures=failures,
-                                          next_retry_at=time.time() + delay, last_error=error)
+            state = (
+                LinkState.UNREACHABLE if failures >= UNREACHABLE_AFTER else LinkState.RECONNECTING
+            )
+            self._streams[name] = replace(
+                status,
+                state=state,
+                failures=failures,
+                next_retry_at=time.time() + delay,
+                last_error=error,
+            )
         log.info("stream %s down (%s); retrying in %.0f s", name, error, delay)
         self._stop.wait(delay)
 
@@ -299,8 +344,9 @@ class StreamListener:
         kind = message.get("type")
         with self._lock:
             status = self._streams[name]
-            self._streams[name] = replace(status, last_message_at=time.time(),
-                                          messages=status.messages + 1)
+            self._streams[name] = replace(
+                status, last_message_at=time.time(), messages=status.messages + 1
+            )
             if name == "metrics" and kind in ("metrics_stream", "metrics_update"):
                 point = to_point(message.get("data") or {}, message.get("timestamp"))
                 if point is not None:
@@ -308,9 +354,15 @@ class StreamListener:
                 seq = message.get("seq")
                 if isinstance(seq, int):
                     # a jump in the sequence means ticks were skipped or lost: refill
-                    self._gap = self._gap or (self._last_seq is not None and seq > self._last_seq + 1)
+                    self._gap = self._gap or (
+                        self._last_seq is not None and seq > self._last_seq + 1
+                    )
                     self._last_seq = seq
-            elif name == "live" and kind == "metrics_update" and isinstance(message.get("data"), dict):
+            elif (
+                name == "live"
+                and kind == "metrics_update"
+                and isinstance(message.get("data"), dict)
+            ):
                 self._live = message["data"]
             elif kind in ("agent_intervention", "system_event"):
                 self._events.append(message)
@@ -342,5 +394,5 @@ class StreamListener:
             by_time.update({p.timestamp: p for p in points})
             merged = sorted(by_time.values(), key=lambda p: p.timestamp)
             self._points.clear()
-            self._points.extend(merged[-(self._points.maxlen or len(merged)):])
+            self._points.extend(merged[-(self._points.maxlen or len(merged)) :])
             self._history_fills += 1

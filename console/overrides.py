@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-OVERRIDE_FIELDS = {"pricing_agent": ("sku", "price", "hold_days"),
-                   "inventory_agent": ("sku", "quantity"),
-                   "promotion_agent": ("sku", "discount", "days")}
+OVERRIDE_FIELDS = {
+    "pricing_agent": ("sku", "price", "hold_days"),
+    "inventory_agent": ("sku", "quantity"),
+    "promotion_agent": ("sku", "discount", "days"),
+}
 
 
-MAX_DAYS = 90            # the backend holds an override for at most 90 sim days
-MAX_QUANTITY = 100_000   # and orders at most this many units in one override
+MAX_DAYS = 90  # the backend holds an override for at most 90 sim days
+MAX_QUANTITY = 100_000  # and orders at most this many units in one override
 
 
 def _is_int(value: Any) -> bool:
@@ -34,12 +36,26 @@ def validate_override(agent_id: str, params: dict, known_skus: set[str] | None =
         problems.append(f"sku: expected one of the store's SKUs, got {sku!r}")
     checks = {
         "price": (_is_real, lambda v: v > 0, "a price above 0"),
-        "hold_days": (_is_int, lambda v: 1 <= v <= MAX_DAYS, f"a whole number of days from 1 to {MAX_DAYS}"),
-        "quantity": (_is_int, lambda v: 0 <= v <= MAX_QUANTITY,
-                     f"a whole number of units from 0 to {MAX_QUANTITY:,}"),
-        "discount": (_is_real, lambda v: 0 < v < 0.9, "a discount fraction between 0 and 0.9 "
-                                                       "(both excluded)"),
-        "days": (_is_int, lambda v: 1 <= v <= MAX_DAYS, f"a whole number of days from 1 to {MAX_DAYS}"),
+        "hold_days": (
+            _is_int,
+            lambda v: 1 <= v <= MAX_DAYS,
+            f"a whole number of days from 1 to {MAX_DAYS}",
+        ),
+        "quantity": (
+            _is_int,
+            lambda v: 0 <= v <= MAX_QUANTITY,
+            f"a whole number of units from 0 to {MAX_QUANTITY:,}",
+        ),
+        "discount": (
+            _is_real,
+            lambda v: 0 < v < 0.9,
+            "a discount fraction between 0 and 0.9 (both excluded)",
+        ),
+        "days": (
+            _is_int,
+            lambda v: 1 <= v <= MAX_DAYS,
+            f"a whole number of days from 1 to {MAX_DAYS}",
+        ),
     }
     for name in OVERRIDE_FIELDS[agent_id]:
         if name == "sku" or name in missing:

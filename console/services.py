@@ -25,8 +25,11 @@ def get_listener() -> StreamListener:
     base_url = api_url_from_env()
     token = token_from_env()
     history_client = ApiClient(base_url, token=token)  # its own: used from the listener threads
-    listener = StreamListener(base_url, token=token,
-                              history_loader=lambda: history_client.metrics_history(limit=HISTORY_LIMIT))
+    listener = StreamListener(
+        base_url,
+        token=token,
+        history_loader=lambda: history_client.metrics_history(limit=HISTORY_LIMIT),
+    )
     log.info("starting stream listener for %s", base_url)
     return listener.start()
 

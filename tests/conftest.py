@@ -21,7 +21,10 @@ def postgres_unreachable() -> str | None:
     """None when the local PostgreSQL answers, else the reason it does not."""
     try:
         import psycopg
-        with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", connect_timeout=3):
+
+        with psycopg.connect(
+            "host=127.0.0.1 port=5432 dbname=test user=postgres", connect_timeout=3
+        ):
             return None
     except Exception as exc:  # any failure means the variant cannot run here
         return f"PostgreSQL on 127.0.0.1:5432/test unreachable: {exc}"
@@ -34,9 +37,12 @@ def pg_schema() -> Iterator[str]:
     if reason:
         pytest.skip(reason)
     import psycopg
+
     name = f"autoops_test_{uuid.uuid4().hex[:12]}"
     yield name
-    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as conn:
+    with psycopg.connect(
+        "host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True
+    ) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 

@@ -37,7 +37,9 @@ def test_token_signed_with_another_key_is_refused() -> None:
 def test_missing_token_and_unknown_role_are_refused() -> None:
     with pytest.raises(NotAuthenticated, match="bearer token"):
         verify(None, SECRET, ["HS256"])
-    forged = jwt.encode({"sub": "bob", "exp": 4_000_000_000, "role": "root"}, SECRET, algorithm="HS256")
+    forged = jwt.encode(
+        {"sub": "bob", "exp": 4_000_000_000, "role": "root"}, SECRET, algorithm="HS256"
+    )
     with pytest.raises(NotAuthenticated, match="role"):
         verify(forged, SECRET, ["HS256"])
 
@@ -64,9 +66,25 @@ def test_ttl_rejects_what_is_not_a_duration(bad: str) -> None:
 
 def test_mint_cli_prints_a_token_that_verifies() -> None:
     env = {**os.environ, "AUTOOPS_JWT_SECRET": SECRET}
-    out = subprocess.run([sys.executable, "-m", "backend.auth", "mint", "--sub", "alice",
-                          "--role", "operator", "--ttl", "8h"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "backend.auth",
+            "mint",
+            "--sub",
+            "alice",
+            "--role",
+            "operator",
+            "--ttl",
+            "8h",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     caller = verify(out.stdout.strip(), SECRET, ["HS256"])
     assert (caller.sub, caller.role) == ("alice", Role.OPERATOR)
     assert caller.expires is not None and 8 * 3600 - 60 < caller.expires - time.time() <= 8 * 3600
@@ -74,6 +92,11 @@ def test_mint_cli_prints_a_token_that_verifies() -> None:
 
 def test_mint_cli_without_a_key_says_what_to_set() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOOPS_JWT")}
-    out = subprocess.run([sys.executable, "-m", "backend.auth", "mint", "--sub", "a", "--role", "viewer"],
-                         cwd=ROOT, env=env, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "backend.auth", "mint", "--sub", "a", "--role", "viewer"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 2 and "AUTOOPS_JWT_SECRET" in out.stderr

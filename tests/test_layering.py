@@ -6,10 +6,25 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FORBIDDEN = ("fastapi", "starlette", "sqlalchemy", "pydantic", "pydantic_settings", "asyncio",
-             "redis", "uvicorn", "websockets", "httpx", "streamlit",
-             "backend.api", "backend.db", "backend.bus", "backend.runner", "backend.config",
-             "backend.schemas")
+FORBIDDEN = (
+    "fastapi",
+    "starlette",
+    "sqlalchemy",
+    "pydantic",
+    "pydantic_settings",
+    "asyncio",
+    "redis",
+    "uvicorn",
+    "websockets",
+    "httpx",
+    "streamlit",
+    "backend.api",
+    "backend.db",
+    "backend.bus",
+    "backend.runner",
+    "backend.config",
+    "backend.schemas",
+)
 
 
 def imported_modules(path: Path) -> list[str]:
@@ -41,5 +56,8 @@ def test_the_guard_catches_a_forbidden_import(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("import asyncio\nfrom sqlalchemy import select\nimport numpy\n")
     assert imported_modules(probe) == ["asyncio", "sqlalchemy", "numpy"]
-    assert [n for n in imported_modules(probe)
-            if any(n == f or n.startswith(f + ".") for f in FORBIDDEN)] == ["asyncio", "sqlalchemy"]
+    assert [
+        n
+        for n in imported_modules(probe)
+        if any(n == f or n.startswith(f + ".") for f in FORBIDDEN)
+    ] == ["asyncio", "sqlalchemy"]

@@ -13,22 +13,52 @@ from backend.agents.records import AGENT_NAMES, AgentStatus, Condition
 PER_SKU_LIMIT = 3
 
 
-def _per_kind(kind: str, title: str, severity: str, skus: np.ndarray, names: np.ndarray,
-              detail: list[str], many_severity: str | None = None) -> list[Condition]:
+def _per_kind(
+    kind: str,
+    title: str,
+    severity: str,
+    skus: np.ndarray,
+    names: np.ndarray,
+    detail: list[str],
+    many_severity: str | None = None,
+) -> list[Condition]:
     if len(skus) == 0:
         return []
     if len(skus) <= PER_SKU_LIMIT:
-        return [Condition(key=f"{kind}:{s}", severity=severity, title=title,
-                          message=f"{s} {n}: {d}", agent_id=None, sku=str(s))
-                for s, n, d in zip(skus, names, detail)]
+        return [
+            Condition(
+                key=f"{kind}:{s}",
+                severity=severity,
+                title=title,
+                message=f"{s} {n}: {d}",
+                agent_id=None,
+                sku=str(s),
+            )
+            for s, n, d in zip(skus, names, detail)
+        ]
     listed = "; ".join(f"{s} {d}" for s, d in zip(skus[:PER_SKU_LIMIT], detail[:PER_SKU_LIMIT]))
-    return [Condition(key=f"{kind}:many", severity=many_severity or severity, title=title,
-                      message=f"{len(skus)} SKUs, worst: {listed}", agent_id=None, sku=None)]
+    return [
+        Condition(
+            key=f"{kind}:many",
+            severity=many_severity or severity,
+            title=title,
+            message=f"{len(skus)} SKUs, worst: {listed}",
+            agent_id=None,
+            sku=None,
+        )
+    ]
 
 
-def store_conditions(catalog, last, stock_by_age: np.ndarray, arriving: np.ndarray,
-                     forecast: np.ndarray, expired_window: np.ndarray,
-                     profit7: float, base_profit7: float) -> list[Condition]:
+def store_conditions(
+    catalog,
+    last,
+    stock_by_age: np.ndarray,
+    arriving: np.ndarray,
+    forecast: np.ndarray,
+    expired_window: np.ndarray,
+    profit7: float,
+    base_profit7: float,
+) -> list[Condition]:
     """Conditions from the last traded day (`last`, a DayRecord or None) and the shelf now.
 
     forecast: expected units per SKU on the next trading day at the posted prices;
@@ -42,38 +72,85 @@ def store_conditions(catalog, last, stock_by_age: np.ndarray, arriving: np.ndarr
     so = np.flatnonzero(last.stocked_out)
     # worst first: the most forecast demand the emptied shelf could not serve (demand is hidden)
     so = so[np.argsort(-(forecast[so] - last.sales[so]), kind="stable")]
-    out += _per_kind("stockout", "Stock-out", "warning", sku[so], name[so],
-                     [f"sold out on day {last.day} after {int(last.sales[i])} units" for i in so],
-                     "error" if len(so) > 0.1 * n else "warning")
+    out += _per_kind(
+        "stockout",
+        "Stock-out",
+        "warning",
+        sku[so],
+        name[so],
+        [f"sold out on day {last.day} after {int(last.sales[i])} units" for i in so],
+        "error" if len(so) > 0.1 * n else "warning",
+    )
     on_hand = stock_by_age.sum(axis=1)
     cover = (on_hand + arriving) / np.maximum(forecast, 1e-9)
     low = np.flatnonzero((cover < 0.5) & (forecast >= 1.0))
     low = low[np.argsort(cover[low], kind="stable")]
-    out += _per_kind("low_cover", "Low stock cover", "warning", sku[low], name[low],
-                     [f"{int(on_hand[i] + arriving[i])} units against a forecast of {forecast[i]:.1f}"
-                      for i in low])
+    out += _per_kind(
+        "low_cover",
+        "Low stock cover",
+        "warning",
+        sku[low],
+        name[low],
+        [
+            f"{int(on_hand[i] + arriving[i])} units against a forecast of {forecast[i]:.1f}"
+            for i in low
+        ],
+    )
     exp = stock_by_age[:, 0]
     risky = np.flatnonzero(exp > np.maximum(forecast, 1.0))
     risky = risky[np.argsort(-(exp[risky] - forecast[risky]), kind="stable")]
-    out += _per_kind("expiring", "Units expiring", "info", sku[risky], name[risky],
-                     [f"{int(exp[i])} units reach end of life at the next close, forecast sales "
-                      f"{forecast[i]:.1f}" for i in risky])
+    out += _per_kind(
+        "expiring",
+        "Units expiring",
+        "info",
+        sku[risky],
+        name[risky],
+        [
+            f"{int(exp[i])} units reach end of life at the next close, forecast sales "
+            f"{forecast[i]:.1f}"
+            for i in risky
+        ],
+    )
     eff = last.price * (1.0 - last.markdown)
     below = np.flatnonzero((eff < catalog.unit_cost) & (last.sales > 0))
-    out += _per_kind("margin", "Selling below cost", "info", sku[below], name[below],
-                     [f"sold at {eff[i]:.2f} against cost {catalog.unit_cost[i]:.2f}" for i in below])
+    out += _per_kind(
+        "margin",
+        "Selling below cost",
+        "info",
+        sku[below],
+        name[below],
+        [f"sold at {eff[i]:.2f} against cost {catalog.unit_cost[i]:.2f}" for i in below],
+    )
     if base_profit7 > 0 and profit7 < base_profit7:
-        out.append(Condition(key="margin:store", severity="warning", title="Margin erosion",
-                             message=(f"profit over the last 7 days {profit7:.2f} is below the "
-                                      f"standing-rule store's {base_profit7:.2f}"),
-                             agent_id=None, sku=None))
+        out.append(
+            Condition(
+                key="margin:store",
+                severity="warning",
+                title="Margin erosion",
+                message=(
+                    f"profit over the last 7 days {profit7:.2f} is below the "
+                    f"standing-rule store's {base_profit7:.2f}"
+                ),
+                agent_id=None,
+                sku=None,
+            )
+        )
     if len(expired_window) >= 7:
         today, past = float(expired_window[-1]), float(np.mean(expired_window[:-1]))
         if today >= 10 and today > 2.0 * past:
-            out.append(Condition(key="waste_spike", severity="warning", title="Waste spike",
-                                 message=(f"{today:.0f} units written off on day {last.day}, "
-                                          f"{today / max(past, 1e-9):.1f}x the trailing mean {past:.1f}"),
-                                 agent_id=None, sku=None))
+            out.append(
+                Condition(
+                    key="waste_spike",
+                    severity="warning",
+                    title="Waste spike",
+                    message=(
+                        f"{today:.0f} units written off on day {last.day}, "
+                        f"{today / max(past, 1e-9):.1f}x the trailing mean {past:.1f}"
+                    ),
+                    agent_id=None,
+                    sku=None,
+                )
+            )
     return out
 
 
@@ -82,14 +159,28 @@ def agent_conditions(status: dict[str, AgentStatus], errors: dict[str, str]) -> 
     out = []
     for a, s in status.items():
         if s is AgentStatus.PAUSED:
-            out.append(Condition(key=f"agent_paused:{a}", severity="warning",
-                                 title=f"{AGENT_NAMES[a]} paused",
-                                 message=f"{AGENT_NAMES[a]} is paused; its lever follows the standing rule",
-                                 agent_id=a, sku=None))
+            out.append(
+                Condition(
+                    key=f"agent_paused:{a}",
+                    severity="warning",
+                    title=f"{AGENT_NAMES[a]} paused",
+                    message=f"{AGENT_NAMES[a]} is paused; its lever follows the standing rule",
+                    agent_id=a,
+                    sku=None,
+                )
+            )
         elif s is AgentStatus.ERROR:
-            out.append(Condition(key=f"agent_error:{a}", severity="error",
-                                 title=f"{AGENT_NAMES[a]} failed",
-                                 message=(f"{AGENT_NAMES[a]} raised {errors.get(a, 'an error')}; "
-                                          "its lever follows the standing rule until resume or reset"),
-                                 agent_id=a, sku=None))
+            out.append(
+                Condition(
+                    key=f"agent_error:{a}",
+                    severity="error",
+                    title=f"{AGENT_NAMES[a]} failed",
+                    message=(
+                        f"{AGENT_NAMES[a]} raised {errors.get(a, 'an error')}; "
+                        "its lever follows the standing rule until resume or reset"
+                    ),
+                    agent_id=a,
+                    sku=None,
+                )
+            )
     return out

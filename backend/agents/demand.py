@@ -23,13 +23,13 @@ PRIOR_ELASTICITY = -2.5
 PRIOR_ELASTICITY_SD = 0.7
 PRIOR_LOG_LEVEL = float(np.log(5.0))
 PRIOR_LOG_LEVEL_SD = 1.2
-PRIOR_INV_K = 0.25          # squared CV of the demand shock, the prior for the pooled dispersion
-WEEKDAY_SHRINK = 6.0        # pseudo-observations pulling a SKU's weekday factor to its category's
+PRIOR_INV_K = 0.25  # squared CV of the demand shock, the prior for the pooled dispersion
+WEEKDAY_SHRINK = 6.0  # pseudo-observations pulling a SKU's weekday factor to its category's
 MU_FLOOR = 0.05
-RESIDUAL_CAP = 3.0          # caps (s - mu)/mu so one freak day early on cannot swing the fit
+RESIDUAL_CAP = 3.0  # caps (s - mu)/mu so one freak day early on cannot swing the fit
 Z90 = 1.6448536269514722
-DISPERSION_SHRINK = 30.0    # pseudo-days of the pooled dispersion in each SKU's estimate
-CENSORED_WEIGHT = 1.0       # weight of a stock-out day (imputed demand); less would bias the level down
+DISPERSION_SHRINK = 30.0  # pseudo-days of the pooled dispersion in each SKU's estimate
+CENSORED_WEIGHT = 1.0  # weight of a stock-out day (imputed demand); less would bias the level down
 
 
 def tail_mean(mean: np.ndarray, var: np.ndarray, above: np.ndarray) -> np.ndarray:
@@ -57,18 +57,18 @@ class DemandModel:
         self.forget = forget
         self.mean = np.tile([PRIOR_LOG_LEVEL, PRIOR_ELASTICITY], (n, 1))
         self.prec = np.zeros((n, 2, 2))
-        self.prec[:, 0, 0] = 1.0 / PRIOR_LOG_LEVEL_SD ** 2
-        self.prec[:, 1, 1] = 1.0 / PRIOR_ELASTICITY_SD ** 2
+        self.prec[:, 0, 0] = 1.0 / PRIOR_LOG_LEVEL_SD**2
+        self.prec[:, 1, 1] = 1.0 / PRIOR_ELASTICITY_SD**2
         self._prior_prec = self.prec[0].copy()
-        self.wd_sum = np.zeros((n, 7))      # sum of sales / weekday-free mean, per weekday
+        self.wd_sum = np.zeros((n, 7))  # sum of sales / weekday-free mean, per weekday
         self.wd_cnt = np.zeros((n, 7))
         self.disp_num = PRIOR_INV_K * 20.0  # pooled moment estimate of 1/k, seeded with pseudo-data
         self.disp_den = 20.0
-        self.sku_num = np.zeros(n)           # per-SKU discounted sums of the same moments
+        self.sku_num = np.zeros(n)  # per-SKU discounted sums of the same moments
         self.sku_den = np.zeros(n)
         self.sku_cnt = np.zeros(n)
         self.n_obs = np.zeros(n, dtype=np.int64)
-        self._weekday: np.ndarray | None = None     # cache of weekday_factors(), reset by update
+        self._weekday: np.ndarray | None = None  # cache of weekday_factors(), reset by update
         self.last_day = -1
 
     # -- reading the posterior ----------------------------------------------------------------
@@ -103,16 +103,21 @@ class DemandModel:
         """(n, 7) weekday multipliers, mean 1 per SKU: category pool shrunk towards each SKU."""
         if self._weekday is not None:
             return self._weekday
-        cs = np.stack([np.bincount(self.cat_index, self.wd_sum[:, d], self.n_cat) for d in range(7)], axis=1)
-        cc = np.stack([np.bincount(self.cat_index, self.wd_cnt[:, d], self.n_cat) for d in range(7)], axis=1)
+        cs = np.stack(
+            [np.bincount(self.cat_index, self.wd_sum[:, d], self.n_cat) for d in range(7)], axis=1
+        )
+        cc = np.stack(
+            [np.bincount(self.cat_index, self.wd_cnt[:, d], self.n_cat) for d in range(7)], axis=1
+        )
         cat = (cs + 4.0) / (cc + 4.0)
         cat /= cat.mean(axis=1, keepdims=True)
         w = (self.wd_sum + WEEKDAY_SHRINK * cat[self.cat_index]) / (self.wd_cnt + WEEKDAY_SHRINK)
         self._weekday = w / w.mean(axis=1, keepdims=True)
         return self._weekday
 
-    def mean_demand(self, price: np.ndarray, weekday: int | np.ndarray,
-                    coef: np.ndarray | None = None) -> np.ndarray:
+    def mean_demand(
+        self, price: np.ndarray, weekday: int | np.ndarray, coef: np.ndarray | None = None
+    ) -> np.ndarray:
         """Expected units at `price` (n,) or (n, m) on `weekday` (int, or (m,) per column).
 
         With `coef` (n, 2) a sampled curve is used; otherwise the posterior mean with the
@@ -120,18 +125,27 @@ class DemandModel:
         """
         price = np.asarray(price, dtype=float)
         lp = price if price.ndim == 1 else price
-        x = np.log(np.maximum(lp, 1e-9) / (self.list_price if price.ndim == 1
-                                            else self.list_price[:, None]))
+        x = np.log(
+            np.maximum(lp, 1e-9)
+            / (self.list_price if price.ndim == 1 else self.list_price[:, None])
+        )
         wd = self.weekday_factors()
         w = wd[:, weekday] if np.ndim(weekday) else wd[:, int(weekday)]
         if coef is None:
             c = self.cov()
             m = self.mean
             if price.ndim == 1:
-                eta = m[:, 0] + m[:, 1] * x + 0.5 * (c[:, 0, 0] + 2 * c[:, 0, 1] * x + c[:, 1, 1] * x * x)
+                eta = (
+                    m[:, 0]
+                    + m[:, 1] * x
+                    + 0.5 * (c[:, 0, 0] + 2 * c[:, 0, 1] * x + c[:, 1, 1] * x * x)
+                )
             else:
-                eta = (m[:, 0, None] + m[:, 1, None] * x + 0.5 * (
-                    c[:, 0, 0, None] + 2 * c[:, 0, 1, None] * x + c[:, 1, 1, None] * x * x))
+                eta = (
+                    m[:, 0, None]
+                    + m[:, 1, None] * x
+                    + 0.5 * (c[:, 0, 0, None] + 2 * c[:, 0, 1, None] * x + c[:, 1, 1, None] * x * x)
+                )
         else:
             eta = coef[:, 0] + coef[:, 1] * x if price.ndim == 1 else coef[:, :1] + coef[:, 1:2] * x
         return np.exp(np.minimum(eta, 20.0)) * w
@@ -141,7 +155,7 @@ class DemandModel:
         c = self.cov()
         l00 = np.sqrt(c[:, 0, 0])
         l10 = c[:, 1, 0] / l00
-        l11 = np.sqrt(np.maximum(c[:, 1, 1] - l10 ** 2, 1e-12))
+        l11 = np.sqrt(np.maximum(c[:, 1, 1] - l10**2, 1e-12))
         z = rng.standard_normal((self.n, 2))
         out = self.mean.copy()
         out[:, 0] += l00 * z[:, 0]
@@ -149,8 +163,9 @@ class DemandModel:
         return out
 
     # -- learning -------------------------------------------------------------------------------
-    def update(self, weekday: int, price: np.ndarray, sales: np.ndarray,
-               stocked_out: np.ndarray) -> None:
+    def update(
+        self, weekday: int, price: np.ndarray, sales: np.ndarray, stocked_out: np.ndarray
+    ) -> None:
         """One day of observations (effective price, units sold, stock-out flag per SKU).
 
         On a stock-out day (the shelf sold out: sales == stock) the sale is censored: demand
@@ -200,7 +215,12 @@ class DemandModel:
         h[:, 0] += wgt * z
         h[:, 1] += wgt * x1 * z
         det = p[:, 0, 0] * p[:, 1, 1] - p[:, 0, 1] ** 2
-        self.mean = np.stack([(p[:, 1, 1] * h[:, 0] - p[:, 0, 1] * h[:, 1]) / det,
-                              (p[:, 0, 0] * h[:, 1] - p[:, 0, 1] * h[:, 0]) / det], axis=1)
+        self.mean = np.stack(
+            [
+                (p[:, 1, 1] * h[:, 0] - p[:, 0, 1] * h[:, 1]) / det,
+                (p[:, 0, 0] * h[:, 1] - p[:, 0, 1] * h[:, 0]) / det,
+            ],
+            axis=1,
+        )
         self.n_obs += ok
         self._weekday = None

@@ -12,11 +12,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import gamma
 
-LOW, HIGH = 0.1, 0.9        # an 80% central interval
+LOW, HIGH = 0.1, 0.9  # an 80% central interval
 
 
-def sales_interval(mean: np.ndarray, var: np.ndarray, cap: np.ndarray | float = np.inf
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def sales_interval(
+    mean: np.ndarray, var: np.ndarray, cap: np.ndarray | float = np.inf
+) -> tuple[np.ndarray, np.ndarray]:
     """(lo, hi) of units sold: the LOW and HIGH quantiles of gamma(mean, var) capped at `cap`."""
     mean = np.maximum(np.asarray(mean, dtype=float), 1e-9)
     var = np.maximum(np.asarray(var, dtype=float), 1e-9)

@@ -27,17 +27,25 @@ from backend.agents.intervals import sales_interval
 from backend.agents.plan import Draft, Plan
 
 AGENT_ID = "inventory_agent"
-GOODWILL = 0.0            # goodwill per unit short beyond the lost margin, as a share of price (tuned: none)
-STOCKOUT_PENALTY = 0.4    # cost of a stock-out day, in units of the SKU's daily margin (tuned)
-COARSE_GRID = np.linspace(-2.0, 5.0, 15)   # level search, in standard deviations of demand
+GOODWILL = 0.0  # goodwill per unit short beyond the lost margin, as a share of price (tuned: none)
+STOCKOUT_PENALTY = 0.4  # cost of a stock-out day, in units of the SKU's daily margin (tuned)
+COARSE_GRID = np.linspace(-2.0, 5.0, 15)  # level search, in standard deviations of demand
 FINE_POINTS = 11
-WASTE_AVERSION = 1.5      # weight on the cost of a written-off unit: waste is disliked beyond its cost (tuned)
-FRESH_SHARE = 0.3   # demand assumed not to draw down the oldest cohort (tuned; ~15% of shoppers pick the freshest)
-LEVEL_CHANGE = 0.2   # a weekday-free level change of this share (and >= 1 unit) is a decision
+WASTE_AVERSION = (
+    1.5  # weight on the cost of a written-off unit: waste is disliked beyond its cost (tuned)
+)
+FRESH_SHARE = 0.3  # demand assumed not to draw down the oldest cohort (tuned; ~15% of shoppers pick the freshest)
+LEVEL_CHANGE = 0.2  # a weekday-free level change of this share (and >= 1 unit) is a decision
 
 
-def expiry_probability(level: np.ndarray, mean: np.ndarray, daily: np.ndarray, inv_k: np.ndarray,
-                       shelf_life: np.ndarray, fresh_share: float | None = None) -> np.ndarray:
+def expiry_probability(
+    level: np.ndarray,
+    mean: np.ndarray,
+    daily: np.ndarray,
+    inv_k: np.ndarray,
+    shelf_life: np.ndarray,
+    fresh_share: float | None = None,
+) -> np.ndarray:
     """P(the marginal unit of an order-up-to level expires unsold); level (n,) or (n, G).
 
     The top unit is left over when the protection period ends; it then has shelf_life - 1 days
@@ -49,7 +57,7 @@ def expiry_probability(level: np.ndarray, mean: np.ndarray, daily: np.ndarray, i
     col = (slice(None),) + (None,) * (level.ndim - 1)
     rest = np.maximum(shelf_life - 1, 0).astype(float)
     mu = (1.0 - fresh_share) * daily * rest
-    var = np.maximum(mu + inv_k * (1.0 - fresh_share) ** 2 * daily ** 2 * rest, 1e-9)
+    var = np.maximum(mu + inv_k * (1.0 - fresh_share) ** 2 * daily**2 * rest, 1e-9)
     ahead = np.maximum(level - np.asarray(mean, dtype=float)[col], 0.0) + 1.0
     safe = np.maximum(mu, 1e-9)
     p = special.gammainc((safe * safe / var)[col], ahead / (var / safe)[col])
@@ -61,7 +69,9 @@ def underage_cost(price: np.ndarray, cost: np.ndarray) -> np.ndarray:
     return np.maximum(price - cost, 0.0) + GOODWILL * price
 
 
-def overage_cost(cost: np.ndarray, fee: np.ndarray, holding: float, p_expire: np.ndarray) -> np.ndarray:
+def overage_cost(
+    cost: np.ndarray, fee: np.ndarray, holding: float, p_expire: np.ndarray
+) -> np.ndarray:
     """Cost of a unit left over: a day's holding plus P(it expires) x (cost + disposal fee)."""
     return holding * cost + p_expire * (cost + fee)
 
@@ -71,8 +81,15 @@ def critical_ratio(cu: np.ndarray, co: np.ndarray) -> np.ndarray:
     return cu / np.maximum(cu + co, 1e-12)
 
 
-def _marginal_cost(mean: np.ndarray, var: np.ndarray, cu: np.ndarray, co: np.ndarray,
-                   penalty: np.ndarray, expiry: tuple | None, s: np.ndarray) -> np.ndarray:
+def _marginal_cost(
+    mean: np.ndarray,
+    var: np.ndarray,
+    cu: np.ndarray,
+    co: np.ndarray,
+    penalty: np.ndarray,
+    expiry: tuple | None,
+    s: np.ndarray,
+) -> np.ndarray:
     """d/dS of the expected cost at levels s (n, G): co(S) F(S) - cu (1 - F(S)) - penalty f(S).
 
     D is gamma(mean, var); co(S) adds P(the S-th unit expires) x loss when `expiry` =
@@ -91,8 +108,14 @@ def _marginal_cost(mean: np.ndarray, var: np.ndarray, cu: np.ndarray, co: np.nda
     return over * f - cu[:, None] * (1.0 - f) - penalty[:, None] * dens
 
 
-def newsvendor_level(mean: np.ndarray, var: np.ndarray, cu: np.ndarray, co: np.ndarray,
-                     penalty: np.ndarray | float = 0.0, expiry: tuple | None = None) -> np.ndarray:
+def newsvendor_level(
+    mean: np.ndarray,
+    var: np.ndarray,
+    cu: np.ndarray,
+    co: np.ndarray,
+    penalty: np.ndarray | float = 0.0,
+    expiry: tuple | None = None,
+) -> np.ndarray:
     """Level S minimising E[overage cost] + cu E[(D-S)+] + penalty P(D > S), D gamma(mean, var).
 
     The overage cost of the S-th unit is co, plus P(it expires) x loss with `expiry`. With a
@@ -122,8 +145,12 @@ def newsvendor_level(mean: np.ndarray, var: np.ndarray, cu: np.ndarray, co: np.n
     return np.where(mean > 0, np.maximum(mean + z_best * sd[:, 0], 0.0), 0.0)
 
 
-def expected_spoilage(stock_by_age: np.ndarray, demand_cum: np.ndarray, sd_cum: np.ndarray,
-                      fresh_share: float | None = None) -> np.ndarray:
+def expected_spoilage(
+    stock_by_age: np.ndarray,
+    demand_cum: np.ndarray,
+    sd_cum: np.ndarray,
+    fresh_share: float | None = None,
+) -> np.ndarray:
     """Expected units expiring unsold, FIFO by age, within the columns given.
 
     stock_by_age (n, H): units with j + 1 days left; demand_cum (n, H): mean demand over days
@@ -150,12 +177,18 @@ class InventoryAgent:
     agent_id = AGENT_ID
 
     def __init__(self, list_price: np.ndarray, category: np.ndarray, seed: int) -> None:
-        self.seen_day = -1                              # last observed day learned from
+        self.seen_day = -1  # last observed day learned from
         self.model = DemandModel(list_price, category)
-        self.levels = np.full(len(list_price), -1.0)   # last recorded order-up-to level
+        self.levels = np.full(len(list_price), -1.0)  # last recorded order-up-to level
 
-    def learn(self, weekday: int, price: np.ndarray, sales: np.ndarray, stocked_out: np.ndarray,
-              expired: np.ndarray) -> None:
+    def learn(
+        self,
+        weekday: int,
+        price: np.ndarray,
+        sales: np.ndarray,
+        stocked_out: np.ndarray,
+        expired: np.ndarray,
+    ) -> None:
         self.model.update(weekday, price, sales, stocked_out)
 
     def decide(self, snap, plan: Plan, locked: np.ndarray) -> list[Draft]:
@@ -172,7 +205,7 @@ class InventoryAgent:
         eff_today = plan.price * (1.0 - plan.markdown)
         prices = np.repeat(plan.price[:, None], h, axis=1)
         prices[:, 0] = eff_today
-        mu = m.mean_demand(prices, days)                          # (n, h)
+        mu = m.mean_demand(prices, days)  # (n, h)
         inside = np.arange(h)[None, :] <= lead[:, None]
         mu_in = np.where(inside, mu, 0.0)
         mean = mu_in.sum(axis=1)
@@ -181,17 +214,28 @@ class InventoryAgent:
         x = np.log(plan.price / m.list_price)
         var_level = c[:, 0, 0] + 2.0 * x * c[:, 0, 1] + x * x * c[:, 1, 1]
         inv_k = m.inv_k
-        var = (mu_in + inv_k[:, None] * mu_in ** 2).sum(axis=1) + var_level * mean ** 2
+        var = (mu_in + inv_k[:, None] * mu_in**2).sum(axis=1) + var_level * mean**2
         holding = float(cat.holding_rate)
         daily = mu.mean(axis=1)
         cu = underage_cost(plan.price, cost)
         penalty = STOCKOUT_PENALTY * np.maximum(plan.price - cost, 0.0) * daily
         # the overage cost of the S-th unit grows with S: more stock ahead of it, more risk it expires
-        level = newsvendor_level(mean, var, cu, overage_cost(cost, fee, holding, np.zeros(n)), penalty,
-                                 expiry=(daily, inv_k, life, WASTE_AVERSION * (cost + fee)))
+        level = newsvendor_level(
+            mean,
+            var,
+            cu,
+            overage_cost(cost, fee, holding, np.zeros(n)),
+            penalty,
+            expiry=(daily, inv_k, life, WASTE_AVERSION * (cost + fee)),
+        )
         safe = np.maximum(mean, 1e-9)
-        service = np.where(mean > 0, special.gammainc(safe * safe / np.maximum(var, 1e-9),
-                                                      level / (np.maximum(var, 1e-9) / safe)), 1.0)
+        service = np.where(
+            mean > 0,
+            special.gammainc(
+                safe * safe / np.maximum(var, 1e-9), level / (np.maximum(var, 1e-9) / safe)
+            ),
+            1.0,
+        )
         stock = np.asarray(snap.stock_by_age, dtype=float)
         cols = min(stock.shape[1], h)
         within = np.where(np.arange(cols)[None, :] <= lead[:, None], stock[:, :cols], 0.0)
@@ -205,26 +249,55 @@ class InventoryAgent:
         # level (the policy itself: new demand estimate, price or service target) is
         wsum = np.where(inside, m.weekday_factors()[:, days], 0.0).sum(axis=1)
         ref = level * (lead + 1) / np.maximum(wsum, 1e-9)
-        moved = np.abs(ref - self.levels) >= np.maximum(1.0, LEVEL_CHANGE * np.maximum(self.levels, 0))
+        moved = np.abs(ref - self.levels) >= np.maximum(
+            1.0, LEVEL_CHANGE * np.maximum(self.levels, 0)
+        )
         idx = np.flatnonzero(~locked & moved & (qty > 0))
         self.levels[idx] = ref[idx]
         # 80% interval of the units sold over the protection days (judged in outcomes.py),
         # capped by what will be on the shelf: stock, on order and today's order
-        lo_b, hi_b = sales_interval(mean, var, stock.sum(axis=1) + np.asarray(snap.pipeline).sum(axis=1) + qty)
+        lo_b, hi_b = sales_interval(
+            mean, var, stock.sum(axis=1) + np.asarray(snap.pipeline).sum(axis=1) + qty
+        )
         drafts = []
         for i in idx.tolist():
             p_ok = float(service[i])
-            drafts.append(Draft(
-                agent_id=AGENT_ID, action_type="inventory_restock", index=i,
-                parameters={"order_qty": int(qty[i]), "order_up_to": round(float(level[i]), 1),
-                            "lead_time_days": int(lead[i])},
-                rationale=(f"Forecast {mean[i]:.1f} units over {int(lead[i]) + 1} day(s) at "
-                           f"{plan.price[i]:.2f}; order-up-to {level[i]:.0f} for {p_ok:.0%} service "
-                           f"less {spoil[i]:.1f} expected spoilage; ordering {int(qty[i])}"),
-                confidence=round(float(math.erf(1.0 / (math.sqrt(2.0) * max(math.sqrt(var_level[i]) * 4, 1e-6)))), 3),
-                expected={"units_over_protection": round(float(mean[i]), 2),
-                          "service_probability": round(p_ok, 3),
-                          "expected_spoilage": round(float(spoil[i]), 2),
-                          "units_interval_80": [round(float(lo_b[i]), 2), round(float(hi_b[i]), 2)]},
-                check=("units_within", snap.day, snap.day + int(lead[i]), float(lo_b[i]), float(hi_b[i]))))
+            drafts.append(
+                Draft(
+                    agent_id=AGENT_ID,
+                    action_type="inventory_restock",
+                    index=i,
+                    parameters={
+                        "order_qty": int(qty[i]),
+                        "order_up_to": round(float(level[i]), 1),
+                        "lead_time_days": int(lead[i]),
+                    },
+                    rationale=(
+                        f"Forecast {mean[i]:.1f} units over {int(lead[i]) + 1} day(s) at "
+                        f"{plan.price[i]:.2f}; order-up-to {level[i]:.0f} for {p_ok:.0%} service "
+                        f"less {spoil[i]:.1f} expected spoilage; ordering {int(qty[i])}"
+                    ),
+                    confidence=round(
+                        float(
+                            math.erf(
+                                1.0 / (math.sqrt(2.0) * max(math.sqrt(var_level[i]) * 4, 1e-6))
+                            )
+                        ),
+                        3,
+                    ),
+                    expected={
+                        "units_over_protection": round(float(mean[i]), 2),
+                        "service_probability": round(p_ok, 3),
+                        "expected_spoilage": round(float(spoil[i]), 2),
+                        "units_interval_80": [round(float(lo_b[i]), 2), round(float(hi_b[i]), 2)],
+                    },
+                    check=(
+                        "units_within",
+                        snap.day,
+                        snap.day + int(lead[i]),
+                        float(lo_b[i]),
+                        float(hi_b[i]),
+                    ),
+                )
+            )
         return drafts

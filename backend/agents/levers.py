@@ -10,12 +10,14 @@ import numpy as np
 from backend.agents.policy import Locks
 from backend.errors import InvalidOverride, UnknownSku
 
-PRICE_BAND = (0.2, 5.0)          # an override price must lie in this band around the list price
+PRICE_BAND = (0.2, 5.0)  # an override price must lie in this band around the list price
 MAX_HOLD_DAYS = 90
 MAX_QUANTITY = 100_000
-FIELDS = {"pricing_agent": ("sku", "price", "hold_days"),
-          "inventory_agent": ("sku", "quantity"),
-          "promotion_agent": ("sku", "discount", "days")}
+FIELDS = {
+    "pricing_agent": ("sku", "price", "hold_days"),
+    "inventory_agent": ("sku", "quantity"),
+    "promotion_agent": ("sku", "discount", "days"),
+}
 
 
 def _int_field(params: dict, name: str, lo: int, hi: int) -> int:
@@ -36,15 +38,19 @@ def _number(params: dict, name: str) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def validate(agent_id: str, params: object, sku_index: dict[str, int],
-             list_price: np.ndarray) -> dict:
+def validate(
+    agent_id: str, params: object, sku_index: dict[str, int], list_price: np.ndarray
+) -> dict:
     """Checked override values for the agent's lever; raises UnknownSku or InvalidOverride."""
     if not isinstance(params, dict):
         raise InvalidOverride("*", f"an object with fields {', '.join(FIELDS[agent_id])}", params)
     for key in params:
         if key not in FIELDS[agent_id]:
-            raise InvalidOverride(str(key), f"no such field ({agent_id} takes "
-                                  f"{', '.join(FIELDS[agent_id])})", params[key])
+            raise InvalidOverride(
+                str(key),
+                f"no such field ({agent_id} takes {', '.join(FIELDS[agent_id])})",
+                params[key],
+            )
     sku = params.get("sku")
     if not isinstance(sku, str) or not sku:
         raise InvalidOverride("sku", "a SKU id string such as 'SKU123456'", sku)
@@ -56,8 +62,12 @@ def validate(agent_id: str, params: object, sku_index: dict[str, int],
         lo, hi = PRICE_BAND[0] * list_price[i], PRICE_BAND[1] * list_price[i]
         p = _number(params, "price")
         if p is None or p <= 0 or not lo <= p <= hi:
-            raise InvalidOverride("price", f"a finite number > 0 within {PRICE_BAND[0]}x..{PRICE_BAND[1]}x "
-                                  f"the list price ({lo:.2f}..{hi:.2f})", params.get("price"))
+            raise InvalidOverride(
+                "price",
+                f"a finite number > 0 within {PRICE_BAND[0]}x..{PRICE_BAND[1]}x "
+                f"the list price ({lo:.2f}..{hi:.2f})",
+                params.get("price"),
+            )
         out["price"] = round(p, 2)
         out["hold_days"] = _int_field(params, "hold_days", 1, MAX_HOLD_DAYS)
     elif agent_id == "inventory_agent":
@@ -65,7 +75,9 @@ def validate(agent_id: str, params: object, sku_index: dict[str, int],
     else:
         d = _number(params, "discount")
         if d is None or not 0.0 < d < 0.9:
-            raise InvalidOverride("discount", "a fraction with 0 < discount < 0.9", params.get("discount"))
+            raise InvalidOverride(
+                "discount", "a fraction with 0 < discount < 0.9", params.get("discount")
+            )
         out["discount"] = d
         out["days"] = _int_field(params, "days", 1, MAX_HOLD_DAYS)
     return out
@@ -74,6 +86,7 @@ def validate(agent_id: str, params: object, sku_index: dict[str, int],
 @dataclass
 class Holds:
     """Per-SKU override values and the last day (inclusive) each holds; -1 = none."""
+
     price: np.ndarray
     price_until: np.ndarray
     markdown: np.ndarray
@@ -84,8 +97,14 @@ class Holds:
     @classmethod
     def empty(cls, n: int) -> Holds:
         neg = np.full(n, -1, dtype=np.int64)
-        return cls(np.zeros(n), neg.copy(), np.zeros(n), neg.copy(),
-                   np.zeros(n, dtype=np.int64), neg.copy())
+        return cls(
+            np.zeros(n),
+            neg.copy(),
+            np.zeros(n),
+            neg.copy(),
+            np.zeros(n, dtype=np.int64),
+            neg.copy(),
+        )
 
     def set(self, agent_id: str, v: dict, day: int) -> int:
         """Record an override made before trading `day`; returns the last day it holds."""
@@ -100,12 +119,19 @@ class Holds:
         return day
 
     def locks(self, day: int) -> Locks:
-        return Locks(price=self.price_until >= day, price_value=self.price.copy(),
-                     markdown=self.markdown_until >= day, markdown_value=self.markdown.copy(),
-                     order_qty=self.order_day == day, order_value=self.order.copy())
+        return Locks(
+            price=self.price_until >= day,
+            price_value=self.price.copy(),
+            markdown=self.markdown_until >= day,
+            markdown_value=self.markdown.copy(),
+            order_qty=self.order_day == day,
+            order_value=self.order.copy(),
+        )
 
     def until(self, day: int) -> np.ndarray:
         """Last day any override holds per SKU, or -1."""
-        u = np.maximum(np.where(self.price_until >= day, self.price_until, -1),
-                       np.where(self.markdown_until >= day, self.markdown_until, -1))
+        u = np.maximum(
+            np.where(self.price_until >= day, self.price_until, -1),
+            np.where(self.markdown_until >= day, self.markdown_until, -1),
+        )
         return np.maximum(u, np.where(self.order_day == day, self.order_day, -1))

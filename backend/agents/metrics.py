@@ -25,13 +25,15 @@ from backend.agents.plan import Draft
 @dataclass
 class DayBook:
     """Per-day counts kept for the trailing window."""
+
     decisions: int = 0
     conflicts: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def count_conflicts(drafts: list[Draft], snap, price: np.ndarray, markdown: np.ndarray,
-                    order_qty: np.ndarray) -> int:
+def count_conflicts(
+    drafts: list[Draft], snap, price: np.ndarray, markdown: np.ndarray, order_qty: np.ndarray
+) -> int:
     """Conflicting decisions among one day's drafts, against the day's posted levers.
 
     A decision conflicts when it and another agent's lever on the same SKU work against each
@@ -54,11 +56,16 @@ def count_conflicts(drafts: list[Draft], snap, price: np.ndarray, markdown: np.n
     moved = np.abs(np.asarray(price, dtype=float) - np.asarray(snap.price, dtype=float)) > 1e-9
     competing = marked & (np.asarray(order_qty) > 0) & (lead < oldest)
     hist = snap.history
-    sold_out = (np.asarray(hist.stocked_out[-1], dtype=bool) if hist.days and hist.day[-1] == snap.day - 1
-                else np.zeros(n, dtype=bool))
-    against = {"pricing_agent": marked,
-               "inventory_agent": competing,
-               "promotion_agent": moved | competing | sold_out}
+    sold_out = (
+        np.asarray(hist.stocked_out[-1], dtype=bool)
+        if hist.days and hist.day[-1] == snap.day - 1
+        else np.zeros(n, dtype=bool)
+    )
+    against = {
+        "pricing_agent": marked,
+        "inventory_agent": competing,
+        "promotion_agent": moved | competing | sold_out,
+    }
     return sum(int(against[d.agent_id][d.index]) for d in drafts if d.agent_id in against)
 
 
@@ -84,8 +91,9 @@ class Books:
         return float(np.mean(xs)) if xs else None
 
 
-def marked_down_units(markdown: np.ndarray, sales: np.ndarray, expired: np.ndarray,
-                      shelf_life: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def marked_down_units(
+    markdown: np.ndarray, sales: np.ndarray, expired: np.ndarray, shelf_life: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Per day (T,): units sold under a markdown, and units written off that had been marked down.
 
     Arrays (T, n), oldest row first, on consecutive days. Every unit arrives with its SKU's full
@@ -97,15 +105,20 @@ def marked_down_units(markdown: np.ndarray, sales: np.ndarray, expired: np.ndarr
     """
     md = np.asarray(markdown) > 0
     t = np.arange(md.shape[0])[:, None]
-    last = np.maximum.accumulate(np.where(md, t, -(10 ** 9)), axis=0)
+    last = np.maximum.accumulate(np.where(md, t, -(10**9)), axis=0)
     marked = t - last <= np.asarray(shelf_life)[None, :] - 1
     sold = np.where(md, sales, 0).sum(axis=1)
     lost = np.where(marked, expired, 0).sum(axis=1)
     return sold.astype(np.int64), lost.astype(np.int64)
 
 
-def promotion_effectiveness(markdown: np.ndarray, sales: np.ndarray, expired: np.ndarray,
-                            shelf_life: np.ndarray, window: int) -> float | None:
+def promotion_effectiveness(
+    markdown: np.ndarray,
+    sales: np.ndarray,
+    expired: np.ndarray,
+    shelf_life: np.ndarray,
+    window: int,
+) -> float | None:
     """Over the last `window` rows: units sold under a markdown / (those + the later write-offs of
     marked-down units); None when neither happened. Arrays (T, n) reach max(shelf_life) - 1
     days further back than the window so that a write-off can be traced to its markdown."""

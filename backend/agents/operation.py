@@ -18,8 +18,16 @@ from backend.agents.conditions import agent_conditions, store_conditions
 from backend.agents.levers import Holds, validate
 from backend.agents.outcomes import Outcomes
 from backend.agents.policy import coordinate, make_agents
-from backend.agents.records import (AGENT_IDS, AGENT_NAMES, AgentStats, AgentStatus, Condition,
-                                    DayReport, Decision, StoreEvent)
+from backend.agents.records import (
+    AGENT_IDS,
+    AGENT_NAMES,
+    AgentStats,
+    AgentStatus,
+    Condition,
+    DayReport,
+    Decision,
+    StoreEvent,
+)
 from backend.errors import UnknownAgent
 from backend.sim import kpis
 from backend.sim.catalog import make_catalog
@@ -30,18 +38,35 @@ log = logging.getLogger(__name__)
 MAGIC = b"AUTOOPS-OPERATION"
 VERSION = 1
 SHORT = {"pricing_agent": "pricing", "inventory_agent": "inventory", "promotion_agent": "promotion"}
-LEVER_NAME = {"pricing_agent": "prices", "inventory_agent": "orders", "promotion_agent": "markdowns"}
+LEVER_NAME = {
+    "pricing_agent": "prices",
+    "inventory_agent": "orders",
+    "promotion_agent": "markdowns",
+}
 
-__all__ = ["AGENT_IDS", "AGENT_NAMES", "AgentStatus", "AgentStats", "Condition", "DayReport",
-           "Decision", "Operation", "StoreEvent"]
+__all__ = [
+    "AGENT_IDS",
+    "AGENT_NAMES",
+    "AgentStatus",
+    "AgentStats",
+    "Condition",
+    "DayReport",
+    "Decision",
+    "Operation",
+    "StoreEvent",
+]
 
 
 class Operation:
     """A store run by the agents next to its standing-rule twin on the same demand draws."""
 
-    def __init__(self, n_skus: int = 50, seed: int = 0, window_days: int = 28,
-                 stockout_window_days: int = 7) -> None:
-        for name, v, lo in (("window_days", window_days, 1), ("stockout_window_days", stockout_window_days, 1)):
+    def __init__(
+        self, n_skus: int = 50, seed: int = 0, window_days: int = 28, stockout_window_days: int = 7
+    ) -> None:
+        for name, v, lo in (
+            ("window_days", window_days, 1),
+            ("stockout_window_days", stockout_window_days, 1),
+        ):
             if isinstance(v, bool) or not isinstance(v, int) or v < lo:
                 raise ValueError(f"{name}: expected an integer >= {lo}, got {v!r}")
         catalog = make_catalog(n_skus, seed)
@@ -86,45 +111,69 @@ class Operation:
             drafts = dp.drafts.get(a, [])
             drafts_all += drafts
             for k, d in enumerate(drafts):
-                decisions.append(Decision(
-                    id=f"d{day:06d}-{SHORT[a]}-{k:04d}", agent_id=a, timestamp=now, day=day,
-                    action_type=d.action_type, sku=str(self.public.sku[d.index]),
-                    parameters=d.parameters, rationale=d.rationale,
-                    confidence_score=float(min(max(d.confidence, 0.0), 1.0)),
-                    expected_outcome=d.expected, outcome=None))
+                decisions.append(
+                    Decision(
+                        id=f"d{day:06d}-{SHORT[a]}-{k:04d}",
+                        agent_id=a,
+                        timestamp=now,
+                        day=day,
+                        action_type=d.action_type,
+                        sku=str(self.public.sku[d.index]),
+                        parameters=d.parameters,
+                        rationale=d.rationale,
+                        confidence_score=float(min(max(d.confidence, 0.0), 1.0)),
+                        expected_outcome=d.expected,
+                        outcome=None,
+                    )
+                )
                 self.outcomes.expect(decisions[-1].id, a, self.epoch[a], d)
             if a in active and a not in dp.errors:
                 self.counts[a] += len(drafts)
                 self.activity[a] = _activity(a, day, drafts)
                 if drafts:
                     self.last_time[a] = now
-        promos = [d for d in decisions if d.action_type in ("markdown_application", "promotion_creation")]
+        promos = [
+            d for d in decisions if d.action_type in ("markdown_application", "promotion_creation")
+        ]
         if promos:
-            events.append(StoreEvent(
-                kind="promotion_started", agent_id="promotion_agent",
-                sku=promos[0].sku if len(promos) == 1 else None,
-                message=f"{len(promos)} markdown(s) posted on day {day}: "
-                        + ", ".join(f"{d.sku} {d.parameters['discount']:.0%}" for d in promos[:5]),
-                data={"skus": [d.sku for d in promos], "count": len(promos)}))
-        book = metrics.DayBook(decisions=len(decisions),
-                               conflicts=metrics.count_conflicts(drafts_all, snap, dp.price, dp.markdown,
-                                                                       dp.order_qty),
-                               seconds=dict(dp.seconds))
+            events.append(
+                StoreEvent(
+                    kind="promotion_started",
+                    agent_id="promotion_agent",
+                    sku=promos[0].sku if len(promos) == 1 else None,
+                    message=f"{len(promos)} markdown(s) posted on day {day}: "
+                    + ", ".join(f"{d.sku} {d.parameters['discount']:.0%}" for d in promos[:5]),
+                    data={"skus": [d.sku for d in promos], "count": len(promos)},
+                )
+            )
+        book = metrics.DayBook(
+            decisions=len(decisions),
+            conflicts=metrics.count_conflicts(
+                drafts_all, snap, dp.price, dp.markdown, dp.order_qty
+            ),
+            seconds=dict(dp.seconds),
+        )
         rec = live.step()
         self.baseline.step()
         self.books.add(book)
         self.today_orders = np.zeros(self.public.n, dtype=np.int64)
         updates = self.outcomes.resolve(rec, self.epoch)
-        return DayReport(day=day, timestamp=now, decisions=decisions, outcomes=updates, events=events)
+        return DayReport(
+            day=day, timestamp=now, decisions=decisions, outcomes=updates, events=events
+        )
 
     def _fail(self, agent_id: str, exc: BaseException) -> StoreEvent:
         self.status[agent_id] = AgentStatus.ERROR
         self.errors[agent_id] = f"{type(exc).__name__}: {exc}"
         self.activity[agent_id] = f"Failed on day {self.day}: {self.errors[agent_id]}"
-        return StoreEvent(kind="agent_error", agent_id=agent_id, sku=None,
-                          message=f"{AGENT_NAMES[agent_id]} failed and its lever fell back to the "
-                                  f"standing rule: {self.errors[agent_id]}",
-                          data={"error": self.errors[agent_id], "day": self.day})
+        return StoreEvent(
+            kind="agent_error",
+            agent_id=agent_id,
+            sku=None,
+            message=f"{AGENT_NAMES[agent_id]} failed and its lever fell back to the "
+            f"standing rule: {self.errors[agent_id]}",
+            data={"error": self.errors[agent_id], "day": self.day},
+        )
 
     # -- levers ----------------------------------------------------------------------------------
     def _check(self, agent_id: str) -> None:
@@ -134,8 +183,12 @@ class Operation:
     def pause(self, agent_id: str) -> str:
         self._check(agent_id)
         self.status[agent_id] = AgentStatus.PAUSED
-        self.activity[agent_id] = f"Paused on day {self.day}; {LEVER_NAME[agent_id]} follow the standing rule"
-        return f"{AGENT_NAMES[agent_id]} paused; its {LEVER_NAME[agent_id]} follow the standing rule"
+        self.activity[agent_id] = (
+            f"Paused on day {self.day}; {LEVER_NAME[agent_id]} follow the standing rule"
+        )
+        return (
+            f"{AGENT_NAMES[agent_id]} paused; its {LEVER_NAME[agent_id]} follow the standing rule"
+        )
 
     def resume(self, agent_id: str) -> str:
         self._check(agent_id)
@@ -148,7 +201,7 @@ class Operation:
     def reset(self, agent_id: str) -> str:
         self._check(agent_id)
         fresh = make_agents(self.public, self.seed)[agent_id]
-        fresh.seen_day = self.day - 1      # forget the past: learn from the next traded day on
+        fresh.seen_day = self.day - 1  # forget the past: learn from the next traded day on
         self.agents[agent_id] = fresh
         self.epoch[agent_id] += 1
         self.outcomes.reset(agent_id)
@@ -182,15 +235,20 @@ class Operation:
     def kpis(self) -> dict[str, float | int | None]:
         """The contract's ten system_metrics fields (definitions in docs/agents.md); None where
         a ratio's denominator is still zero (no markdown, decision or timing in the window)."""
-        out: dict[str, float | int | None] = kpis.store_kpis(self.live.ledger, self.baseline.ledger,
-                                                       self.live.catalog, self.window,
-                                                       self.stockout_window)
+        out: dict[str, float | int | None] = kpis.store_kpis(
+            self.live.ledger,
+            self.baseline.ledger,
+            self.live.catalog,
+            self.window,
+            self.stockout_window,
+        )
         led = self.live.ledger
         life = np.asarray(self.public.shelf_life)
-        reach = self.window + int(life.max()) - 1       # a write-off's markdown may predate the window
+        reach = self.window + int(life.max()) - 1  # a write-off's markdown may predate the window
         md, sales, expired = (led.window(f, reach) for f in ("markdown", "sales", "expired"))
-        out["promotion_effectiveness"] = metrics.promotion_effectiveness(md, sales, expired, life,
-                                                                         self.window)
+        out["promotion_effectiveness"] = metrics.promotion_effectiveness(
+            md, sales, expired, life, self.window
+        )
         out["agent_collaboration_score"] = self.books.collaboration()
         out["decision_count"] = int(self.books.decision_total)
         out["response_time_avg"] = self.books.response_time()
@@ -199,12 +257,19 @@ class Operation:
     def agent_stats(self) -> list[AgentStats]:
         out = []
         for a in AGENT_IDS:
-            out.append(AgentStats(
-                agent_id=a, name=AGENT_NAMES[a], status=self.status[a],
-                current_activity=self.activity[a], last_decision_time=self.last_time[a],
-                decisions_count=self.counts[a], success_rate=self.outcomes.success_rate(a),
-                avg_response_time=self.books.response_time(a),
-                interval_coverage=self.outcomes.coverage(a)))
+            out.append(
+                AgentStats(
+                    agent_id=a,
+                    name=AGENT_NAMES[a],
+                    status=self.status[a],
+                    current_activity=self.activity[a],
+                    last_decision_time=self.last_time[a],
+                    decisions_count=self.counts[a],
+                    success_rate=self.outcomes.success_rate(a),
+                    avg_response_time=self.books.response_time(a),
+                    interval_coverage=self.outcomes.coverage(a),
+                )
+            )
         return out
 
     def sku_rows(self) -> list[dict]:
@@ -217,16 +282,25 @@ class Operation:
         rows = []
         for i in range(c.n):
             nz = np.flatnonzero(stock[i])
-            rows.append({
-                "sku": str(c.sku[i]), "name": str(c.name[i]), "category": str(c.category[i]),
-                "price": round(float(s.price[i]), 2),
-                "markdown_price": (round(float(s.price[i] * (1 - s.markdown[i])), 2)
-                                   if s.markdown[i] > 0 else None),
-                "cost": round(float(c.unit_cost[i]), 2), "stock": int(on_hand[i]),
-                "stock_by_age": {int(k + 1): int(stock[i, k]) for k in nz},
-                "days_to_expiry": int(oldest[i] + 1) if on_hand[i] > 0 else None,
-                "on_order": int(on_order[i]),
-                "override_until": int(until[i]) if until[i] >= 0 else None})
+            rows.append(
+                {
+                    "sku": str(c.sku[i]),
+                    "name": str(c.name[i]),
+                    "category": str(c.category[i]),
+                    "price": round(float(s.price[i]), 2),
+                    "markdown_price": (
+                        round(float(s.price[i] * (1 - s.markdown[i])), 2)
+                        if s.markdown[i] > 0
+                        else None
+                    ),
+                    "cost": round(float(c.unit_cost[i]), 2),
+                    "stock": int(on_hand[i]),
+                    "stock_by_age": {int(k + 1): int(stock[i, k]) for k in nz},
+                    "days_to_expiry": int(oldest[i] + 1) if on_hand[i] > 0 else None,
+                    "on_order": int(on_order[i]),
+                    "override_until": int(until[i]) if until[i] >= 0 else None,
+                }
+            )
         return rows
 
     def conditions(self) -> list[Condition]:
@@ -237,8 +311,9 @@ class Operation:
         expired = led.window("expired", self.window).sum(axis=1) if led.days else np.zeros(0)
         p7 = float(led.window("profit", 7).sum()) if led.days else 0.0
         b7 = float(self.baseline.ledger.window("profit", 7).sum()) if led.days else 0.0
-        out = store_conditions(self.public, last, s.stock_by_age, s.pipeline[:, 0], forecast,
-                               expired, p7, b7)
+        out = store_conditions(
+            self.public, last, s.stock_by_age, s.pipeline[:, 0], forecast, expired, p7, b7
+        )
         return out + agent_conditions(self.status, self.errors)
 
     # -- checkpoint ------------------------------------------------------------------------------
@@ -249,13 +324,17 @@ class Operation:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Operation:
-        if not isinstance(data, (bytes, bytearray)) or not bytes(data[:len(MAGIC)]) == MAGIC:
-            head = bytes(data[:len(MAGIC)]) if isinstance(data, (bytes, bytearray)) else type(data).__name__
+        if not isinstance(data, (bytes, bytearray)) or not bytes(data[: len(MAGIC)]) == MAGIC:
+            head = (
+                bytes(data[: len(MAGIC)])
+                if isinstance(data, (bytes, bytearray))
+                else type(data).__name__
+            )
             raise ValueError(f"checkpoint: expected bytes starting with {MAGIC!r}, got {head!r}")
         version = data[len(MAGIC)] if len(data) > len(MAGIC) else None
         if version != VERSION:
             raise ValueError(f"checkpoint: expected version {VERSION}, got {version!r}")
-        state = pickle.loads(bytes(data[len(MAGIC) + 1:]))
+        state = pickle.loads(bytes(data[len(MAGIC) + 1 :]))
         op = cls.__new__(cls)
         op.__dict__.update(state)
         op.live, op.baseline = Store.from_state(state["live"]), Store.from_state(state["baseline"])
@@ -270,6 +349,10 @@ def _activity(agent_id: str, day: int, drafts: list) -> str:
         return f"Day {day}: {len(drafts)} price change(s), mean step {100 * np.mean(steps):+.1f}%"
     if agent_id == "inventory_agent":
         units = sum(d.parameters["order_qty"] for d in drafts)
-        return f"Day {day}: {len(drafts)} order-up-to level change(s), {units} units ordered on them"
-    return (f"Day {day}: {len(drafts)} markdown(s), mean discount "
-            f"{100 * np.mean([d.parameters['discount'] for d in drafts]):.0f}%")
+        return (
+            f"Day {day}: {len(drafts)} order-up-to level change(s), {units} units ordered on them"
+        )
+    return (
+        f"Day {day}: {len(drafts)} markdown(s), mean discount "
+        f"{100 * np.mean([d.parameters['discount'] for d in drafts]):.0f}%"
+    )

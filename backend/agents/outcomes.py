@@ -44,8 +44,8 @@ class Outcomes:
         self.pending: list[Pending] = []
         self.hits = {a: 0 for a in AGENT_IDS}
         self.known = {a: 0 for a in AGENT_IDS}
-        self.inside = {a: 0 for a in AGENT_IDS}      # judged interval predictions inside them
-        self.judged = {a: 0 for a in AGENT_IDS}      # judged interval predictions
+        self.inside = {a: 0 for a in AGENT_IDS}  # judged interval predictions inside them
+        self.judged = {a: 0 for a in AGENT_IDS}  # judged interval predictions
 
     def __setstate__(self, state: dict) -> None:
         # checkpoints taken before intervals existed carry no calibration counts
@@ -58,13 +58,32 @@ class Outcomes:
         kind, *args = draft.check
         if kind == "units_within":
             first, last, lo, hi = args
-            p = Pending(decision_id, agent_id, epoch, draft.index, kind, int(first), int(last),
-                        float(lo), high=float(hi))
+            p = Pending(
+                decision_id,
+                agent_id,
+                epoch,
+                draft.index,
+                kind,
+                int(first),
+                int(last),
+                float(lo),
+                high=float(hi),
+            )
         elif kind == "no_stockout":
-            p = Pending(decision_id, agent_id, epoch, draft.index, kind, int(args[0]), int(args[1]), 0.0)
+            p = Pending(
+                decision_id, agent_id, epoch, draft.index, kind, int(args[0]), int(args[1]), 0.0
+            )
         else:
-            p = Pending(decision_id, agent_id, epoch, draft.index, kind, int(args[0]), int(args[0]),
-                        float(args[1]))
+            p = Pending(
+                decision_id,
+                agent_id,
+                epoch,
+                draft.index,
+                kind,
+                int(args[0]),
+                int(args[0]),
+                float(args[1]),
+            )
         self.pending.append(p)
 
     def resolve(self, rec, epoch: dict[str, int]) -> list[OutcomeUpdate]:
@@ -83,8 +102,13 @@ class Outcomes:
             if p.kind == "units_within":
                 where = position(p.sold, p.threshold, p.high)
                 hit = where != "below"
-                outcome = {"units_sold": p.sold, "interval_80": [round(p.threshold, 2), round(p.high, 2)],
-                           "position": where, "stocked_out": p.failed, "day": int(rec.day)}
+                outcome = {
+                    "units_sold": p.sold,
+                    "interval_80": [round(p.threshold, 2), round(p.high, 2)],
+                    "position": where,
+                    "stocked_out": p.failed,
+                    "day": int(rec.day),
+                }
                 if current:
                     self.judged[p.agent_id] += 1
                     self.inside[p.agent_id] += int(where == "inside")
@@ -93,8 +117,12 @@ class Outcomes:
                 outcome = {"stocked_out": p.failed, "units_sold": sold, "day": int(rec.day)}
             else:
                 hit = sold >= p.threshold
-                outcome = {"units_sold": sold, "expected_at_least": round(p.threshold, 2),
-                           "stocked_out": bool(rec.stocked_out[i]), "day": int(rec.day)}
+                outcome = {
+                    "units_sold": sold,
+                    "expected_at_least": round(p.threshold, 2),
+                    "stocked_out": bool(rec.stocked_out[i]),
+                    "day": int(rec.day),
+                }
             if current:
                 self.known[p.agent_id] += 1
                 self.hits[p.agent_id] += int(hit)

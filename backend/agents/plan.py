@@ -10,6 +10,7 @@ import numpy as np
 @dataclass
 class Plan:
     """Today's levers: regular price, markdown fraction and order quantity per SKU."""
+
     price: np.ndarray
     markdown: np.ndarray
     order_qty: np.ndarray
@@ -28,6 +29,7 @@ class Draft:
     means a hit if the SKU does not stock out on any day first..last; ("expired_at_most", day,
     hi) a hit if at most `hi` units expire at the close of `day`.
     """
+
     agent_id: str
     action_type: str
     index: int

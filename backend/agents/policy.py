@@ -25,9 +25,11 @@ AgentType = PricingAgent | InventoryAgent | PromotionAgent
 def make_agents(catalog, seed: int) -> dict[str, AgentType]:
     """Fresh agents (no learning yet) for a public catalog."""
     lp, cat = np.asarray(catalog.list_price, dtype=float), np.asarray(catalog.category)
-    return {"pricing_agent": PricingAgent(lp, cat, seed),
-            "inventory_agent": InventoryAgent(lp, cat, seed),
-            "promotion_agent": PromotionAgent(lp, cat, seed)}
+    return {
+        "pricing_agent": PricingAgent(lp, cat, seed),
+        "inventory_agent": InventoryAgent(lp, cat, seed),
+        "promotion_agent": PromotionAgent(lp, cat, seed),
+    }
 
 
 def catch_up(agent: AgentType, history) -> int:
@@ -35,8 +37,13 @@ def catch_up(agent: AgentType, history) -> int:
     seen = getattr(agent, "seen_day", -1)
     rows = np.flatnonzero(np.asarray(history.day) > seen)
     for r in rows.tolist():
-        agent.learn(int(history.weekday[r]), history.effective_price[r], history.sales[r],
-                    history.stocked_out[r], history.expired[r])
+        agent.learn(
+            int(history.weekday[r]),
+            history.effective_price[r],
+            history.sales[r],
+            history.stocked_out[r],
+            history.expired[r],
+        )
     if rows.size:
         agent.seen_day = int(history.day[rows[-1]])
     return int(rows.size)
@@ -45,6 +52,7 @@ def catch_up(agent: AgentType, history) -> int:
 @dataclass
 class Locks:
     """Operator overrides in force today: a mask and the value per lever."""
+
     price: np.ndarray
     price_value: np.ndarray
     markdown: np.ndarray
@@ -61,6 +69,7 @@ class Locks:
 @dataclass
 class DayPlan:
     """The result of a day's coordination."""
+
     price: np.ndarray
     markdown: np.ndarray
     order_qty: np.ndarray
@@ -69,24 +78,37 @@ class DayPlan:
     errors: dict[str, BaseException] = field(default_factory=dict)
 
 
-def coordinate(snap, standing, agents: dict[str, AgentType], active: set[str],
-               locks: Locks | None = None) -> DayPlan:
+def coordinate(
+    snap, standing, agents: dict[str, AgentType], active: set[str], locks: Locks | None = None
+) -> DayPlan:
     """Run the active agents in the daily order on one snapshot; never raises for an agent."""
     n = len(snap.price)
     locks = locks or Locks.none(n)
-    plan = Plan(price=np.asarray(snap.price, dtype=float).copy(), markdown=np.zeros(n),
-                order_qty=np.zeros(n, dtype=np.int64), markdown_units=np.zeros(n))
-    fallback = {"pricing_agent": np.asarray(standing.price, dtype=float),
-                "promotion_agent": np.asarray(standing.markdown, dtype=float),
-                "inventory_agent": np.asarray(standing.order_qty, dtype=np.int64)}
-    lock_of = {"pricing_agent": (locks.price, locks.price_value),
-               "promotion_agent": (locks.markdown, locks.markdown_value),
-               "inventory_agent": (locks.order_qty, locks.order_value)}
+    plan = Plan(
+        price=np.asarray(snap.price, dtype=float).copy(),
+        markdown=np.zeros(n),
+        order_qty=np.zeros(n, dtype=np.int64),
+        markdown_units=np.zeros(n),
+    )
+    fallback = {
+        "pricing_agent": np.asarray(standing.price, dtype=float),
+        "promotion_agent": np.asarray(standing.markdown, dtype=float),
+        "inventory_agent": np.asarray(standing.order_qty, dtype=np.int64),
+    }
+    lock_of = {
+        "pricing_agent": (locks.price, locks.price_value),
+        "promotion_agent": (locks.markdown, locks.markdown_value),
+        "inventory_agent": (locks.order_qty, locks.order_value),
+    }
     out = DayPlan(price=plan.price, markdown=plan.markdown, order_qty=plan.order_qty)
     for agent_id in ORDER:
         mask, value = lock_of[agent_id]
         lever = LEVER[agent_id]
-        setattr(plan, lever, np.where(mask, value, getattr(plan, lever)).astype(getattr(plan, lever).dtype))
+        setattr(
+            plan,
+            lever,
+            np.where(mask, value, getattr(plan, lever)).astype(getattr(plan, lever).dtype),
+        )
         if agent_id in active:
             agent = agents[agent_id]
             saved = getattr(plan, lever).copy()
@@ -101,6 +123,10 @@ def coordinate(snap, standing, agents: dict[str, AgentType], active: set[str],
             out.seconds[agent_id] = time.perf_counter() - t0
             if agent_id not in out.errors:
                 continue
-        setattr(plan, lever, np.where(mask, value, fallback[agent_id]).astype(getattr(plan, lever).dtype))
+        setattr(
+            plan,
+            lever,
+            np.where(mask, value, fallback[agent_id]).astype(getattr(plan, lever).dtype),
+        )
     out.price, out.markdown, out.order_qty = plan.price, plan.markdown, plan.order_qty
     return out

@@ -28,14 +28,14 @@ from backend.agents.intervals import day_predictive, sales_interval
 from backend.agents.plan import Draft, Plan
 
 AGENT_ID = "pricing_agent"
-GRID_LOW, GRID_HIGH, GRID_POINTS = 0.75, 3.2, 41   # price grid as multiples of list price
+GRID_LOW, GRID_HIGH, GRID_POINTS = 0.75, 3.2, 41  # price grid as multiples of list price
 MAX_STEP = 0.12
 MIN_CHANGE = 0.025
 MAX_CHANGES_PER_WEEK = 1
-SHRINK_DECAY = 0.97         # about a month's memory of the write-off rate
+SHRINK_DECAY = 0.97  # about a month's memory of the write-off rate
 MAX_SHRINK = 1.0
-SHRINK_WEIGHT = 0.5         # share of the write-off cost loaded on the unit cost (tuned)
-SWITCH_GAIN = 0.08          # a change must raise sampled profit by 8%: a switching cost against churn
+SHRINK_WEIGHT = 0.5  # share of the write-off cost loaded on the unit cost (tuned)
+SWITCH_GAIN = 0.08  # a change must raise sampled profit by 8%: a switching cost against churn
 
 
 def lerner_price(cost: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
@@ -45,8 +45,9 @@ def lerner_price(cost: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
         return np.where(e < -1.0, np.asarray(cost) * e / (1.0 + e), np.inf)
 
 
-def constrained_grid_choice(profit: np.ndarray, demand: np.ndarray, cap: np.ndarray,
-                            u: np.ndarray) -> np.ndarray:
+def constrained_grid_choice(
+    profit: np.ndarray, demand: np.ndarray, cap: np.ndarray, u: np.ndarray
+) -> np.ndarray:
     """Grid index per row solving the two-constraint LP in closed form.
 
     `profit`, `demand`: (n, G) with demand decreasing along the grid; `cap`: (n,) capacity
@@ -72,8 +73,13 @@ def constrained_grid_choice(profit: np.ndarray, demand: np.ndarray, cap: np.ndar
     return np.where(binding, mixed, best)
 
 
-def apply_guardrails(current: np.ndarray, target: np.ndarray, cost: np.ndarray,
-                     can_change: np.ndarray, no_rise: np.ndarray) -> np.ndarray:
+def apply_guardrails(
+    current: np.ndarray,
+    target: np.ndarray,
+    cost: np.ndarray,
+    can_change: np.ndarray,
+    no_rise: np.ndarray,
+) -> np.ndarray:
     """New regular price after the guardrails (step bound, cost floor, weekly limit, no rise)."""
     step = np.clip(target / current, 1.0 - MAX_STEP, 1.0 + MAX_STEP)
     new = current * step
@@ -91,15 +97,21 @@ class PricingAgent:
     agent_id = AGENT_ID
 
     def __init__(self, list_price: np.ndarray, category: np.ndarray, seed: int) -> None:
-        self.seen_day = -1                              # last observed day learned from
+        self.seen_day = -1  # last observed day learned from
         self.model = DemandModel(list_price, category)
         self.rng = np.random.default_rng([seed, 101])
         self.sold = np.zeros(len(list_price))
         self.expired = np.zeros(len(list_price))
         self.change_days = np.full((len(list_price), MAX_CHANGES_PER_WEEK), -10_000, dtype=np.int64)
 
-    def learn(self, weekday: int, price: np.ndarray, sales: np.ndarray, stocked_out: np.ndarray,
-              expired: np.ndarray) -> None:
+    def learn(
+        self,
+        weekday: int,
+        price: np.ndarray,
+        sales: np.ndarray,
+        stocked_out: np.ndarray,
+        expired: np.ndarray,
+    ) -> None:
         self.model.update(weekday, price, sales, stocked_out)
         self.sold = SHRINK_DECAY * self.sold + np.asarray(sales, dtype=float)
         self.expired = SHRINK_DECAY * self.expired + np.asarray(expired, dtype=float)
@@ -113,7 +125,9 @@ class PricingAgent:
         cat = snap.catalog
         cost = np.asarray(cat.unit_cost, dtype=float)
         # the cost of selling a perishable unit includes its share of the write-offs (shrink)
-        cost_eff = cost + SHRINK_WEIGHT * self.shrink_rate() * (cost + np.asarray(cat.disposal_fee, dtype=float))
+        cost_eff = cost + SHRINK_WEIGHT * self.shrink_rate() * (
+            cost + np.asarray(cat.disposal_fee, dtype=float)
+        )
         lp = np.asarray(cat.list_price, dtype=float)
         lead = np.asarray(cat.lead_time, dtype=np.int64)
         current = np.asarray(snap.price, dtype=float)
@@ -121,12 +135,16 @@ class PricingAgent:
         m = self.model
         grid = lp[:, None] * np.geomspace(GRID_LOW, GRID_HIGH, GRID_POINTS)[None, :]
         coef = m.sample(self.rng)
-        coef[:, 1] = np.minimum(coef[:, 1], -1.05)  # a sampled inelastic curve would send price to the cap
+        coef[:, 1] = np.minimum(
+            coef[:, 1], -1.05
+        )  # a sampled inelastic curve would send price to the cap
         wd = m.weekday_factors()
         # expected demand over the days the stock on hand must last (until lead time passes)
         horizon = np.maximum(lead, 1)
         days = (snap.weekday + np.arange(int(horizon.max()))) % 7
-        wsum = np.where(np.arange(len(days))[None, :] < horizon[:, None], wd[:, days], 0.0).sum(axis=1)
+        wsum = np.where(np.arange(len(days))[None, :] < horizon[:, None], wd[:, days], 0.0).sum(
+            axis=1
+        )
         x = np.log(grid / lp[:, None])
         unit = np.exp(np.minimum(coef[:, :1] + coef[:, 1:2] * x, 20.0))
         demand = unit * wsum[:, None]
@@ -155,8 +173,9 @@ class PricingAgent:
             self.change_days[changed, slot] = snap.day
         return self._drafts(snap, changed, current, new, cost)
 
-    def _drafts(self, snap, idx: np.ndarray, old: np.ndarray, new: np.ndarray,
-                cost: np.ndarray) -> list[Draft]:
+    def _drafts(
+        self, snap, idx: np.ndarray, old: np.ndarray, new: np.ndarray, cost: np.ndarray
+    ) -> list[Draft]:
         if idx.size == 0:
             return []
         m = self.model
@@ -174,18 +193,40 @@ class PricingAgent:
             mu = float(tomorrow[i])
             low = lows[i]
             conf = math.erf(0.5 / (e_sd[i] * math.sqrt(2.0)))
-            drafts.append(Draft(
-                agent_id=AGENT_ID, action_type="price_adjustment", index=i,
-                parameters={"old_price": round(float(old[i]), 2), "new_price": round(float(new[i]), 2),
-                            "elasticity": round(float(e_mean[i]), 3)},
-                rationale=(f"Posterior elasticity {e_mean[i]:.1f} (90% CI {lo_e:.1f}..{hi_e:.1f}); "
-                           f"price {old[i]:.2f} -> {new[i]:.2f}; expected profit {gain:+.1f}/day"
-                           + ("" if gain >= 0 else " (exploring: a posterior draw favours this price)")),
-                confidence=round(conf, 3),
-                expected={"units_tomorrow": round(mu, 2), "units_low": round(low, 2),
-                          "profit_change_per_day": round(float(gain), 2),
-                          "units_interval_80": [round(float(band[0][i]), 2), round(float(band[1][i]), 2)]},
-                check=("units_within", snap.day, snap.day, float(band[0][i]), float(band[1][i]))))
+            drafts.append(
+                Draft(
+                    agent_id=AGENT_ID,
+                    action_type="price_adjustment",
+                    index=i,
+                    parameters={
+                        "old_price": round(float(old[i]), 2),
+                        "new_price": round(float(new[i]), 2),
+                        "elasticity": round(float(e_mean[i]), 3),
+                    },
+                    rationale=(
+                        f"Posterior elasticity {e_mean[i]:.1f} (90% CI {lo_e:.1f}..{hi_e:.1f}); "
+                        f"price {old[i]:.2f} -> {new[i]:.2f}; expected profit {gain:+.1f}/day"
+                        + ("" if gain >= 0 else " (exploring: a posterior draw favours this price)")
+                    ),
+                    confidence=round(conf, 3),
+                    expected={
+                        "units_tomorrow": round(mu, 2),
+                        "units_low": round(low, 2),
+                        "profit_change_per_day": round(float(gain), 2),
+                        "units_interval_80": [
+                            round(float(band[0][i]), 2),
+                            round(float(band[1][i]), 2),
+                        ],
+                    },
+                    check=(
+                        "units_within",
+                        snap.day,
+                        snap.day,
+                        float(band[0][i]),
+                        float(band[1][i]),
+                    ),
+                )
+            )
         return drafts
 
     def _interval(self, snap, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -193,7 +234,9 @@ class PricingAgent:
         the shelf; a lead-time-0 SKU's shelf is today's order, not yet placed: no cap."""
         mu, var = day_predictive(self.model, new, snap.weekday)
         shelf = np.asarray(snap.stock_by_age).sum(axis=1) + np.asarray(snap.pipeline)[:, 0]
-        return sales_interval(mu, var, np.where(np.asarray(snap.catalog.lead_time) > 0, shelf, np.inf))
+        return sales_interval(
+            mu, var, np.where(np.asarray(snap.catalog.lead_time) > 0, shelf, np.inf)
+        )
 
 
 def gamma_quantile(mu: np.ndarray, inv_k: np.ndarray, q: float) -> np.ndarray:

@@ -27,30 +27,40 @@ LADDER = np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7])
 HORIZON = 3
 GRID = 13
 QUAD = 5
-FRESH_SHARE = 0.15          # share of shoppers who pick the freshest unit; an assumption
-AMBIENT_LIFE = 30           # shelf life above which a SKU is treated as ambient
+FRESH_SHARE = 0.15  # share of shoppers who pick the freshest unit; an assumption
+AMBIENT_LIFE = 30  # shelf life above which a SKU is treated as ambient
 CLEAR_COVER, TARGET_COVER, CLEAR_MAX = 60.0, 30.0, 0.3
-MIN_GAIN = 0.01             # least expected value a markdown must add, as a share of the unit price
-RISK_UNITS = 0.3            # expected units left at expiry below which no markdown is considered
+MIN_GAIN = 0.01  # least expected value a markdown must add, as a share of the unit price
+RISK_UNITS = 0.3  # expected units left at expiry below which no markdown is considered
 
 
-def _stage(states: np.ndarray, v_prev: np.ndarray, v_nomd: np.ndarray, dx: np.ndarray,
-           mu: np.ndarray, lift: np.ndarray, shock: np.ndarray, price: np.ndarray,
-           fresh_share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _stage(
+    states: np.ndarray,
+    v_prev: np.ndarray,
+    v_nomd: np.ndarray,
+    dx: np.ndarray,
+    mu: np.ndarray,
+    lift: np.ndarray,
+    shock: np.ndarray,
+    price: np.ndarray,
+    fresh_share: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One DP stage at `states` (m, S): best value, its ladder index, and the no-markdown value.
 
     v_prev / v_nomd (m, Z) are the next stage's values on the grid 0, dx, 2 dx, ...
     """
     m = states.shape[0]
-    dem = mu[:, None, None] * lift[:, :, None] * shock[:, None, :]              # (m, L, Q)
+    dem = mu[:, None, None] * lift[:, :, None] * shock[:, None, :]  # (m, L, Q)
     o = np.minimum(states[:, :, None, None], (1.0 - fresh_share) * dem[:, None, :, :])
-    fresh = np.maximum(dem[:, None, :, :] - o, 0.0)                             # (m, S, L, Q)
+    fresh = np.maximum(dem[:, None, :, :] - o, 0.0)  # (m, S, L, Q)
     pos = (states[:, :, None, None] - o) / dx[:, None, None, None]
     lo = np.clip(np.floor(pos).astype(np.int64), 0, GRID - 2)
     frac = np.clip(pos - lo, 0.0, 1.0)
     flat = lo.reshape(m, -1)
-    cont = (np.take_along_axis(v_prev, flat, axis=1).reshape(lo.shape) * (1.0 - frac)
-            + np.take_along_axis(v_prev, flat + 1, axis=1).reshape(lo.shape) * frac)
+    cont = (
+        np.take_along_axis(v_prev, flat, axis=1).reshape(lo.shape) * (1.0 - frac)
+        + np.take_along_axis(v_prev, flat + 1, axis=1).reshape(lo.shape) * frac
+    )
     pd = price[:, None] * (1.0 - LADDER)[None, :]
     give = price[:, None] * LADDER[None, :]
     reward = (pd[:, None, :, None] * o - give[:, None, :, None] * fresh + cont).mean(axis=3)
@@ -58,15 +68,24 @@ def _stage(states: np.ndarray, v_prev: np.ndarray, v_nomd: np.ndarray, dx: np.nd
     value = np.take_along_axis(reward, choice[:, :, None], axis=2)[:, :, 0]
     lo0, fr0 = lo[:, :, 0, :], frac[:, :, 0, :]
     flat0 = lo0.reshape(m, -1)
-    cont0 = (np.take_along_axis(v_nomd, flat0, axis=1).reshape(lo0.shape) * (1.0 - fr0)
-             + np.take_along_axis(v_nomd, flat0 + 1, axis=1).reshape(lo0.shape) * fr0)
+    cont0 = (
+        np.take_along_axis(v_nomd, flat0, axis=1).reshape(lo0.shape) * (1.0 - fr0)
+        + np.take_along_axis(v_nomd, flat0 + 1, axis=1).reshape(lo0.shape) * fr0
+    )
     nomd = (price[:, None, None] * o[:, :, 0, :] + cont0).mean(axis=2)
     return value, choice, nomd
 
 
-def markdown_dp(x_now: np.ndarray, days_left: np.ndarray, price: np.ndarray, fee: np.ndarray,
-                mean0: np.ndarray, elasticity: np.ndarray, cv2: np.ndarray,
-                fresh_share: float = FRESH_SHARE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def markdown_dp(
+    x_now: np.ndarray,
+    days_left: np.ndarray,
+    price: np.ndarray,
+    fee: np.ndarray,
+    mean0: np.ndarray,
+    elasticity: np.ndarray,
+    cv2: np.ndarray,
+    fresh_share: float = FRESH_SHARE,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Best ladder discount today per SKU, its expected value and the no-markdown value.
 
     x_now (m,) units of the oldest cohort; days_left (m,) in 1..HORIZON; mean0 (m, HORIZON)
@@ -78,9 +97,9 @@ def markdown_dp(x_now: np.ndarray, days_left: np.ndarray, price: np.ndarray, fee
     q = (np.arange(QUAD) + 0.5) / QUAD
     shape = 1.0 / np.maximum(cv2, 1e-3)
     shock = gamma.ppf(q[None, :], shape[:, None], scale=1.0 / shape[:, None])  # (m, Q) mean 1
-    xs = np.linspace(0.0, 1.0, GRID)[None, :] * x_now[:, None]                # (m, Z)
+    xs = np.linspace(0.0, 1.0, GRID)[None, :] * x_now[:, None]  # (m, Z)
     dx = np.maximum(x_now / (GRID - 1), 1e-9)
-    lift = (1.0 - LADDER)[None, :] ** elasticity[:, None]                    # (m, L)
+    lift = (1.0 - LADDER)[None, :] ** elasticity[:, None]  # (m, L)
     v_prev = -fee[:, None] * xs
     v_nomd = v_prev.copy()
     k = np.clip(days_left, 1, HORIZON)
@@ -91,14 +110,32 @@ def markdown_dp(x_now: np.ndarray, days_left: np.ndarray, price: np.ndarray, fee
         mu = mean0[rows_all, np.clip(k - s, 0, HORIZON - 1)]
         today = np.flatnonzero(k == s)
         if today.size:
-            v, c, n0 = _stage(x_now[today, None], v_prev[today], v_nomd[today], dx[today], mu[today],
-                              lift[today], shock[today], price[today], fresh_share)
+            v, c, n0 = _stage(
+                x_now[today, None],
+                v_prev[today],
+                v_nomd[today],
+                dx[today],
+                mu[today],
+                lift[today],
+                shock[today],
+                price[today],
+                fresh_share,
+            )
             discount[today], value[today], nomd[today] = LADDER[c[:, 0]], v[:, 0], n0[:, 0]
         later = np.flatnonzero(k > s)
         if later.size == 0:
             break
-        v, _, n0 = _stage(xs[later], v_prev[later], v_nomd[later], dx[later], mu[later],
-                          lift[later], shock[later], price[later], fresh_share)
+        v, _, n0 = _stage(
+            xs[later],
+            v_prev[later],
+            v_nomd[later],
+            dx[later],
+            mu[later],
+            lift[later],
+            shock[later],
+            price[later],
+            fresh_share,
+        )
         v_prev[later], v_nomd[later] = v, n0
     return discount, value, nomd
 
@@ -119,11 +156,17 @@ class PromotionAgent:
     agent_id = AGENT_ID
 
     def __init__(self, list_price: np.ndarray, category: np.ndarray, seed: int) -> None:
-        self.seen_day = -1                              # last observed day learned from
+        self.seen_day = -1  # last observed day learned from
         self.model = DemandModel(list_price, category)
 
-    def learn(self, weekday: int, price: np.ndarray, sales: np.ndarray, stocked_out: np.ndarray,
-              expired: np.ndarray) -> None:
+    def learn(
+        self,
+        weekday: int,
+        price: np.ndarray,
+        sales: np.ndarray,
+        stocked_out: np.ndarray,
+        expired: np.ndarray,
+    ) -> None:
         self.model.update(weekday, price, sales, stocked_out)
 
     def decide(self, snap, plan: Plan, locked: np.ndarray) -> list[Draft]:
@@ -151,7 +194,9 @@ class PromotionAgent:
         # ahead of the cohort in the queue: nothing (it is the oldest); it needs to sell within k days
         # the DP runs only where the oldest cohort risks expiring: expected units left at its
         # end of life (normal loss function, old-taking demand over its days left) >= RISK_UNITS
-        cum = np.cumsum(mean0, axis=1)[np.arange(n), np.minimum(col, HORIZON - 1)] * (1.0 - FRESH_SHARE)
+        cum = np.cumsum(mean0, axis=1)[np.arange(n), np.minimum(col, HORIZON - 1)] * (
+            1.0 - FRESH_SHARE
+        )
         sd = np.sqrt(cum + m.inv_k * cum * cum) + 1e-9
         zz = (x_now - cum) / sd
         left = (x_now - cum) * norm.cdf(zz) + sd * norm.pdf(zz)
@@ -160,8 +205,9 @@ class PromotionAgent:
         if cand.size:
             cv2 = m.inv_k[cand] + 1.0 / np.maximum(mean0[cand, 0], 0.05)
             fee = np.asarray(cat.disposal_fee, dtype=float)[cand]
-            d, v, v0 = markdown_dp(x_now[cand], days_left[cand], price[cand], fee,
-                                   mean0[cand], e_use[cand], cv2)
+            d, v, v0 = markdown_dp(
+                x_now[cand], days_left[cand], price[cand], fee, mean0[cand], e_use[cand], cv2
+            )
             # a markdown must be worth something: at least MIN_GAIN of a unit's price in value
             d = np.where(v - v0 >= MIN_GAIN * price[cand], d, 0.0)
             md[cand] = d
@@ -180,37 +226,66 @@ class PromotionAgent:
         # 80% interval of today's units sold at the marked-down price (judged in outcomes.py),
         # capped by the shelf; a lead-time-0 SKU's shelf is today's order, not yet placed: no cap
         mu_b, var_b = day_predictive(m, price * (1.0 - plan.markdown), snap.weekday)
-        lo_b, hi_b = sales_interval(mu_b, var_b, np.where(np.asarray(cat.lead_time) > 0,
-                                                          stock.sum(axis=1), np.inf))
+        lo_b, hi_b = sales_interval(
+            mu_b, var_b, np.where(np.asarray(cat.lead_time) > 0, stock.sum(axis=1), np.inf)
+        )
         drafts = []
         for i in new_idx.tolist():
             sku_units = int(x_now[i])
             sold = float(min(x_now[i], (1 - FRESH_SHARE) * mean0[i, 0] * lift[i]))
             conf = math.erf(0.5 / (e_sd[i] * math.sqrt(2.0)))
             if clear[i] > 0 and clear[i] >= md[i] - 1e-12 and i not in exp_val:
-                drafts.append(Draft(
-                    agent_id=AGENT_ID, action_type="promotion_creation", index=i,
-                    parameters={"discount": float(md[i]), "reason": "overstock",
-                                "cover_days": round(float(cover[i]), 1)},
-                    rationale=(f"Stock covers {cover[i]:.0f} days of demand against a {TARGET_COVER:.0f}-day "
-                               f"target; {md[i]:.0%} off lifts demand {lift[i]:.2f}x at elasticity {e_mean[i]:.1f}"),
-                    confidence=round(conf, 3),
-                    expected={"units_today": round(float(mean0[i, 0] * lift[i]), 2),
-                              "cover_days_after": round(float(cover[i] / lift[i]), 1),
-                              "units_interval_80": [round(float(lo_b[i]), 2), round(float(hi_b[i]), 2)]},
-                    check=("units_within", snap.day, snap.day, float(lo_b[i]), float(hi_b[i]))))
+                drafts.append(
+                    Draft(
+                        agent_id=AGENT_ID,
+                        action_type="promotion_creation",
+                        index=i,
+                        parameters={
+                            "discount": float(md[i]),
+                            "reason": "overstock",
+                            "cover_days": round(float(cover[i]), 1),
+                        },
+                        rationale=(
+                            f"Stock covers {cover[i]:.0f} days of demand against a {TARGET_COVER:.0f}-day "
+                            f"target; {md[i]:.0%} off lifts demand {lift[i]:.2f}x at elasticity {e_mean[i]:.1f}"
+                        ),
+                        confidence=round(conf, 3),
+                        expected={
+                            "units_today": round(float(mean0[i, 0] * lift[i]), 2),
+                            "cover_days_after": round(float(cover[i] / lift[i]), 1),
+                            "units_interval_80": [
+                                round(float(lo_b[i]), 2),
+                                round(float(hi_b[i]), 2),
+                            ],
+                        },
+                        check=("units_within", snap.day, snap.day, float(lo_b[i]), float(hi_b[i])),
+                    )
+                )
                 continue
             v, v0 = exp_val.get(i, (0.0, 0.0))
-            drafts.append(Draft(
-                agent_id=AGENT_ID, action_type="markdown_application", index=i,
-                parameters={"discount": float(md[i]), "units_at_risk": sku_units,
-                            "days_left": int(days_left[i]),
-                            "price": round(float(price[i] * (1 - md[i])), 2)},
-                rationale=(f"{sku_units} units expire in {int(days_left[i])} day(s) against expected sales "
-                           f"{(1 - FRESH_SHARE) * mean0[i, :days_left[i]].sum():.1f}; {md[i]:.0%} off "
-                           f"(elasticity {e_mean[i]:.1f}) adds {v - v0:+.2f} expected value"),
-                confidence=round(conf, 3),
-                expected={"old_units_sold_today": round(sold, 2), "value_gain": round(v - v0, 2),
-                          "units_interval_80": [round(float(lo_b[i]), 2), round(float(hi_b[i]), 2)]},
-                check=("units_within", snap.day, snap.day, float(lo_b[i]), float(hi_b[i]))))
+            drafts.append(
+                Draft(
+                    agent_id=AGENT_ID,
+                    action_type="markdown_application",
+                    index=i,
+                    parameters={
+                        "discount": float(md[i]),
+                        "units_at_risk": sku_units,
+                        "days_left": int(days_left[i]),
+                        "price": round(float(price[i] * (1 - md[i])), 2),
+                    },
+                    rationale=(
+                        f"{sku_units} units expire in {int(days_left[i])} day(s) against expected sales "
+                        f"{(1 - FRESH_SHARE) * mean0[i, : days_left[i]].sum():.1f}; {md[i]:.0%} off "
+                        f"(elasticity {e_mean[i]:.1f}) adds {v - v0:+.2f} expected value"
+                    ),
+                    confidence=round(conf, 3),
+                    expected={
+                        "old_units_sold_today": round(sold, 2),
+                        "value_gain": round(v - v0, 2),
+                        "units_interval_80": [round(float(lo_b[i]), 2), round(float(hi_b[i]), 2)],
+                    },
+                    check=("units_within", snap.day, snap.day, float(lo_b[i]), float(hi_b[i])),
+                )
+            )
         return drafts

@@ -7,9 +7,11 @@ from datetime import datetime
 from enum import Enum
 
 AGENT_IDS: tuple[str, ...] = ("pricing_agent", "inventory_agent", "promotion_agent")
-AGENT_NAMES: dict[str, str] = {"pricing_agent": "Pricing Agent",
-                               "inventory_agent": "Inventory Agent",
-                               "promotion_agent": "Promotion Agent"}
+AGENT_NAMES: dict[str, str] = {
+    "pricing_agent": "Pricing Agent",
+    "inventory_agent": "Inventory Agent",
+    "promotion_agent": "Promotion Agent",
+}
 
 
 class AgentStatus(str, Enum):

@@ -39,7 +39,9 @@ def client_address(conn: HTTPConnection, proxies: Sequence[Network]) -> str:
     peer = conn.client.host if conn.client else "unknown"
     if not proxies or not _trusted(peer, proxies):
         return peer
-    hops = [h.strip() for value in conn.headers.getlist("x-forwarded-for") for h in value.split(",")]
+    hops = [
+        h.strip() for value in conn.headers.getlist("x-forwarded-for") for h in value.split(",")
+    ]
     hops = [h for h in hops if h]
     for hop in reversed(hops):
         if _ip(hop) is None:
@@ -50,6 +52,7 @@ def client_address(conn: HTTPConnection, proxies: Sequence[Network]) -> str:
 
 
 # ---- authentication ---------------------------------------------------------------------------
+
 
 def bearer_token(headers: Headers) -> str | None:
     """The token of an `Authorization: Bearer <jwt>` header; NotAuthenticated for another scheme."""
@@ -83,10 +86,12 @@ def needs(role: Role, what: str) -> Callable[[Request], Awaitable[Principal]]:
     The check is a coroutine (it does no I/O): a plain `def` would make FastAPI run it in the
     thread pool on every request, which cost a quarter of a dashboard read (bench/README.md).
     """
+
     async def check(request: Request) -> Principal:
         caller = principal(request)
         require(caller, role, what)
         return caller
+
     check.__name__ = f"needs_{role.name.lower()}"
     return check
 
@@ -106,5 +111,7 @@ def www_authenticate(exc: NotAuthenticated) -> dict[str, Any]:
     detail = str(exc).replace('"', "'").encode("latin-1", "replace").decode("latin-1")
     if "got none" in detail:  # no credentials at all: RFC 6750 says no error code
         return {"WWW-Authenticate": 'Bearer realm="autoops"'}
-    return {"WWW-Authenticate": f'Bearer realm="autoops", error="invalid_token", '
-                                f'error_description="{detail}"'}
+    return {
+        "WWW-Authenticate": f'Bearer realm="autoops", error="invalid_token", '
+        f'error_description="{detail}"'
+    }

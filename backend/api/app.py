@@ -22,8 +22,10 @@ from backend.runner.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
-DESCRIPTION = ("The AutoOps Retail operator API: every figure is computed from the running store, "
-               "and every intervention changes what the store does.")
+DESCRIPTION = (
+    "The AutoOps Retail operator API: every figure is computed from the running store, "
+    "and every intervention changes what the store does."
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -46,9 +48,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings, app.state.service, app.state.hub = settings, service, hub
         app.state.telemetry = telemetry
         restore_signals = shutdown.install(hub, settings.ws_close_timeout)
-        log.info("AutoOps API up: %s, %s, bus %s",
-                 f"day {runner.view.day}" if runner.restored else "waiting for the database",
-                 engine.url.render_as_string(hide_password=True), settings.bus_url)
+        log.info(
+            "AutoOps API up: %s, %s, bus %s",
+            f"day {runner.view.day}" if runner.restored else "waiting for the database",
+            engine.url.render_as_string(hide_password=True),
+            settings.bus_url,
+        )
         try:
             yield
         finally:
@@ -57,11 +62,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await runner.stop()
             await bus.disconnect()
             engine.dispose()
-            log.info("AutoOps API stopped %s",
-                     f"at day {runner.view.day}" if runner.restored else "before the database answered")
+            log.info(
+                "AutoOps API stopped %s",
+                f"at day {runner.view.day}" if runner.restored else "before the database answered",
+            )
 
-    app = AutoOpsApp(title="AutoOps Retail API", version="1.0.0", description=DESCRIPTION,
-                  lifespan=lifespan)
+    app = AutoOpsApp(
+        title="AutoOps Retail API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan
+    )
     app.allow_cors(settings.cors_origins)
     errors.install(app)
     app.include_router(routes.dashboard)
@@ -78,13 +86,19 @@ def _declare_bearer(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             spec = plain()
-            spec.setdefault("components", {})["securitySchemes"] = {"bearer": {
-                "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                "description": "role claim: viewer reads, operator intervenes, admin resets"}}
+            spec.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "role claim: viewer reads, operator intervenes, admin resets",
+                }
+            }
             for path, methods in spec["paths"].items():
                 if path.startswith(routes.dashboard.prefix):
                     for op in methods.values():
                         op["security"] = [{"bearer": []}]
             app.openapi_schema = spec
         return app.openapi_schema
+
     app.openapi = openapi  # type: ignore[method-assign]

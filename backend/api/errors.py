@@ -34,15 +34,15 @@ HTTP_STATUS: dict[type[core.AutoOpsError], int] = {
 }
 
 CLOSE_CODE: dict[type[core.AutoOpsError], int] = {
-    core.UnknownAgent: 4004,          # the contract's "invalid agent ID"
+    core.UnknownAgent: 4004,  # the contract's "invalid agent ID"
     limits.TooManyConnections: 1008,  # policy violation
     limits.RateLimited: 1008,
     core.NotAuthenticated: 1008,
     core.Forbidden: 1008,
-    limits.FrameTooLarge: 1009,       # message too big
-    limits.SlowConsumer: 1013,        # try again later
-    limits.ShuttingDown: 1001,        # going away
-    runner.NotReady: 1013,            # try again later
+    limits.FrameTooLarge: 1009,  # message too big
+    limits.SlowConsumer: 1013,  # try again later
+    limits.ShuttingDown: 1001,  # going away
+    runner.NotReady: 1013,  # try again later
 }
 
 
@@ -76,8 +76,10 @@ def _problem(err: dict[str, Any]) -> str:
     """Pydantic's message turned into what was expected and what came."""
     kind, msg = err.get("type", ""), str(err.get("msg", ""))
     if kind == "json_invalid":
-        return (f"expected a JSON body, got malformed JSON "
-                f"({err.get('ctx', {}).get('error', 'decode error')})")
+        return (
+            f"expected a JSON body, got malformed JSON "
+            f"({err.get('ctx', {}).get('error', 'decode error')})"
+        )
     if kind == "value_error":  # our own validators already say what was expected and what came
         return msg.removeprefix("Value error, ")
     return f"{_expected(kind, msg)}, got {_got(err.get('input'))}"
@@ -110,8 +112,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(core.AutoOpsError)
     async def _domain(_: Request, exc: core.AutoOpsError) -> JSONResponse:
         headers = access.www_authenticate(exc) if isinstance(exc, core.NotAuthenticated) else None
-        return JSONResponse(_body(type(exc).__name__, str(exc)), status_code=status_for(exc),
-                            headers=headers)
+        return JSONResponse(
+            _body(type(exc).__name__, str(exc)), status_code=status_for(exc), headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -126,10 +129,14 @@ def install(app: FastAPI) -> None:
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()))
             problems.append(f"{where}: {_problem(err)}")
-        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
-                  for e in exc.errors()]
-        return JSONResponse({"error": "ValidationError", "detail": "; ".join(problems),
-                               "errors": errors}, status_code=422)
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return JSONResponse(
+            {"error": "ValidationError", "detail": "; ".join(problems), "errors": errors},
+            status_code=422,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -140,16 +147,30 @@ def install(app: FastAPI) -> None:
         elif exc.status_code == 404 and detail == "Not Found":
             detail = f"expected a path of this API (see /docs), got {request.url.path!r}"
         elif exc.status_code == 405:
-            detail = (f"expected one of {exc.headers.get('allow', 'the documented methods')} "
-                      f"on {request.url.path!r}, got {request.method}") if exc.headers else detail
-        name = HTTPStatus(exc.status_code).phrase.replace(" ", "") if exc.status_code in _STATUSES \
+            detail = (
+                (
+                    f"expected one of {exc.headers.get('allow', 'the documented methods')} "
+                    f"on {request.url.path!r}, got {request.method}"
+                )
+                if exc.headers
+                else detail
+            )
+        name = (
+            HTTPStatus(exc.status_code).phrase.replace(" ", "")
+            if exc.status_code in _STATUSES
             else "HTTPError"
-        return JSONResponse(_body(name, detail), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        )
+        return JSONResponse(
+            _body(name, detail), status_code=exc.status_code, headers=getattr(exc, "headers", None)
+        )
 
     @app.exception_handler(DBAPIError)
     async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
         log.error("database error answering a request: %s", exc)
-        return JSONResponse(_body("DatabaseUnavailable",
-                                    "expected the database to answer, got an error; retry shortly"),
-                              status_code=503)
+        return JSONResponse(
+            _body(
+                "DatabaseUnavailable",
+                "expected the database to answer, got an error; retry shortly",
+            ),
+            status_code=503,
+        )

@@ -27,8 +27,8 @@ class FrozenConnections:
 
     def __init__(self, collect_share: float) -> None:
         self.collect_share = collect_share
-        self.opened = 0   # since the last freeze
-        self.closed = 0   # since the last full collection
+        self.opened = 0  # since the last freeze
+        self.closed = 0  # since the last full collection
         self.freezes = 0
         self.collections = 0
 
@@ -45,8 +45,13 @@ class FrozenConnections:
             gc.unfreeze()
             found = gc.collect()
             self.collections += 1
-            log.info("gc: full collection after %d closes (%d open): %d unreachable, %.0f ms",
-                     self.closed, open_now, found, (time.perf_counter() - started) * 1000)
+            log.info(
+                "gc: full collection after %d closes (%d open): %d unreachable, %.0f ms",
+                self.closed,
+                open_now,
+                found,
+                (time.perf_counter() - started) * 1000,
+            )
             self.closed = 0
             self.freeze(open_now)
         elif self.opened:

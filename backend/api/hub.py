@@ -22,9 +22,9 @@ from websockets.protocol import State
 
 from backend import schemas
 from backend.api import access, limits
+from backend.api.errors import close_code_for, close_reason
 from backend.api.gcfreeze import FrozenConnections
 from backend.auth import Principal
-from backend.api.errors import close_code_for, close_reason
 from backend.bus import Bus, Subscription
 from backend.config import Settings
 from backend.errors import AutoOpsError, NotAuthenticated, UnknownAgent
@@ -48,11 +48,26 @@ def dump(message: BaseModel | dict[str, Any]) -> str:
 class Client:
     """One subscriber: the raw ASGI `send`, and uvicorn's protocol when frames may be written directly."""
 
-    __slots__ = ("send", "direct", "ip", "stream", "agent_id", "bucket", "id", "outbox", "writer",
-                 "close_task", "task", "reading", "abandoned", "expires")
+    __slots__ = (
+        "send",
+        "direct",
+        "ip",
+        "stream",
+        "agent_id",
+        "bucket",
+        "id",
+        "outbox",
+        "writer",
+        "close_task",
+        "task",
+        "reading",
+        "abandoned",
+        "expires",
+    )
 
-    def __init__(self, send: Send, ip: str, stream: str, agent_id: str | None,
-                 bucket: limits.TokenBucket) -> None:
+    def __init__(
+        self, send: Send, ip: str, stream: str, agent_id: str | None, bucket: limits.TokenBucket
+    ) -> None:
         self.send = send
         self.direct = direct_protocol(send)
         self.ip, self.stream, self.agent_id, self.bucket = ip, stream, agent_id, bucket
@@ -64,7 +79,7 @@ class Client:
         self.writer: asyncio.Task[None] | None = None
         self.close_task: asyncio.Task[None] | None = None
         self.task: asyncio.Task[Any] | None = None  # the connection's own task (uvicorn's run_asgi)
-        self.reading = False    # the connection's task is waiting for the peer in `Hub._read`
+        self.reading = False  # the connection's task is waiting for the peer in `Hub._read`
         self.abandoned = False  # the hub cancelled that wait after closing the client
         self.expires: float | None = None  # the token's expiry (Unix seconds) when auth is on
 
@@ -100,8 +115,13 @@ def release_handshake(proto: WebSocketsSansIOProtocol) -> None:
 
 def open_for_frames(proto: WebSocketsSansIOProtocol) -> bool:
     """The conditions under which uvicorn's own `send` would write a data frame without waiting."""
-    return (proto.writable.is_set() and not proto.close_sent and proto.initial_response is None
-            and proto.conn.state is State.OPEN and not proto.transport.is_closing())
+    return (
+        proto.writable.is_set()
+        and not proto.close_sent
+        and proto.initial_response is None
+        and proto.conn.state is State.OPEN
+        and not proto.transport.is_closing()
+    )
 
 
 def text_frame(text: str) -> bytes:
@@ -109,7 +129,9 @@ def text_frame(text: str) -> bytes:
 
 
 class Hub:
-    def __init__(self, settings: Settings, service: Service, bus: Bus, telemetry: Telemetry) -> None:
+    def __init__(
+        self, settings: Settings, service: Service, bus: Bus, telemetry: Telemetry
+    ) -> None:
         self.settings = settings
         self.service = service
         self.bus = bus
@@ -131,16 +153,24 @@ class Hub:
         self._tasks = [
             asyncio.create_task(self._fan_out_events(self._events), name="hub:events"),
             asyncio.create_task(self._cadence(s.live_interval, self._emit_live), name="hub:live"),
-            asyncio.create_task(self._cadence(s.agent_interval, self._emit_agents), name="hub:agents"),
-            asyncio.create_task(self._cadence(s.metrics_interval, self._emit_metrics), name="hub:metrics"),
+            asyncio.create_task(
+                self._cadence(s.agent_interval, self._emit_agents), name="hub:agents"
+            ),
+            asyncio.create_task(
+                self._cadence(s.metrics_interval, self._emit_metrics), name="hub:metrics"
+            ),
         ]
         if s.auth == "jwt":
-            self._tasks.append(asyncio.create_task(self._expire_tokens(s.ws_token_check_interval),
-                                                   name="hub:tokens"))
+            self._tasks.append(
+                asyncio.create_task(
+                    self._expire_tokens(s.ws_token_check_interval), name="hub:tokens"
+                )
+            )
         if s.gc_freeze_interval > 0:
             self.gc.freeze(len(self.clients))  # what start-up built lives as long as the process
-            self._tasks.append(asyncio.create_task(self._keep_frozen(s.gc_freeze_interval),
-                                                   name="hub:gc"))
+            self._tasks.append(
+                asyncio.create_task(self._keep_frozen(s.gc_freeze_interval), name="hub:gc")
+            )
 
     async def stop(self) -> None:
         await self.close_all()
@@ -176,8 +206,9 @@ class Hub:
 
     # ---- one connection -------------------------------------------------------------------
 
-    async def serve(self, scope: Scope, receive: Receive, send: Send, stream: str,
-                    agent_id: str | None = None) -> None:
+    async def serve(
+        self, scope: Scope, receive: Receive, send: Send, stream: str, agent_id: str | None = None
+    ) -> None:
         """A raw ASGI WebSocket session: accept, check the token and the limits, then read until
         the peer leaves or the hub closes it. Runs in the connection's own task: no other task
         per subscriber unless a send has to wait."""
@@ -205,8 +236,9 @@ class Hub:
             self.telemetry.ws_closed.labels(code=str(code)).inc()
             await send({"type": "websocket.close", "code": code, "reason": close_reason(problem)})
             return
-        client = Client(send, ip, stream, agent_id,
-                        limits.TokenBucket(self.settings.ws_messages_per_second))
+        client = Client(
+            send, ip, stream, agent_id, limits.TokenBucket(self.settings.ws_messages_per_second)
+        )
         client.expires = caller.expires
         client.task = asyncio.current_task()
         if client.direct is not None:
@@ -232,8 +264,9 @@ class Hub:
 
     def _authenticate(self, token: str | None) -> Principal | AutoOpsError:
         if token is None and self.settings.auth == "jwt":
-            return NotAuthenticated("expected a token: subprotocols ['bearer', '<jwt>'] or "
-                                    "?token=<jwt>, got none")
+            return NotAuthenticated(
+                "expected a token: subprotocols ['bearer', '<jwt>'] or ?token=<jwt>, got none"
+            )
         try:
             return access.authenticate(self.settings, token)  # every role may subscribe
         except AutoOpsError as exc:
@@ -245,8 +278,14 @@ class Hub:
         self.per_ip[client.ip] += 1
         self.gc.opened += 1
         self.telemetry.ws_connections.labels(stream=client.stream).inc()
-        log.info("ws connect #%d %s %s from %s (%d open)", client.id, client.stream,
-                  client.agent_id or "", client.ip, len(self.clients))
+        log.info(
+            "ws connect #%d %s %s from %s (%d open)",
+            client.id,
+            client.stream,
+            client.agent_id or "",
+            client.ip,
+            len(self.clients),
+        )
 
     def _unregister(self, client: Client) -> None:
         if client not in self.clients:
@@ -258,18 +297,27 @@ class Hub:
             del self.per_ip[client.ip]
         self.gc.closed += 1
         self.telemetry.ws_connections.labels(stream=client.stream).dec()
-        log.info("ws disconnect #%d %s from %s (%d open)", client.id, client.stream, client.ip,
-                  len(self.clients))
+        log.info(
+            "ws disconnect #%d %s from %s (%d open)",
+            client.id,
+            client.stream,
+            client.ip,
+            len(self.clients),
+        )
 
     def _greeting(self, client: Client) -> BaseModel:
         now = utcnow()
         if client.stream == LIVE:
-            return schemas.ConnectionEstablished(timestamp=now,
-                                                 message="Connected to live updates stream")
+            return schemas.ConnectionEstablished(
+                timestamp=now, message="Connected to live updates stream"
+            )
         if client.stream == AGENT:
             assert client.agent_id is not None
-            return schemas.AgentStatusMessage(agent_id=client.agent_id, timestamp=now,
-                                              data=self.service.agent_status(client.agent_id))
+            return schemas.AgentStatusMessage(
+                agent_id=client.agent_id,
+                timestamp=now,
+                data=self.service.agent_status(client.agent_id),
+            )
         return schemas.MetricsStream(timestamp=now, data=self.service.view().metrics)
 
     def _send_eagerly(self, client: Client, text: str) -> None:
@@ -286,8 +334,9 @@ class Hub:
         except Exception as exc:  # the peer left; the reader sees the disconnect
             log.debug("ws send to #%d failed: %r", client.id, exc)
             return
-        client.writer = asyncio.create_task(self._write(client, coro, waiting_on),
-                                            name=f"ws-writer:{client.id}")
+        client.writer = asyncio.create_task(
+            self._write(client, coro, waiting_on), name=f"ws-writer:{client.id}"
+        )
 
     async def _write(self, client: Client, coro: Any, waiting_on: Any) -> None:
         """Finish the send that had to wait, then drain what queued behind it, in order."""
@@ -331,14 +380,20 @@ class Hub:
         try:
             payload = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            return schemas.ErrorMessage(timestamp=now, message=(
-                f'expected a JSON object such as {{"type": "ping"}}, got malformed JSON {excerpt!r}'))
+            return schemas.ErrorMessage(
+                timestamp=now,
+                message=(
+                    f'expected a JSON object such as {{"type": "ping"}}, got malformed JSON {excerpt!r}'
+                ),
+            )
         try:
             schemas.CLIENT_MESSAGE.validate_python(payload)
         except ValidationError:
             got = payload.get("type") if isinstance(payload, dict) else type(payload).__name__
-            return schemas.ErrorMessage(timestamp=now, message=(
-                f'expected a message of type "ping" ({{"type": "ping"}}), got {got!r}'))
+            return schemas.ErrorMessage(
+                timestamp=now,
+                message=(f'expected a message of type "ping" ({{"type": "ping"}}), got {got!r}'),
+            )
         return schemas.Pong(timestamp=now)
 
     # ---- delivery -------------------------------------------------------------------------
@@ -365,14 +420,22 @@ class Hub:
     def close(self, client: Client, reason: AutoOpsError) -> None:
         if client.closing:
             return
-        client.close_task = asyncio.create_task(self._close(client, reason),
-                                                name=f"ws-close:{client.id}")
+        client.close_task = asyncio.create_task(
+            self._close(client, reason), name=f"ws-close:{client.id}"
+        )
 
     async def _close(self, client: Client, reason: AutoOpsError) -> None:
         code = close_code_for(reason)
         level = logging.DEBUG if code == 1001 else logging.WARNING
-        log.log(level, "ws closing #%d %s from %s: %d %s", client.id, client.stream, client.ip,
-                code, reason)
+        log.log(
+            level,
+            "ws closing #%d %s from %s: %d %s",
+            client.id,
+            client.stream,
+            client.ip,
+            code,
+            reason,
+        )
         self.telemetry.ws_closed.labels(code=str(code)).inc()
         if client.writer is not None:
             writer = client.writer
@@ -381,8 +444,11 @@ class Hub:
         try:
             # A stalled peer cannot take even the close frame; do not wait for it forever.
             await asyncio.wait_for(
-                client.send({"type": "websocket.close", "code": code, "reason": close_reason(reason)}),
-                timeout=self.settings.ws_close_timeout)
+                client.send(
+                    {"type": "websocket.close", "code": code, "reason": close_reason(reason)}
+                ),
+                timeout=self.settings.ws_close_timeout,
+            )
         except Exception as exc:
             log.debug("ws close of #%d did not complete: %r", client.id, exc)
         finally:
@@ -406,8 +472,12 @@ class Hub:
         sent = direct = 0
         for client in list(members):
             proto = client.direct
-            if proto is not None and client.writer is None and not client.closing \
-                    and open_for_frames(proto):
+            if (
+                proto is not None
+                and client.writer is None
+                and not client.closing
+                and open_for_frames(proto)
+            ):
                 if frame is None:
                     frame = text_frame(text)
                 try:
@@ -461,21 +531,24 @@ class Hub:
 
     def _emit_live(self, seq: int, tick: float) -> None:
         if self._has(LIVE):
-            message = schemas.LiveMetricsUpdate(timestamp=utcnow(), seq=seq, tick=tick,
-                                                data=self.service.dashboard_metrics())
+            message = schemas.LiveMetricsUpdate(
+                timestamp=utcnow(), seq=seq, tick=tick, data=self.service.dashboard_metrics()
+            )
             self.broadcast(LIVE, dump(message))
 
     def _emit_agents(self, seq: int, tick: float) -> None:
         for agent in self.service.agent_statuses():
             if self._has(AGENT, agent["agent_id"]):
-                message = schemas.AgentStatusUpdate(agent_id=agent["agent_id"], timestamp=utcnow(),
-                                                    seq=seq, tick=tick, data=agent)
+                message = schemas.AgentStatusUpdate(
+                    agent_id=agent["agent_id"], timestamp=utcnow(), seq=seq, tick=tick, data=agent
+                )
                 self.broadcast(AGENT, dump(message), agent["agent_id"])
 
     def _emit_metrics(self, seq: int, tick: float) -> None:
         if self._has(METRICS):
-            message = schemas.RealtimeMetricsUpdate(timestamp=utcnow(), seq=seq, tick=tick,
-                                                    data=self.service.view().metrics)
+            message = schemas.RealtimeMetricsUpdate(
+                timestamp=utcnow(), seq=seq, tick=tick, data=self.service.view().metrics
+            )
             self.broadcast(METRICS, dump(message))
 
 

@@ -9,8 +9,10 @@ from backend.errors import AutoOpsError
 
 class TooManyConnections(AutoOpsError):
     def __init__(self, ip: str, limit: int) -> None:
-        super().__init__(f"too many connections from {ip}: expected at most {limit} at once, "
-                         f"got connection {limit + 1}")
+        super().__init__(
+            f"too many connections from {ip}: expected at most {limit} at once, "
+            f"got connection {limit + 1}"
+        )
 
 
 class RateLimited(AutoOpsError):
@@ -25,8 +27,10 @@ class FrameTooLarge(AutoOpsError):
 
 class SlowConsumer(AutoOpsError):
     def __init__(self, outbox: int) -> None:
-        super().__init__(f"client too slow: expected it to keep up, its outbox of {outbox} "
-                         "messages is full; reconnect")
+        super().__init__(
+            f"client too slow: expected it to keep up, its outbox of {outbox} "
+            "messages is full; reconnect"
+        )
 
 
 class ShuttingDown(AutoOpsError):

@@ -14,8 +14,10 @@ from backend.api import access
 from backend.auth import Principal, Role, require
 from backend.runner import Service
 
-AUTH = {401: {"model": schemas.ErrorBody, "description": "no valid bearer token (AUTOOPS_AUTH=jwt)"},
-        403: {"model": schemas.ErrorBody, "description": "the token's role may not do this"}}
+AUTH = {
+    401: {"model": schemas.ErrorBody, "description": "no valid bearer token (AUTOOPS_AUTH=jwt)"},
+    403: {"model": schemas.ErrorBody, "description": "the token's role may not do this"},
+}
 READ = [Depends(access.needs(Role.VIEWER, "reading the dashboard"))]
 OPERATE = access.needs(Role.OPERATOR, "an intervention or alert change")
 
@@ -25,7 +27,9 @@ ops = APIRouter(tags=["operations"])
 
 NOT_FOUND = {404: {"model": schemas.ErrorBody, "description": "unknown agent or alert"}}
 BAD_REQUEST = {400: {"model": schemas.ErrorBody, "description": "the request cannot be applied"}}
-INVALID = {422: {"model": schemas.ValidationErrorBody, "description": "the body or query is malformed"}}
+INVALID = {
+    422: {"model": schemas.ValidationErrorBody, "description": "the body or query is malformed"}
+}
 UNAVAILABLE = {503: {"model": schemas.ErrorBody, "description": "the database is unavailable"}}
 
 # What FastAPI's response_model does to the list (validate, then dump_json), done once per body.
@@ -46,19 +50,24 @@ async def agents_status(request: Request) -> list[dict]:
 @dashboard.get("/metrics/current", dependencies=READ, response_model=schemas.DashboardMetrics)
 async def metrics_current(request: Request) -> Response:
     # encoded once per change of the store's view, the same bytes the response_model path makes
-    return Response(service(request).dashboard_metrics_json(encode_metrics),
-                    media_type="application/json")
+    return Response(
+        service(request).dashboard_metrics_json(encode_metrics), media_type="application/json"
+    )
 
 
 def encode_metrics(body: dict) -> bytes:
     return METRICS.dump_json(METRICS.validate_python(body), by_alias=True)
 
 
-@dashboard.get("/decisions/recent", dependencies=READ, response_model=list[schemas.Decision],
-               responses={**NOT_FOUND, **INVALID, **UNAVAILABLE})
-async def decisions_recent(request: Request,
-                           limit: Annotated[int, Query(ge=1, le=500)] = 20,
-                           agent_id: AgentFilter = None) -> list[dict] | Response:
+@dashboard.get(
+    "/decisions/recent",
+    dependencies=READ,
+    response_model=list[schemas.Decision],
+    responses={**NOT_FOUND, **INVALID, **UNAVAILABLE},
+)
+async def decisions_recent(
+    request: Request, limit: Annotated[int, Query(ge=1, le=500)] = 20, agent_id: AgentFilter = None
+) -> list[dict] | Response:
     body = service(request).recent_decisions_json(limit, agent_id, encode_decisions)
     if body is not None:  # from memory, the same bytes the response_model path would make
         return Response(body, media_type="application/json")
@@ -69,29 +78,46 @@ def encode_decisions(rows: list[dict]) -> bytes:
     return DECISIONS.dump_json(DECISIONS.validate_python(rows), by_alias=True)
 
 
-@dashboard.get("/alerts/active", dependencies=READ, response_model=list[schemas.Alert], responses=UNAVAILABLE)
+@dashboard.get(
+    "/alerts/active", dependencies=READ, response_model=list[schemas.Alert], responses=UNAVAILABLE
+)
 async def alerts_active(request: Request) -> list[dict]:
     return await service(request).active_alerts()
 
 
-@dashboard.post("/agents/{agent_id}/intervention", response_model=schemas.InterventionResponse,
-                responses={**NOT_FOUND, **BAD_REQUEST, **INVALID, **UNAVAILABLE})
-async def intervention(request: Request, agent_id: str,
-                       body: Annotated[schemas.InterventionRequest, Body()],
-                       caller: Annotated[Principal, Depends(OPERATE)]) -> dict:
+@dashboard.post(
+    "/agents/{agent_id}/intervention",
+    response_model=schemas.InterventionResponse,
+    responses={**NOT_FOUND, **BAD_REQUEST, **INVALID, **UNAVAILABLE},
+)
+async def intervention(
+    request: Request,
+    agent_id: str,
+    body: Annotated[schemas.InterventionRequest, Body()],
+    caller: Annotated[Principal, Depends(OPERATE)],
+) -> dict:
     if body.action == "reset":  # reset throws away what an agent learned: admins only
         require(caller, Role.ADMIN, "resetting an agent")
     client = access.client_address(request, request.app.state.settings.trusted_proxies)
-    return await service(request).intervene(agent_id, body.action, body.parameters, body.reason,
-                                            body.agent_id, client, caller.sub)
+    return await service(request).intervene(
+        agent_id, body.action, body.parameters, body.reason, body.agent_id, client, caller.sub
+    )
 
 
-@dashboard.get("/metrics/history", dependencies=READ, response_model=list[schemas.MetricSnapshot],
-               responses={**INVALID, **UNAVAILABLE})
-async def metrics_history(request: Request,
-                          since: Annotated[schemas.IsoTime | None, Query(
-                              description="only snapshots after this time (ISO 8601 with offset)")] = None,
-                          limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict]:
+@dashboard.get(
+    "/metrics/history",
+    dependencies=READ,
+    response_model=list[schemas.MetricSnapshot],
+    responses={**INVALID, **UNAVAILABLE},
+)
+async def metrics_history(
+    request: Request,
+    since: Annotated[
+        schemas.IsoTime | None,
+        Query(description="only snapshots after this time (ISO 8601 with offset)"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> list[dict]:
     return await service(request).metrics_history(since, limit)
 
 
@@ -100,24 +126,37 @@ async def store_skus(request: Request) -> list[dict]:
     return await service(request).sku_rows()
 
 
-@dashboard.get("/interventions", dependencies=READ, response_model=list[schemas.InterventionRecord],
-               responses={**NOT_FOUND, **INVALID, **UNAVAILABLE})
-async def interventions(request: Request, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                        agent_id: AgentFilter = None) -> list[dict]:
+@dashboard.get(
+    "/interventions",
+    dependencies=READ,
+    response_model=list[schemas.InterventionRecord],
+    responses={**NOT_FOUND, **INVALID, **UNAVAILABLE},
+)
+async def interventions(
+    request: Request, limit: Annotated[int, Query(ge=1, le=500)] = 50, agent_id: AgentFilter = None
+) -> list[dict]:
     return await service(request).interventions(limit, agent_id)
 
 
-@dashboard.post("/alerts/{alert_id}/acknowledge", response_model=schemas.Alert,
-                responses={**NOT_FOUND, 409: {"model": schemas.ErrorBody}, **UNAVAILABLE})
-async def alert_acknowledge(request: Request, alert_id: str,
-                            _: Annotated[Principal, Depends(OPERATE)]) -> dict:
+@dashboard.post(
+    "/alerts/{alert_id}/acknowledge",
+    response_model=schemas.Alert,
+    responses={**NOT_FOUND, 409: {"model": schemas.ErrorBody}, **UNAVAILABLE},
+)
+async def alert_acknowledge(
+    request: Request, alert_id: str, _: Annotated[Principal, Depends(OPERATE)]
+) -> dict:
     return await service(request).acknowledge_alert(alert_id)
 
 
-@dashboard.post("/alerts/{alert_id}/resolve", response_model=schemas.Alert,
-                responses={**NOT_FOUND, **UNAVAILABLE})
-async def alert_resolve(request: Request, alert_id: str,
-                        _: Annotated[Principal, Depends(OPERATE)]) -> dict:
+@dashboard.post(
+    "/alerts/{alert_id}/resolve",
+    response_model=schemas.Alert,
+    responses={**NOT_FOUND, **UNAVAILABLE},
+)
+async def alert_resolve(
+    request: Request, alert_id: str, _: Annotated[Principal, Depends(OPERATE)]
+) -> dict:
     return await service(request).resolve_alert(alert_id)
 
 
@@ -126,8 +165,11 @@ async def healthz() -> dict:
     return {"status": "ok"}
 
 
-@ops.get("/readyz", response_model=schemas.Readiness,
-         responses={503: {"model": schemas.Readiness, "description": "not ready"}})
+@ops.get(
+    "/readyz",
+    response_model=schemas.Readiness,
+    responses={503: {"model": schemas.Readiness, "description": "not ready"}},
+)
 async def readyz(request: Request, response: Response) -> dict:
     readiness = await service(request).readiness()
     if readiness["status"] != "ready":
@@ -135,8 +177,11 @@ async def readyz(request: Request, response: Response) -> dict:
     return readiness
 
 
-@ops.get("/metrics", response_class=Response,
-         responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}})
+@ops.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+)
 async def metrics(request: Request) -> Response:
     registry = request.app.state.telemetry.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -49,10 +49,12 @@ def install(hub: Hub, timeout: float) -> Callable[[], None]:
             return
         hub.shutting_down = True
         log.info("signal %d: closing WebSocket clients with 1001", sig)
+
         def start() -> None:
             task = loop.create_task(close_then_chain(sig, frame))
             pending.add(task)
             task.add_done_callback(pending.discard)
+
         loop.call_soon_threadsafe(start)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -63,4 +65,5 @@ def install(hub: Hub, timeout: float) -> Callable[[], None]:
         for sig, prev in previous.items():
             if signal.getsignal(sig) is handler:
                 signal.signal(sig, prev if prev is not None else signal.SIG_DFL)
+
     return restore

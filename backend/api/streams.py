@@ -45,7 +45,7 @@ BODY = "autoops.body"  # scope key: the body the fast read found, for the inner 
 def route_path(scope: Scope) -> str:
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
-    return path[len(root):] if root and path.startswith(root) else path
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def route(scope: Scope) -> tuple[str, str | None] | None:
@@ -71,8 +71,11 @@ class AutoOpsApp(FastAPI):
 
     def allow_cors(self, origins: list[str]) -> None:
         """The app's CORS policy, for FastAPI's routes and for the fast read alike."""
-        options: dict[str, Any] = {"allow_origins": origins, "allow_methods": ["GET", "POST"],
-                                   "allow_headers": ["*"]}
+        options: dict[str, Any] = {
+            "allow_origins": origins,
+            "allow_methods": ["GET", "POST"],
+            "allow_headers": ["*"],
+        }
         self.add_middleware(CORSMiddleware, **options)
         self._fast_read = CORSMiddleware(send_body, **options)
 
@@ -83,10 +86,14 @@ class AutoOpsApp(FastAPI):
             if hub is not None and target is not None:
                 await hub.serve(scope, receive, send, *target)
                 return
-        elif scope["type"] == "http" and scope["method"] == "GET" and self.fast_reads \
-                and self._fast_read is not None \
-                and (read := FAST_READS.get(route_path(scope))) is not None \
-                and (body := self._read_fast(scope, read)) is not None:
+        elif (
+            scope["type"] == "http"
+            and scope["method"] == "GET"
+            and self.fast_reads
+            and self._fast_read is not None
+            and (read := FAST_READS.get(route_path(scope))) is not None
+            and (body := self._read_fast(scope, read)) is not None
+        ):
             await self._fast_read({**scope, BODY: body}, receive, send)
             return
         await super().__call__(scope, receive, send)

@@ -15,5 +15,6 @@ def make_bus(url: str, queue_size: int = 1000) -> Bus:
         return MemoryBus(queue_size)
     if scheme in ("redis", "rediss"):
         from backend.bus.redis_bus import RedisBus  # the redis client is imported only when used
+
         return RedisBus(url, queue_size)
     raise ValueError(f"bus URL: expected memory:// or redis://host:port/db, got {url!r}")

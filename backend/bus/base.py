@@ -28,8 +28,11 @@ class Subscription:
         if self._queue.full():
             self._queue.get_nowait()
             self.dropped += 1
-            log.warning("bus subscriber on %r is behind; dropped %d messages so far",
-                        self.channel, self.dropped)
+            log.warning(
+                "bus subscriber on %r is behind; dropped %d messages so far",
+                self.channel,
+                self.dropped,
+            )
         self._queue.put_nowait(message)
 
     async def get(self) -> Message:

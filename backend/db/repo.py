@@ -9,16 +9,44 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from backend.db.tables import (agent_states, alerts, checkpoints, decisions, interventions,
-                               metric_snapshots)
+from backend.db.tables import (
+    agent_states,
+    alerts,
+    checkpoints,
+    decisions,
+    interventions,
+    metric_snapshots,
+)
 
-DECISION_FIELDS = ("id", "agent_id", "timestamp", "day", "action_type", "sku", "parameters",
-                   "rationale", "confidence_score", "expected_outcome", "outcome")
-ALERT_FIELDS = ("id", "timestamp", "severity", "title", "message", "agent_id", "sku", "status",
-                "auto_dismiss", "resolved_at")
+DECISION_FIELDS = (
+    "id",
+    "agent_id",
+    "timestamp",
+    "day",
+    "action_type",
+    "sku",
+    "parameters",
+    "rationale",
+    "confidence_score",
+    "expected_outcome",
+    "outcome",
+)
+ALERT_FIELDS = (
+    "id",
+    "timestamp",
+    "severity",
+    "title",
+    "message",
+    "agent_id",
+    "sku",
+    "status",
+    "auto_dismiss",
+    "resolved_at",
+)
 
 
 # ---- decisions ------------------------------------------------------------------------------
+
 
 def insert_decisions(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
@@ -29,14 +57,21 @@ def record_outcomes(conn: Connection, outcomes: Iterable[tuple[str, dict[str, An
     """Set each decision's realised outcome; returns how many decisions were still stored."""
     updated = 0
     for decision_id, outcome, hit in outcomes:
-        result = conn.execute(update(decisions).where(decisions.c.id == decision_id)
-                              .values(outcome=outcome, hit=hit))
+        result = conn.execute(
+            update(decisions).where(decisions.c.id == decision_id).values(outcome=outcome, hit=hit)
+        )
         updated += result.rowcount or 0
     return updated
 
 
-def recent_decisions(conn: Connection, limit: int, agent_id: str | None = None) -> list[dict[str, Any]]:
-    query = select(*(decisions.c[f] for f in DECISION_FIELDS)).order_by(decisions.c.seq.desc()).limit(limit)
+def recent_decisions(
+    conn: Connection, limit: int, agent_id: str | None = None
+) -> list[dict[str, Any]]:
+    query = (
+        select(*(decisions.c[f] for f in DECISION_FIELDS))
+        .order_by(decisions.c.seq.desc())
+        .limit(limit)
+    )
     if agent_id is not None:
         query = query.where(decisions.c.agent_id == agent_id)
     return [dict(row._mapping) for row in conn.execute(query)]
@@ -53,7 +88,10 @@ def count_decisions(conn: Connection, day: int | None = None, agent_id: str | No
 
 # ---- metric snapshots and agent states ------------------------------------------------------
 
-def insert_snapshot(conn: Connection, day: int, timestamp: datetime, metrics: dict[str, Any]) -> None:
+
+def insert_snapshot(
+    conn: Connection, day: int, timestamp: datetime, metrics: dict[str, Any]
+) -> None:
     conn.execute(insert(metric_snapshots).values(day=day, timestamp=timestamp, metrics=metrics))
 
 
@@ -63,15 +101,22 @@ def snapshots(conn: Connection, since: datetime | None, limit: int) -> list[dict
     if since is not None:
         query = query.where(metric_snapshots.c.timestamp > since)
     rows = conn.execute(query.order_by(metric_snapshots.c.day.desc()).limit(limit)).all()
-    return [{"day": r.day, "timestamp": r.timestamp, "system_metrics": r.metrics} for r in reversed(rows)]
+    return [
+        {"day": r.day, "timestamp": r.timestamp, "system_metrics": r.metrics}
+        for r in reversed(rows)
+    ]
 
 
-def save_agent_states(conn: Connection, day: int, timestamp: datetime,
-                      states: list[dict[str, Any]]) -> None:
+def save_agent_states(
+    conn: Connection, day: int, timestamp: datetime, states: list[dict[str, Any]]
+) -> None:
     for state in states:
         values = {"status": state["status"], "day": day, "updated_at": timestamp, "state": state}
-        result = conn.execute(update(agent_states)
-                              .where(agent_states.c.agent_id == state["agent_id"]).values(**values))
+        result = conn.execute(
+            update(agent_states)
+            .where(agent_states.c.agent_id == state["agent_id"])
+            .values(**values)
+        )
         if not result.rowcount:
             conn.execute(insert(agent_states).values(agent_id=state["agent_id"], **values))
 
@@ -83,12 +128,25 @@ def agent_state_rows(conn: Connection) -> list[dict[str, Any]]:
 
 # ---- checkpoints ----------------------------------------------------------------------------
 
-def insert_checkpoint(conn: Connection, day: int, timestamp: datetime, data: bytes,
-                      last_intervention_seq: int, keep: int) -> None:
+
+def insert_checkpoint(
+    conn: Connection,
+    day: int,
+    timestamp: datetime,
+    data: bytes,
+    last_intervention_seq: int,
+    keep: int,
+) -> None:
     """Store Operation.to_bytes() compressed (a 50-SKU store pickles to MBs, mostly zeros)."""
-    conn.execute(insert(checkpoints).values(day=day, timestamp=timestamp, codec="zlib",
-                                            data=zlib.compress(data, 1),
-                                            last_intervention_seq=last_intervention_seq))
+    conn.execute(
+        insert(checkpoints).values(
+            day=day,
+            timestamp=timestamp,
+            codec="zlib",
+            data=zlib.compress(data, 1),
+            last_intervention_seq=last_intervention_seq,
+        )
+    )
     newest = select(checkpoints.c.seq).order_by(checkpoints.c.seq.desc()).limit(keep).subquery()
     conn.execute(delete(checkpoints).where(checkpoints.c.seq.not_in(select(newest.c.seq))))
 
@@ -105,11 +163,26 @@ def latest_checkpoint(conn: Connection) -> dict[str, Any] | None:
 
 # ---- interventions (the audit log) ----------------------------------------------------------
 
+
 def insert_intervention(conn: Connection, record: dict[str, Any]) -> int:
     """Append one audit record; returns its sequence number."""
-    values = {"id": record["intervention_id"], "sub": record.get("sub") or "anonymous", **{
-        k: record[k] for k in ("agent_id", "action", "parameters", "reason", "message",
-                               "timestamp", "day", "client")}}
+    values = {
+        "id": record["intervention_id"],
+        "sub": record.get("sub") or "anonymous",
+        **{
+            k: record[k]
+            for k in (
+                "agent_id",
+                "action",
+                "parameters",
+                "reason",
+                "message",
+                "timestamp",
+                "day",
+                "client",
+            )
+        },
+    }
     return int(conn.execute(insert(interventions).values(**values)).inserted_primary_key[0])
 
 
@@ -123,7 +196,9 @@ def _intervention(row: Any) -> dict[str, Any]:
     return data
 
 
-def list_interventions(conn: Connection, limit: int, agent_id: str | None = None) -> list[dict[str, Any]]:
+def list_interventions(
+    conn: Connection, limit: int, agent_id: str | None = None
+) -> list[dict[str, Any]]:
     query = select(interventions).order_by(interventions.c.seq.desc()).limit(limit)
     if agent_id is not None:
         query = query.where(interventions.c.agent_id == agent_id)
@@ -141,6 +216,7 @@ def last_intervention_seq(conn: Connection) -> int:
 
 # ---- alerts ---------------------------------------------------------------------------------
 
+
 def holding_alerts(conn: Connection) -> dict[str, dict[str, Any]]:
     """Alerts whose condition held at the last check, keyed by condition key."""
     rows = conn.execute(select(alerts).where(alerts.c.holding.is_(True)))
@@ -151,8 +227,9 @@ def insert_alert(conn: Connection, alert: dict[str, Any]) -> None:
     conn.execute(insert(alerts).values(**alert))
 
 
-def update_alert(conn: Connection, alert_id: str, only_if_status: tuple[str, ...] | None = None,
-                 **values: Any) -> int:
+def update_alert(
+    conn: Connection, alert_id: str, only_if_status: tuple[str, ...] | None = None, **values: Any
+) -> int:
     """Update one alert; with `only_if_status`, atomically and only from those statuses."""
     query = update(alerts).where(alerts.c.id == alert_id)
     if only_if_status is not None:
@@ -161,15 +238,19 @@ def update_alert(conn: Connection, alert_id: str, only_if_status: tuple[str, ...
 
 
 def get_alert(conn: Connection, alert_id: str) -> dict[str, Any] | None:
-    row = conn.execute(select(*(alerts.c[f] for f in ALERT_FIELDS)).where(alerts.c.id == alert_id)).first()
+    row = conn.execute(
+        select(*(alerts.c[f] for f in ALERT_FIELDS)).where(alerts.c.id == alert_id)
+    ).first()
     return dict(row._mapping) if row else None
 
 
 def open_alerts(conn: Connection) -> list[dict[str, Any]]:
     """Active and acknowledged alerts, newest first."""
-    query = (select(*(alerts.c[f] for f in ALERT_FIELDS))
-             .where(alerts.c.status != "resolved")
-             .order_by(alerts.c.timestamp.desc(), alerts.c.id))
+    query = (
+        select(*(alerts.c[f] for f in ALERT_FIELDS))
+        .where(alerts.c.status != "resolved")
+        .order_by(alerts.c.timestamp.desc(), alerts.c.id)
+    )
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
@@ -180,11 +261,17 @@ def count_open_alerts(conn: Connection) -> int:
 
 # ---- retention ------------------------------------------------------------------------------
 
+
 def prune(conn: Connection, day: int, retention_days: int, audit_retention_days: int) -> None:
     """Drop what fell out of the retention windows (sim days) so the database stays bounded."""
     cutoff = day - retention_days
     conn.execute(delete(decisions).where(decisions.c.day < cutoff))
     conn.execute(delete(metric_snapshots).where(metric_snapshots.c.day < cutoff))
-    conn.execute(delete(alerts).where(alerts.c.status == "resolved", alerts.c.holding.is_(False),
-                                      alerts.c.resolved_day < cutoff))
+    conn.execute(
+        delete(alerts).where(
+            alerts.c.status == "resolved",
+            alerts.c.holding.is_(False),
+            alerts.c.resolved_day < cutoff,
+        )
+    )
     conn.execute(delete(interventions).where(interventions.c.day < day - audit_retention_days))

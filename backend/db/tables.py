@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, Column, DateTime, Float, Index, Integer, LargeBinary,
-                        MetaData, String, Table, Text)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy.types import TypeDecorator
 
 
@@ -21,20 +33,21 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError(f"expected a timezone-aware datetime, got naive {value!r}")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 metadata = MetaData()
 
 decisions = Table(
-    "decisions", metadata,
+    "decisions",
+    metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("id", String(64), nullable=False, unique=True),
     Column("agent_id", String(32), nullable=False),
@@ -53,7 +66,8 @@ decisions = Table(
 )
 
 alerts = Table(
-    "alerts", metadata,
+    "alerts",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("key", String(200), nullable=False),
     Column("severity", String(16), nullable=False),
@@ -76,7 +90,8 @@ alerts = Table(
 )
 
 interventions = Table(
-    "interventions", metadata,
+    "interventions",
+    metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("id", String(64), nullable=False, unique=True),
     Column("agent_id", String(32), nullable=False),
@@ -92,7 +107,8 @@ interventions = Table(
 )
 
 metric_snapshots = Table(
-    "metric_snapshots", metadata,
+    "metric_snapshots",
+    metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("day", Integer, nullable=False, unique=True),
     Column("timestamp", UTCDateTime, nullable=False),
@@ -101,7 +117,8 @@ metric_snapshots = Table(
 )
 
 agent_states = Table(
-    "agent_states", metadata,
+    "agent_states",
+    metadata,
     Column("agent_id", String(32), primary_key=True),
     Column("status", String(16), nullable=False),
     Column("day", Integer, nullable=False),
@@ -110,7 +127,8 @@ agent_states = Table(
 )
 
 checkpoints = Table(
-    "checkpoints", metadata,
+    "checkpoints",
+    metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("day", Integer, nullable=False),
     Column("timestamp", UTCDateTime, nullable=False),

@@ -11,7 +11,6 @@ from sqlalchemy import Connection
 from backend.db import repo
 from backend.runner.errors import AlertConflict, UnknownAlert
 
-
 OPEN = ("active", "acknowledged")
 
 
@@ -21,8 +20,9 @@ def alert_id(key: str, day: int) -> str:
     return f"alert-{day:06d}-{digest}"
 
 
-def sync(conn: Connection, conditions: list[Any], now: datetime, day: int
-         ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def sync(
+    conn: Connection, conditions: list[Any], now: datetime, day: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Raise alerts for new conditions and resolve those whose condition cleared; returns both."""
     holding = repo.holding_alerts(conn)
     current = {c.key: c for c in conditions}
@@ -31,9 +31,19 @@ def sync(conn: Connection, conditions: list[Any], now: datetime, day: int
         known = holding.get(key)
         text = {"severity": cond.severity, "title": cond.title, "message": cond.message}
         if known is None:
-            alert = {"id": alert_id(key, day), "key": key, **text, "agent_id": cond.agent_id,
-                     "sku": cond.sku, "status": "active", "auto_dismiss": True, "holding": True,
-                     "raised_day": day, "timestamp": now, "updated_at": now}
+            alert = {
+                "id": alert_id(key, day),
+                "key": key,
+                **text,
+                "agent_id": cond.agent_id,
+                "sku": cond.sku,
+                "status": "active",
+                "auto_dismiss": True,
+                "holding": True,
+                "raised_day": day,
+                "timestamp": now,
+                "updated_at": now,
+            }
             repo.insert_alert(conn, alert)
             raised.append(alert)
         elif any(known[k] != v for k, v in text.items()):
@@ -45,15 +55,21 @@ def sync(conn: Connection, conditions: list[Any], now: datetime, day: int
             continue
         repo.update_alert(conn, known["id"], holding=False, updated_at=now)
         # Conditional, so that an operator's concurrent acknowledge or resolve is never lost.
-        values = {"status": "resolved", "resolved_at": now, "resolved_day": day, "resolved_by": "auto"}
+        values = {
+            "status": "resolved",
+            "resolved_at": now,
+            "resolved_day": day,
+            "resolved_by": "auto",
+        }
         if repo.update_alert(conn, known["id"], only_if_status=OPEN, **values):
             resolved.append({**known, **values})
     return raised, resolved
 
 
 def acknowledge(conn: Connection, alert_id_: str, now: datetime) -> dict[str, Any]:
-    repo.update_alert(conn, alert_id_, only_if_status=("active",), status="acknowledged",
-                      updated_at=now)
+    repo.update_alert(
+        conn, alert_id_, only_if_status=("active",), status="acknowledged", updated_at=now
+    )
     alert = repo.get_alert(conn, alert_id_)
     if alert is None:
         raise UnknownAlert(alert_id_)
@@ -64,8 +80,16 @@ def acknowledge(conn: Connection, alert_id_: str, now: datetime) -> dict[str, An
 
 def resolve(conn: Connection, alert_id_: str, now: datetime, day: int) -> dict[str, Any]:
     """Resolve by hand; while its condition still holds the alert is not raised again."""
-    repo.update_alert(conn, alert_id_, only_if_status=OPEN, status="resolved", updated_at=now,
-                      resolved_at=now, resolved_day=day, resolved_by="operator")
+    repo.update_alert(
+        conn,
+        alert_id_,
+        only_if_status=OPEN,
+        status="resolved",
+        updated_at=now,
+        resolved_at=now,
+        resolved_day=day,
+        resolved_by="operator",
+    )
     alert = repo.get_alert(conn, alert_id_)
     if alert is None:
         raise UnknownAlert(alert_id_)

@@ -7,19 +7,37 @@ from typing import Any
 
 import orjson
 
-METRIC_FIELDS = ("total_revenue", "total_profit", "inventory_turnover", "stockout_incidents",
-                 "waste_reduction_percentage", "price_optimization_score",
-                 "promotion_effectiveness", "agent_collaboration_score", "decision_count",
-                 "response_time_avg")
+METRIC_FIELDS = (
+    "total_revenue",
+    "total_profit",
+    "inventory_turnover",
+    "stockout_incidents",
+    "waste_reduction_percentage",
+    "price_optimization_score",
+    "promotion_effectiveness",
+    "agent_collaboration_score",
+    "decision_count",
+    "response_time_avg",
+)
 INT_METRICS = frozenset({"stockout_incidents", "decision_count"})
 # Ratios over traded days: before the first day there is nothing to divide, whatever the core says.
-RATIOS = frozenset({"inventory_turnover", "waste_reduction_percentage", "price_optimization_score",
-                    "promotion_effectiveness", "agent_collaboration_score", "response_time_avg"})
+RATIOS = frozenset(
+    {
+        "inventory_turnover",
+        "waste_reduction_percentage",
+        "price_optimization_score",
+        "promotion_effectiveness",
+        "agent_collaboration_score",
+        "response_time_avg",
+    }
+)
 
 
 def jsonable(value: Any) -> Any:
     """Plain JSON types for anything the core returns (numpy scalars and arrays included; NaN -> None)."""
-    return orjson.loads(orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS))
+    return orjson.loads(
+        orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+    )
 
 
 def _number(value: Any, integer: bool) -> int | float | None:
@@ -33,28 +51,42 @@ def _number(value: Any, integer: bool) -> int | float | None:
 
 def metrics(kpis: dict[str, Any], days_traded: int) -> dict[str, int | float | None]:
     """Exactly the contract's ten fields; null where the figure is not known (yet)."""
-    return {f: None if days_traded == 0 and f in RATIOS else _number(kpis.get(f), f in INT_METRICS)
-            for f in METRIC_FIELDS}
+    return {
+        f: None if days_traded == 0 and f in RATIOS else _number(kpis.get(f), f in INT_METRICS)
+        for f in METRIC_FIELDS
+    }
 
 
 def agent_status(stats: Any) -> dict[str, Any]:
     status = getattr(stats.status, "value", stats.status)
-    return {"agent_id": stats.agent_id, "name": stats.name, "status": str(status),
-            "current_activity": stats.current_activity,
-            "last_decision_time": stats.last_decision_time,
-            "decisions_count": int(stats.decisions_count),
-            "success_rate": _number(stats.success_rate, False),
-            "avg_response_time": _number(stats.avg_response_time, False),
-            # additive, beyond the contract's fields: the calibration of success_rate's intervals
-            "interval_coverage": _number(getattr(stats, "interval_coverage", None), False)}
+    return {
+        "agent_id": stats.agent_id,
+        "name": stats.name,
+        "status": str(status),
+        "current_activity": stats.current_activity,
+        "last_decision_time": stats.last_decision_time,
+        "decisions_count": int(stats.decisions_count),
+        "success_rate": _number(stats.success_rate, False),
+        "avg_response_time": _number(stats.avg_response_time, False),
+        # additive, beyond the contract's fields: the calibration of success_rate's intervals
+        "interval_coverage": _number(getattr(stats, "interval_coverage", None), False),
+    }
 
 
 def decision(d: Any) -> dict[str, Any]:
-    return {"id": d.id, "agent_id": d.agent_id, "timestamp": d.timestamp, "day": int(d.day),
-            "action_type": d.action_type, "sku": str(d.sku), "parameters": jsonable(d.parameters),
-            "rationale": d.rationale, "confidence_score": float(d.confidence_score),
-            "expected_outcome": jsonable(d.expected_outcome),
-            "outcome": None if d.outcome is None else jsonable(d.outcome)}
+    return {
+        "id": d.id,
+        "agent_id": d.agent_id,
+        "timestamp": d.timestamp,
+        "day": int(d.day),
+        "action_type": d.action_type,
+        "sku": str(d.sku),
+        "parameters": jsonable(d.parameters),
+        "rationale": d.rationale,
+        "confidence_score": float(d.confidence_score),
+        "expected_outcome": jsonable(d.expected_outcome),
+        "outcome": None if d.outcome is None else jsonable(d.outcome),
+    }
 
 
 def outcome(o: Any) -> tuple[str, dict[str, Any], bool]:

@@ -37,8 +37,14 @@ EVENTS_PER_KIND = 20  # alert events published one by one per day; the rest go i
 class Runner:
     """Owns the Operation; every call into it holds one lock and runs in a worker thread."""
 
-    def __init__(self, settings: Settings, engine: Engine, bus: Bus, telemetry: Telemetry,
-                 operation_module: ModuleType | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        bus: Bus,
+        telemetry: Telemetry,
+        operation_module: ModuleType | None = None,
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.bus = bus
@@ -112,8 +118,11 @@ class Runner:
                 raise
             except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                log.error("database still unavailable (%s); retrying in up to %.0f s", exc,
-                          min(30.0, backoff * 2))
+                log.error(
+                    "database still unavailable (%s); retrying in up to %.0f s",
+                    exc,
+                    min(30.0, backoff * 2),
+                )
         self.started_at = time.monotonic()
         return True
 
@@ -141,8 +150,10 @@ class Runner:
     @property
     def view(self) -> View:
         if self._view is None:
-            raise NotReady("the database has not answered since the server started, so the "
-                           f"store's last state is not loaded yet ({self.last_error}); retrying")
+            raise NotReady(
+                "the database has not answered since the server started, so the "
+                f"store's last state is not loaded yet ({self.last_error}); retrying"
+            )
         return self._view
 
     @property
@@ -152,20 +163,22 @@ class Runner:
 
     def ticking(self) -> tuple[bool, float | None]:
         """Whether days are being traded on schedule, and seconds since the last one."""
-        if (self._task is None or self._task.done() or self.started_at is None
-                or not self.restored):
+        if self._task is None or self._task.done() or self.started_at is None or not self.restored:
             return False, None
         last = self.last_day_at or self.started_at
         age = time.monotonic() - last
         return age < 3 * self.settings.day_seconds + 5.0, (
-            None if self.last_day_at is None else age)
+            None if self.last_day_at is None else age
+        )
 
     # ---- restore and checkpoint -----------------------------------------------------------
 
     def _restore(self) -> None:
         with self.engine.connect() as conn:
             checkpoint = repo.latest_checkpoint(conn)
-            replay = repo.interventions_after(conn, checkpoint["last_intervention_seq"] if checkpoint else 0)
+            replay = repo.interventions_after(
+                conn, checkpoint["last_intervention_seq"] if checkpoint else 0
+            )
             self._applied_seq = repo.last_intervention_seq(conn)
             open_count = repo.count_open_alerts(conn)
             op = self._load(checkpoint)
@@ -180,14 +193,22 @@ class Runner:
             self._op = op
             self.recent.fill(newest)
             self._view = self._fresh_view(utcnow(), open_count, recent, version=0)
-        log.info("runner restored at day %d (%s, %d interventions replayed)", op.day,
-                 "from checkpoint" if checkpoint else "new run", len(replay))
+        log.info(
+            "runner restored at day %d (%s, %d interventions replayed)",
+            op.day,
+            "from checkpoint" if checkpoint else "new run",
+            len(replay),
+        )
 
     def _load(self, checkpoint: dict[str, Any] | None) -> Any:
         s = self.settings
         if checkpoint is None:
-            return self.module.Operation(n_skus=s.skus, seed=s.seed, window_days=s.window_days,
-                                         stockout_window_days=s.stockout_window_days)
+            return self.module.Operation(
+                n_skus=s.skus,
+                seed=s.seed,
+                window_days=s.window_days,
+                stockout_window_days=s.stockout_window_days,
+            )
         try:
             return self.module.Operation.from_bytes(checkpoint["data"])
         except Exception as exc:
@@ -203,9 +224,15 @@ class Runner:
     def _fresh_view(self, now: datetime, open_count: int, recent: int, version: int) -> View:
         # Caller holds the lock.
         day = int(self._op.day)
-        return View(day=day, timestamp=now, metrics=convert.metrics(self._op.kpis(), day),
-                    agents=[convert.agent_status(a) for a in self._op.agent_stats()],
-                    active_alerts_count=open_count, recent_decisions_count=recent, version=version)
+        return View(
+            day=day,
+            timestamp=now,
+            metrics=convert.metrics(self._op.kpis(), day),
+            agents=[convert.agent_status(a) for a in self._op.agent_stats()],
+            active_alerts_count=open_count,
+            recent_decisions_count=recent,
+            version=version,
+        )
 
     # ---- the day loop ---------------------------------------------------------------------
 
@@ -231,9 +258,12 @@ class Runner:
             behind = int((time.monotonic() - start) / interval) - k
             if behind > 0:
                 # Said once loudly: a store slower than its clock stays slower.
-                log.log(logging.DEBUG if self._late_days else logging.WARNING,
-                        "a sim day took longer than AUTOOPS_DAY_SECONDS=%g; skipping %d deadline(s)",
-                        interval, behind)
+                log.log(
+                    logging.DEBUG if self._late_days else logging.WARNING,
+                    "a sim day took longer than AUTOOPS_DAY_SECONDS=%g; skipping %d deadline(s)",
+                    interval,
+                    behind,
+                )
                 self._late_days += behind
                 k += behind
 
@@ -250,8 +280,9 @@ class Runner:
         except Exception as exc:
             self.telemetry.day_failures.inc()
             log.exception("trading day %s failed; the loop goes on", self._op.day)
-            await self._publish_event("runner_error", "error", f"trading a day failed: {exc!r}",
-                                      None, None, {})
+            await self._publish_event(
+                "runner_error", "error", f"trading a day failed: {exc!r}", None, None, {}
+            )
             return
         self._pending = result
         await self._flush()
@@ -261,13 +292,18 @@ class Runner:
             t0 = time.perf_counter()
             report = self._op.run_day(now)
             result = DayResult(
-                day=int(self._op.day), traded_day=int(report.day), timestamp=now,
+                day=int(self._op.day),
+                traded_day=int(report.day),
+                timestamp=now,
                 decisions=[convert.decision(d) for d in report.decisions],
-                outcomes=[convert.outcome(o) for o in report.outcomes], events=list(report.events),
+                outcomes=[convert.outcome(o) for o in report.outcomes],
+                events=list(report.events),
                 metrics=convert.metrics(self._op.kpis(), int(self._op.day)),
                 agents=[convert.agent_status(a) for a in self._op.agent_stats()],
-                conditions=list(self._op.conditions()), checkpoint=self._op.to_bytes(),
-                intervention_seq=self._applied_seq)
+                conditions=list(self._op.conditions()),
+                checkpoint=self._op.to_bytes(),
+                intervention_seq=self._applied_seq,
+            )
             result.seconds = time.perf_counter() - t0
         return result
 
@@ -281,19 +317,29 @@ class Runner:
             self.last_error = f"{type(exc).__name__}: {exc}"
             self._backoff = min(30.0, max(self.settings.day_seconds, self._backoff * 2 or 1.0))
             self._retry_at = time.monotonic() + self._backoff
-            log.error("persisting day %d failed (%s); retrying in %.1f s", result.traded_day, exc,
-                      self._backoff)
+            log.error(
+                "persisting day %d failed (%s); retrying in %.1f s",
+                result.traded_day,
+                exc,
+                self._backoff,
+            )
             return False
         self._pending, self._backoff, self.last_error = None, 0.0, None
-        self.recent.add_day(result.decisions, result.outcomes,
-                            result.day - self.settings.retention_days)
+        self.recent.add_day(
+            result.decisions, result.outcomes, result.day - self.settings.retention_days
+        )
         self.last_day_at = time.monotonic()
         # An intervention applied after this day was traded already refreshed the agents.
         agents = result.agents if result.intervention_seq == self._applied_seq else self.view.agents
-        self._view = View(day=result.day, timestamp=result.timestamp, metrics=result.metrics,
-                          agents=agents, active_alerts_count=result.open_alerts,
-                          recent_decisions_count=len(result.decisions),
-                          version=self.view.version + 1)
+        self._view = View(
+            day=result.day,
+            timestamp=result.timestamp,
+            metrics=result.metrics,
+            agents=agents,
+            active_alerts_count=result.open_alerts,
+            recent_decisions_count=len(result.decisions),
+            version=self.view.version + 1,
+        )
         self._count(result)
         await self._announce(result)
         return True
@@ -306,9 +352,17 @@ class Runner:
             repo.insert_snapshot(conn, r.traded_day, r.timestamp, r.metrics)
             repo.save_agent_states(conn, r.day, r.timestamp, convert.jsonable(r.agents))
             r.alerts_raised, r.alerts_resolved = alerts.sync(conn, r.conditions, r.timestamp, r.day)
-            repo.insert_checkpoint(conn, r.day, r.timestamp, r.checkpoint, r.intervention_seq,
-                                   self.settings.checkpoints_kept)
-            repo.prune(conn, r.day, self.settings.retention_days, self.settings.audit_retention_days)
+            repo.insert_checkpoint(
+                conn,
+                r.day,
+                r.timestamp,
+                r.checkpoint,
+                r.intervention_seq,
+                self.settings.checkpoints_kept,
+            )
+            repo.prune(
+                conn, r.day, self.settings.retention_days, self.settings.audit_retention_days
+            )
             r.open_alerts = repo.count_open_alerts(conn)
 
     def _count(self, r: DayResult) -> None:
@@ -324,28 +378,67 @@ class Runner:
     async def _announce(self, r: DayResult) -> None:
         for event in r.events:
             severity = "error" if event.kind == "agent_error" else "info"
-            await self._publish_event(event.kind, severity, event.message, event.agent_id,
-                                      event.sku, convert.jsonable(event.data))
+            await self._publish_event(
+                event.kind,
+                severity,
+                event.message,
+                event.agent_id,
+                event.sku,
+                convert.jsonable(event.data),
+            )
         for alert in r.alerts_raised[:EVENTS_PER_KIND]:
-            await self._publish_event("alert_raised", alert["severity"],
-                                      f"{alert['title']}: {alert['message']}", alert["agent_id"],
-                                      alert["sku"], {"alert_id": alert["id"]})
+            await self._publish_event(
+                "alert_raised",
+                alert["severity"],
+                f"{alert['title']}: {alert['message']}",
+                alert["agent_id"],
+                alert["sku"],
+                {"alert_id": alert["id"]},
+            )
         for alert in r.alerts_resolved[:EVENTS_PER_KIND]:
-            await self._publish_event("alert_resolved", "info", f"{alert['title']}: resolved",
-                                      alert["agent_id"], alert["sku"], {"alert_id": alert["id"]})
-        for kind, items in (("alert_raised", r.alerts_raised), ("alert_resolved", r.alerts_resolved)):
+            await self._publish_event(
+                "alert_resolved",
+                "info",
+                f"{alert['title']}: resolved",
+                alert["agent_id"],
+                alert["sku"],
+                {"alert_id": alert["id"]},
+            )
+        for kind, items in (
+            ("alert_raised", r.alerts_raised),
+            ("alert_resolved", r.alerts_resolved),
+        ):
             rest = items[EVENTS_PER_KIND:]
             if rest:  # a big store can change hundreds of alerts in a day: summarise the tail
                 await self._publish_event(
-                    kind, "info", f"{len(rest)} more {kind.replace('_', ' ')} on day {r.traded_day} "
-                    "(see /api/dashboard/alerts/active)", None, None,
-                    {"count": len(rest), "alert_ids": [a["id"] for a in rest[:100]]})
+                    kind,
+                    "info",
+                    f"{len(rest)} more {kind.replace('_', ' ')} on day {r.traded_day} "
+                    "(see /api/dashboard/alerts/active)",
+                    None,
+                    None,
+                    {"count": len(rest), "alert_ids": [a["id"] for a in rest[:100]]},
+                )
 
-    async def _publish_event(self, kind: str, severity: str, message: str, agent_id: str | None,
-                             sku: str | None, data: dict[str, Any]) -> None:
-        event = {"type": "system_event", "timestamp": utcnow().isoformat().replace("+00:00", "Z"),
-                 "event": kind, "severity": severity, "message": message, "agent_id": agent_id,
-                 "sku": sku, "data": data}
+    async def _publish_event(
+        self,
+        kind: str,
+        severity: str,
+        message: str,
+        agent_id: str | None,
+        sku: str | None,
+        data: dict[str, Any],
+    ) -> None:
+        event = {
+            "type": "system_event",
+            "timestamp": utcnow().isoformat().replace("+00:00", "Z"),
+            "event": kind,
+            "severity": severity,
+            "message": message,
+            "agent_id": agent_id,
+            "sku": sku,
+            "data": data,
+        }
         try:
             await self.bus.publish(self.events_channel, event)
         except Exception as exc:  # a bus outage must not stop the store
@@ -358,12 +451,27 @@ class Runner:
             return str(op.override(agent_id, parameters))
         return str(getattr(op, action)(agent_id))
 
-    def intervene_locked(self, agent_id: str, action: str, parameters: dict[str, Any],
-                         reason: str, client: str | None, sub: str = "anonymous") -> dict[str, Any]:
+    def intervene_locked(
+        self,
+        agent_id: str,
+        action: str,
+        parameters: dict[str, Any],
+        reason: str,
+        client: str | None,
+        sub: str = "anonymous",
+    ) -> dict[str, Any]:
         """Record, apply and commit one intervention; runs in a worker thread."""
-        record = {"intervention_id": f"iv-{uuid.uuid4().hex[:16]}", "agent_id": agent_id,
-                  "action": action, "parameters": convert.jsonable(parameters), "reason": reason,
-                  "message": "", "timestamp": utcnow(), "client": client, "sub": sub}
+        record = {
+            "intervention_id": f"iv-{uuid.uuid4().hex[:16]}",
+            "agent_id": agent_id,
+            "action": action,
+            "parameters": convert.jsonable(parameters),
+            "reason": reason,
+            "message": "",
+            "timestamp": utcnow(),
+            "client": client,
+            "sub": sub,
+        }
         with self._lock:
             record["day"] = int(self._op.day)
             # The audit row goes in first: a database that is away refuses before anything changes.

@@ -7,15 +7,19 @@ from backend.errors import AutoOpsError
 
 class AgentMismatch(AutoOpsError):
     def __init__(self, path_agent: str, body_agent: str) -> None:
-        super().__init__(f"body agent_id: expected {path_agent!r} (the agent in the path) or no "
-                         f"agent_id, got {body_agent!r}")
+        super().__init__(
+            f"body agent_id: expected {path_agent!r} (the agent in the path) or no "
+            f"agent_id, got {body_agent!r}"
+        )
 
 
 class UnknownAlert(AutoOpsError):
     def __init__(self, alert_id: str) -> None:
         self.alert_id = alert_id
-        super().__init__(f"unknown alert {alert_id!r}: expected the id of a stored alert "
-                         "(see /api/dashboard/alerts/active)")
+        super().__init__(
+            f"unknown alert {alert_id!r}: expected the id of a stored alert "
+            "(see /api/dashboard/alerts/active)"
+        )
 
 
 class AlertConflict(AutoOpsError):
@@ -30,6 +34,8 @@ class NotReady(AutoOpsError):
 
 class CheckpointIncompatible(AutoOpsError):
     def __init__(self, day: int, cause: Exception) -> None:
-        super().__init__(f"the stored checkpoint of day {day} cannot be loaded ({cause!r}); "
-                         "expected a checkpoint written by this version: point DATABASE_URL at a "
-                         "fresh database to start a new run")
+        super().__init__(
+            f"the stored checkpoint of day {day} cannot be loaded ({cause!r}); "
+            "expected a checkpoint written by this version: point DATABASE_URL at a "
+            "fresh database to start a new run"
+        )

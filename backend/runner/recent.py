@@ -28,13 +28,17 @@ class RecentDecisions:
         """Load the database's newest decisions at start (its order: newest first)."""
         self._ring.clear()
         self._by_id.clear()
-        for row in reversed(newest_first[:self.size]):
+        for row in reversed(newest_first[: self.size]):
             self._push(dict(row))
         self.complete = len(newest_first) < self.size
         self.version += 1
 
-    def add_day(self, decisions: list[dict[str, Any]],
-                outcomes: list[tuple[str, dict[str, Any], bool]], oldest_kept_day: int) -> None:
+    def add_day(
+        self,
+        decisions: list[dict[str, Any]],
+        outcomes: list[tuple[str, dict[str, Any], bool]],
+        oldest_kept_day: int,
+    ) -> None:
         """Apply one persisted day: its decisions, outcomes to decisions held, then the prune."""
         for decision in decisions:  # the same order as the database: inserts, then outcomes
             self._push(dict(decision))

@@ -57,9 +57,14 @@ class Service:
 
     def dashboard_metrics(self) -> dict[str, Any]:
         v = self.runner.view
-        return {"timestamp": v.timestamp, "day": v.day, "system_metrics": v.metrics,
-                "agent_statuses": v.agents, "active_alerts_count": v.active_alerts_count,
-                "recent_decisions_count": v.recent_decisions_count}
+        return {
+            "timestamp": v.timestamp,
+            "day": v.day,
+            "system_metrics": v.metrics,
+            "agent_statuses": v.agents,
+            "active_alerts_count": v.active_alerts_count,
+            "recent_decisions_count": v.recent_decisions_count,
+        }
 
     def dashboard_metrics_json(self, encode: Callable[[dict[str, Any]], bytes]) -> bytes:
         """The body of metrics/current, encoded once per view: the runner makes a new view on
@@ -90,8 +95,9 @@ class Service:
         self._database_away = False
         return rows
 
-    def recent_decisions_json(self, limit: int, agent_id: str | None,
-                              encode: Callable[[list[dict[str, Any]]], bytes]) -> bytes | None:
+    def recent_decisions_json(
+        self, limit: int, agent_id: str | None, encode: Callable[[list[dict[str, Any]]], bytes]
+    ) -> bytes | None:
         """The body of decisions/recent from memory, encoded once per ring change; None: ask the database."""
         if agent_id is not None:
             self.check_agent(agent_id)
@@ -112,8 +118,12 @@ class Service:
     def _database_trusted(self) -> bool:
         """The store is loaded and nothing says the database (the record) is away."""
         r = self.runner
-        return (r.restored and not self._database_away and not r.persist_failing
-                and r.last_error is None)
+        return (
+            r.restored
+            and not self._database_away
+            and not r.persist_failing
+            and r.last_error is None
+        )
 
     async def metrics_history(self, since: datetime | None, limit: int) -> list[dict[str, Any]]:
         return await asyncio.to_thread(self._read, repo.snapshots, since, limit)
@@ -132,9 +142,16 @@ class Service:
 
     # ---- changes --------------------------------------------------------------------------
 
-    async def intervene(self, agent_id: str, action: str, parameters: dict[str, Any], reason: str,
-                        body_agent_id: str | None, client: str | None,
-                        sub: str = "anonymous") -> dict[str, Any]:
+    async def intervene(
+        self,
+        agent_id: str,
+        action: str,
+        parameters: dict[str, Any],
+        reason: str,
+        body_agent_id: str | None,
+        client: str | None,
+        sub: str = "anonymous",
+    ) -> dict[str, Any]:
         """Checks in DESIGN.md's order; persisted, then in effect, then broadcast, then answered."""
         self.check_agent(agent_id)
         self.view()  # NotReady (503) before the store's state is loaded
@@ -142,23 +159,40 @@ class Service:
             raise UnknownAction(action, ACTIONS)
         if body_agent_id is not None and body_agent_id != agent_id:
             raise AgentMismatch(agent_id, body_agent_id)
-        record = await asyncio.to_thread(self.runner.intervene_locked, agent_id, action,
-                                         parameters, reason, client, sub)
+        record = await asyncio.to_thread(
+            self.runner.intervene_locked, agent_id, action, parameters, reason, client, sub
+        )
         self.runner.after_intervention(record.pop("agents"))
         self.runner.telemetry.interventions.labels(action=action).inc()
-        log.info("intervention %s: %s %s (%s)", record["intervention_id"], action, agent_id,
-                 record["message"])
-        broadcast = {"type": "agent_intervention", "agent_id": agent_id, "action": action,
-                     "timestamp": record["timestamp"].isoformat().replace("+00:00", "Z"),
-                     "reason": reason, "parameters": record["parameters"],
-                     "intervention_id": record["intervention_id"], "message": record["message"]}
+        log.info(
+            "intervention %s: %s %s (%s)",
+            record["intervention_id"],
+            action,
+            agent_id,
+            record["message"],
+        )
+        broadcast = {
+            "type": "agent_intervention",
+            "agent_id": agent_id,
+            "action": action,
+            "timestamp": record["timestamp"].isoformat().replace("+00:00", "Z"),
+            "reason": reason,
+            "parameters": record["parameters"],
+            "intervention_id": record["intervention_id"],
+            "message": record["message"],
+        }
         try:
             await self.runner.bus.publish(self.runner.events_channel, broadcast)
         except Exception as exc:  # recorded and in effect already; only the broadcast is lost
             log.error("broadcasting intervention %s failed: %s", record["intervention_id"], exc)
-        return {"success": True, "agent_id": agent_id, "action": action,
-                "timestamp": record["timestamp"], "message": record["message"],
-                "intervention_id": record["intervention_id"]}
+        return {
+            "success": True,
+            "agent_id": agent_id,
+            "action": action,
+            "timestamp": record["timestamp"],
+            "message": record["message"],
+            "intervention_id": record["intervention_id"],
+        }
 
     async def acknowledge_alert(self, alert_id: str) -> dict[str, Any]:
         return await self._alert_change(alerts.acknowledge, alert_id)
@@ -166,12 +200,14 @@ class Service:
     async def resolve_alert(self, alert_id: str) -> dict[str, Any]:
         day = self.runner.view.day
         return await self._alert_change(
-            lambda conn, aid, now: alerts.resolve(conn, aid, now, day), alert_id)
+            lambda conn, aid, now: alerts.resolve(conn, aid, now, day), alert_id
+        )
 
     async def _alert_change(self, fn: Any, alert_id: str) -> dict[str, Any]:
         def change() -> tuple[dict[str, Any], int]:
             with self.engine.begin() as conn:
                 return fn(conn, alert_id, utcnow()), repo.count_open_alerts(conn)
+
         alert, open_count = await asyncio.to_thread(change)
         self.runner.set_open_alerts(open_count)
         return alert
@@ -183,16 +219,27 @@ class Service:
         self._database_away = not database
         ticking, age = self.runner.ticking()
         refusal = f" ({self.runner.last_error})" if self.runner.last_error else ""
-        problems = [p for p, ok in (
-            ("database unreachable", database),
-            (f"store state not loaded yet: the database has not answered since start{refusal}",
-             self.runner.restored),
-            (f"database refusing the day's writes{refusal}; retrying with backoff",
-             not self.runner.persist_failing),
-            ("runner not trading days on schedule", ticking)) if not ok]
-        return {"status": "not ready" if problems else "ready",
-                "database": database and not self.runner.persist_failing,
-                "runner_ticking": ticking,
-                "day": self.runner.view.day if self.runner.restored else None,
-                "seconds_since_last_tick": age,
-                "detail": "; ".join(problems) or "database reachable and runner trading"}
+        problems = [
+            p
+            for p, ok in (
+                ("database unreachable", database),
+                (
+                    f"store state not loaded yet: the database has not answered since start{refusal}",
+                    self.runner.restored,
+                ),
+                (
+                    f"database refusing the day's writes{refusal}; retrying with backoff",
+                    not self.runner.persist_failing,
+                ),
+                ("runner not trading days on schedule", ticking),
+            )
+            if not ok
+        ]
+        return {
+            "status": "not ready" if problems else "ready",
+            "database": database and not self.runner.persist_failing,
+            "runner_ticking": ticking,
+            "day": self.runner.view.day if self.runner.restored else None,
+            "seconds_since_last_tick": age,
+            "detail": "; ".join(problems) or "database reachable and runner trading",
+        }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from backend.config import Settings
@@ -17,7 +17,7 @@ def events_channel(settings: Settings) -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,8 @@ class View:
 
 @dataclass
 class DayResult:
-    day: int                      # days traded after this one (Operation.day)
-    traded_day: int               # the day that was just traded
+    day: int  # days traded after this one (Operation.day)
+    traded_day: int  # the day that was just traded
     timestamp: datetime
     decisions: list[dict[str, Any]]
     outcomes: list[tuple[str, dict[str, Any], bool]]

@@ -13,27 +13,48 @@ class Telemetry:
         r = self.registry
         self.days = Counter("autoops_days", "Sim days traded", registry=r)
         self.day_failures = Counter("autoops_day_failures", "Sim days that raised", registry=r)
-        self.persist_failures = Counter("autoops_persist_failures",
-                                        "Day transactions that failed and will be retried", registry=r)
-        self.day_seconds = Histogram("autoops_day_duration_seconds",
-                                     "Wall seconds to trade one day (agents and both stores)", registry=r,
-                                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+        self.persist_failures = Counter(
+            "autoops_persist_failures",
+            "Day transactions that failed and will be retried",
+            registry=r,
+        )
+        self.day_seconds = Histogram(
+            "autoops_day_duration_seconds",
+            "Wall seconds to trade one day (agents and both stores)",
+            registry=r,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
         self.decisions = Counter("autoops_decisions", "Decisions made", ["agent_id"], registry=r)
-        self.interventions = Counter("autoops_interventions", "Interventions applied", ["action"],
-                                     registry=r)
+        self.interventions = Counter(
+            "autoops_interventions", "Interventions applied", ["action"], registry=r
+        )
         self.sim_day = Gauge("autoops_sim_day", "Days traded so far", registry=r)
-        self.kpi = Gauge("autoops_kpi", "The contract's system metrics (NaN while unknown)", ["name"],
-                         registry=r)
-        self.alerts_open = Gauge("autoops_alerts_open", "Active and acknowledged alerts", registry=r)
-        self.ws_connections = Gauge("autoops_ws_connections", "Open WebSocket connections",
-                                    ["stream"], registry=r)
-        self.ws_sent = Counter("autoops_ws_messages_sent", "WebSocket messages queued to clients",
-                               ["stream"], registry=r)
-        self.ws_direct = Counter("autoops_ws_messages_direct", (
-            "Of the messages sent, those written straight to uvicorn's transport as one frame "
-            "serialised per broadcast (the rest go through the ASGI send)"), registry=r)
-        self.ws_closed = Counter("autoops_ws_closed", "WebSocket connections closed by the server",
-                                 ["code"], registry=r)
+        self.kpi = Gauge(
+            "autoops_kpi", "The contract's system metrics (NaN while unknown)", ["name"], registry=r
+        )
+        self.alerts_open = Gauge(
+            "autoops_alerts_open", "Active and acknowledged alerts", registry=r
+        )
+        self.ws_connections = Gauge(
+            "autoops_ws_connections", "Open WebSocket connections", ["stream"], registry=r
+        )
+        self.ws_sent = Counter(
+            "autoops_ws_messages_sent",
+            "WebSocket messages queued to clients",
+            ["stream"],
+            registry=r,
+        )
+        self.ws_direct = Counter(
+            "autoops_ws_messages_direct",
+            (
+                "Of the messages sent, those written straight to uvicorn's transport as one frame "
+                "serialised per broadcast (the rest go through the ASGI send)"
+            ),
+            registry=r,
+        )
+        self.ws_closed = Counter(
+            "autoops_ws_closed", "WebSocket connections closed by the server", ["code"], registry=r
+        )
         for name in METRIC_FIELDS:
             self.kpi.labels(name=name).set(float("nan"))
 

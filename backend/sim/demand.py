@@ -10,11 +10,12 @@ from backend.sim.catalog import Catalog
 MAX_RATE = 1_000_000.0  # units/day: a price near zero would otherwise ask for infinite demand
 
 
-def demand_rate(catalog: Catalog, weekday: int, effective_price: np.ndarray,
-                shock: np.ndarray | float = 1.0) -> np.ndarray:
+def demand_rate(
+    catalog: Catalog, weekday: int, effective_price: np.ndarray, shock: np.ndarray | float = 1.0
+) -> np.ndarray:
     """Poisson rate (units/day) at effective prices: base x weekday x shock x (p/list)^e."""
     ratio = np.asarray(effective_price, dtype=float) / catalog.list_price
-    rate = catalog.base_demand * catalog.weekday[:, weekday] * shock * ratio ** catalog.elasticity
+    rate = catalog.base_demand * catalog.weekday[:, weekday] * shock * ratio**catalog.elasticity
     return np.minimum(rate, MAX_RATE)
 
 

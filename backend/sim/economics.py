@@ -16,10 +16,10 @@ from scipy import special
 
 from backend.sim.catalog import Catalog
 
-GRID_POINTS = 40        # first-pass price grid per SKU (log-spaced), then a 16-point refinement
+GRID_POINTS = 40  # first-pass price grid per SKU (log-spaced), then a 16-point refinement
 REFINE_POINTS = 16
-BAND_SD = 10.0          # demand levels summed: mean - 10 sd .. mean + 15 sd
-CHUNK_CELLS = 65_536     # rows x demand levels per block: rows of like width share a block
+BAND_SD = 10.0  # demand levels summed: mean - 10 sd .. mean + 15 sd
+CHUNK_CELLS = 65_536  # rows x demand levels per block: rows of like width share a block
 
 
 def lerner_price(catalog: Catalog) -> np.ndarray:
@@ -37,8 +37,9 @@ def price_bounds(catalog: Catalog) -> tuple[np.ndarray, np.ndarray]:
     return 0.1 * catalog.list_price, 2.0 * np.maximum(catalog.list_price, lerner_price(catalog))
 
 
-def _expiring_taken(sold: np.ndarray, available: np.ndarray, expiring: np.ndarray,
-                    fresh_share: float) -> np.ndarray:
+def _expiring_taken(
+    sold: np.ndarray, available: np.ndarray, expiring: np.ndarray, fresh_share: float
+) -> np.ndarray:
     """Units of the expiring cohort sold when `sold` units go, (1-f) oldest first, f freshest."""
     old = (1.0 - fresh_share) * sold
     from_old = np.minimum(expiring, old)
@@ -46,8 +47,9 @@ def _expiring_taken(sold: np.ndarray, available: np.ndarray, expiring: np.ndarra
     return from_old + np.maximum(fresh_share * sold - other_left, 0.0)
 
 
-def _expectations(mu: np.ndarray, k: np.ndarray, available: np.ndarray, expiring: np.ndarray,
-                  fresh_share: float) -> tuple[np.ndarray, np.ndarray]:
+def _expectations(
+    mu: np.ndarray, k: np.ndarray, available: np.ndarray, expiring: np.ndarray, fresh_share: float
+) -> tuple[np.ndarray, np.ndarray]:
     """E[sold] and E[expiring units sold] for NB(mean mu, shape k) demand; 1-D inputs.
 
     Sums the demand pmf over its central band (tails beyond 10-15 sd dropped) below the stock;
@@ -64,7 +66,7 @@ def _expectations(mu: np.ndarray, k: np.ndarray, available: np.ndarray, expiring
     width = (np.minimum(available, hi) - lo).astype(np.int64) + 1
     out_s = np.empty_like(mu)
     out_x = np.empty_like(mu)
-    order = np.argsort(width, kind="stable")   # similar widths share a chunk
+    order = np.argsort(width, kind="stable")  # similar widths share a chunk
     ws = width[order]
     start = 0
     while start < mu.size:
@@ -73,13 +75,19 @@ def _expectations(mu: np.ndarray, k: np.ndarray, available: np.ndarray, expiring
         w = int(ws[end - 1])
         d = lo[idx, None] + np.arange(w, dtype=float)[None, :]
         kk, pp, av, ex = k[idx, None], p[idx, None], available[idx, None], expiring[idx, None]
-        logpmf = (special.gammaln(d + kk) - special.gammaln(kk) - special.gammaln(d + 1.0)
-                  + kk * np.log(pp) + d * np.log1p(-pp))
+        logpmf = (
+            special.gammaln(d + kk)
+            - special.gammaln(kk)
+            - special.gammaln(d + 1.0)
+            + kk * np.log(pp)
+            + d * np.log1p(-pp)
+        )
         pmf = np.where(d < av, np.exp(logpmf), 0.0)
-        tail = np.maximum(1.0 - pmf.sum(axis=1), 0.0)       # P(demand >= stock)
+        tail = np.maximum(1.0 - pmf.sum(axis=1), 0.0)  # P(demand >= stock)
         out_s[idx] = (pmf * d).sum(axis=1) + tail * av[:, 0]
-        out_x[idx] = (pmf * _expiring_taken(d, av, ex, fresh_share)).sum(axis=1) \
-            + tail * _expiring_taken(av[:, 0], av[:, 0], ex[:, 0], fresh_share)
+        out_x[idx] = (pmf * _expiring_taken(d, av, ex, fresh_share)).sum(
+            axis=1
+        ) + tail * _expiring_taken(av[:, 0], av[:, 0], ex[:, 0], fresh_share)
         start = end
     return out_s, out_x
 
@@ -96,27 +104,33 @@ def _chunk_end(widths: np.ndarray, start: int) -> int:
     return lo
 
 
-def _value(catalog: Catalog, weekday: int, price: np.ndarray, available: np.ndarray,
-           expiring: np.ndarray) -> np.ndarray:
+def _value(
+    catalog: Catalog, weekday: int, price: np.ndarray, available: np.ndarray, expiring: np.ndarray
+) -> np.ndarray:
     """value(p) for price of shape (n,) or (n, G); stock arrays (n,)."""
     c = catalog
     price = np.asarray(price, dtype=float)
     shape = price.shape
     col = (slice(None),) + (None,) * (price.ndim - 1)
-    mean = (c.base_demand * c.weekday[:, weekday])[col] * (price / c.list_price[col]) \
-        ** c.elasticity[col]
+    mean = (c.base_demand * c.weekday[:, weekday])[col] * (
+        price / c.list_price[col]
+    ) ** c.elasticity[col]
     b = np.broadcast_to
-    sold, taken = _expectations(mean.ravel(), b(c.dispersion[col], shape).ravel(),
-                                b(np.asarray(available, float)[col], shape).ravel(),
-                                b(np.asarray(expiring, float)[col], shape).ravel(),
-                                c.fresh_share)
+    sold, taken = _expectations(
+        mean.ravel(),
+        b(c.dispersion[col], shape).ravel(),
+        b(np.asarray(available, float)[col], shape).ravel(),
+        b(np.asarray(expiring, float)[col], shape).ravel(),
+        c.fresh_share,
+    )
     margin = price - c.unit_cost[col]
     write_off = (c.unit_cost + c.disposal_fee)[col]
     return margin * sold.reshape(shape) + write_off * taken.reshape(shape)
 
 
-def expected_profit(catalog: Catalog, weekday: int, price: np.ndarray, available: np.ndarray,
-                    expiring: np.ndarray) -> np.ndarray:
+def expected_profit(
+    catalog: Catalog, weekday: int, price: np.ndarray, available: np.ndarray, expiring: np.ndarray
+) -> np.ndarray:
     """Per-SKU expected profit of a day's sales at effective `price` (n,), true demand model.
 
     available: units on the shelf (opening + receipts); expiring: those on their last day.
@@ -124,8 +138,9 @@ def expected_profit(catalog: Catalog, weekday: int, price: np.ndarray, available
     return _value(catalog, weekday, price, available, expiring)
 
 
-def optimal_price(catalog: Catalog, weekday: int, available: np.ndarray,
-                  expiring: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def optimal_price(
+    catalog: Catalog, weekday: int, available: np.ndarray, expiring: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-SKU price maximising expected_profit for this stock, and that expected profit.
 
     A 40-point log grid over price_bounds, then 16 points across the best cell's neighbours

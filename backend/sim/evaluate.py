@@ -32,7 +32,7 @@ from backend.sim.store import Actions, Store
 
 log = logging.getLogger(__name__)
 
-LAST = 182   # the last 26 weeks
+LAST = 182  # the last 26 weeks
 
 
 def run_policy(n_skus: int, seed: int, days: int, coalition: tuple[str, ...] | str) -> dict:
@@ -56,10 +56,14 @@ def run_policy(n_skus: int, seed: int, days: int, coalition: tuple[str, ...] | s
         store.step()
     led = store.ledger
     tot = led.summary()
-    return {"profit": float(tot["profit"]),
-            "profit_last": float(led.window("profit", min(LAST, days)).sum()),
-            "expired": int(tot["units_expired"]), "sold": int(tot["units_sold"]),
-            "demanded": int(tot["units_demanded"]), "stockout_days": int(tot["stockout_sku_days"])}
+    return {
+        "profit": float(tot["profit"]),
+        "profit_last": float(led.window("profit", min(LAST, days)).sum()),
+        "expired": int(tot["units_expired"]),
+        "sold": int(tot["units_sold"]),
+        "demanded": int(tot["units_demanded"]),
+        "stockout_days": int(tot["stockout_sku_days"]),
+    }
 
 
 def evaluate_seed(args: tuple[int, int, int]) -> dict:
@@ -74,15 +78,21 @@ def evaluate_seed(args: tuple[int, int, int]) -> dict:
     fill = lambda r: 100.0 * r["sold"] / max(r["demanded"], 1)  # noqa: E731
     return {
         "seed": seed,
-        "profit": agents["profit"], "baseline_profit": base["profit"], "oracle_profit": orc["profit"],
+        "profit": agents["profit"],
+        "baseline_profit": base["profit"],
+        "oracle_profit": orc["profit"],
         "profit_pct_of_oracle": 100.0 * agents["profit"] / orc["profit"],
         "profit_pct_of_oracle_last_26w": 100.0 * agents["profit_last"] / orc["profit_last"],
         "profit_uplift_vs_baseline_pct": 100.0 * (agents["profit"] / base["profit"] - 1.0),
         "waste_pct_of_baseline": 100.0 * agents["expired"] / max(base["expired"], 1),
-        "fill_rate": fill(agents), "baseline_fill_rate": fill(base), "oracle_fill_rate": fill(orc),
-        "stockout_days": agents["stockout_days"], "baseline_stockout_days": base["stockout_days"],
+        "fill_rate": fill(agents),
+        "baseline_fill_rate": fill(base),
+        "oracle_fill_rate": fill(orc),
+        "stockout_days": agents["stockout_days"],
+        "baseline_stockout_days": base["stockout_days"],
         "synergy": agents["profit"] - base["profit"] - sum(gain.values()),
-        "synergy_pct_of_baseline": 100.0 * (agents["profit"] - base["profit"] - sum(gain.values()))
+        "synergy_pct_of_baseline": 100.0
+        * (agents["profit"] - base["profit"] - sum(gain.values()))
         / base["profit"],
         "coalition_profit": {k: v["profit"] for k, v in runs.items()},
     }
@@ -96,11 +106,22 @@ def summarise(per_seed: list[dict], seconds: float, config: dict) -> dict:
         half = float(stats.t.ppf(0.975, len(up) - 1) * up.std(ddof=1) / math.sqrt(len(up)))
     else:
         half = float("nan")
-    out = {f: mean(f) for f in ("profit_pct_of_oracle", "profit_pct_of_oracle_last_26w",
-                                "profit_uplift_vs_baseline_pct", "waste_pct_of_baseline",
-                                "fill_rate", "baseline_fill_rate", "oracle_fill_rate",
-                                "stockout_days", "baseline_stockout_days", "synergy",
-                                "synergy_pct_of_baseline")}
+    out = {
+        f: mean(f)
+        for f in (
+            "profit_pct_of_oracle",
+            "profit_pct_of_oracle_last_26w",
+            "profit_uplift_vs_baseline_pct",
+            "waste_pct_of_baseline",
+            "fill_rate",
+            "baseline_fill_rate",
+            "oracle_fill_rate",
+            "stockout_days",
+            "baseline_stockout_days",
+            "synergy",
+            "synergy_pct_of_baseline",
+        )
+    }
     out["profit_uplift_ci95"] = [float(up.mean() - half), float(up.mean() + half)]
     out["seconds"] = seconds
     out["config"] = config
@@ -113,10 +134,12 @@ def targets(s: dict) -> dict[str, bool]:
     return {
         "profit >= 90% of oracle (year)": s["profit_pct_of_oracle"] >= 90.0,
         "profit >= 95% of oracle (last 26 weeks)": s["profit_pct_of_oracle_last_26w"] >= 95.0,
-        "uplift >= +5% with 95% CI above zero": (s["profit_uplift_vs_baseline_pct"] >= 5.0
-                                                  and s["profit_uplift_ci95"][0] > 0.0),
+        "uplift >= +5% with 95% CI above zero": (
+            s["profit_uplift_vs_baseline_pct"] >= 5.0 and s["profit_uplift_ci95"][0] > 0.0
+        ),
         "waste <= 75% of baseline": s["waste_pct_of_baseline"] <= 75.0,
-        "fill rate >= max(95, baseline - 0.5)": s["fill_rate"] >= max(95.0, s["baseline_fill_rate"] - 0.5),
+        "fill rate >= max(95, baseline - 0.5)": s["fill_rate"]
+        >= max(95.0, s["baseline_fill_rate"] - 0.5),
         "stock-out days <= baseline": s["stockout_days"] <= s["baseline_stockout_days"],
     }
 
@@ -127,16 +150,30 @@ def table(s: dict) -> str:
     rows = [
         ("profit, % of oracle (year)", f"{s['profit_pct_of_oracle']:.1f}"),
         ("profit, % of oracle (last 26 weeks)", f"{s['profit_pct_of_oracle_last_26w']:.1f}"),
-        ("profit uplift vs baseline, %", f"{s['profit_uplift_vs_baseline_pct']:+.1f} (95% CI {lo:+.1f}..{hi:+.1f})"),
+        (
+            "profit uplift vs baseline, %",
+            f"{s['profit_uplift_vs_baseline_pct']:+.1f} (95% CI {lo:+.1f}..{hi:+.1f})",
+        ),
         ("waste, % of baseline", f"{s['waste_pct_of_baseline']:.1f}"),
-        ("fill rate, % (baseline, oracle)", f"{s['fill_rate']:.2f} ({s['baseline_fill_rate']:.2f}, {s['oracle_fill_rate']:.2f})"),
-        ("stock-out SKU-days (baseline)", f"{s['stockout_days']:.1f} ({s['baseline_stockout_days']:.1f})"),
-        ("synergy, currency (% of baseline profit)", f"{s['synergy']:+.1f} ({s['synergy_pct_of_baseline']:+.2f}%)"),
+        (
+            "fill rate, % (baseline, oracle)",
+            f"{s['fill_rate']:.2f} ({s['baseline_fill_rate']:.2f}, {s['oracle_fill_rate']:.2f})",
+        ),
+        (
+            "stock-out SKU-days (baseline)",
+            f"{s['stockout_days']:.1f} ({s['baseline_stockout_days']:.1f})",
+        ),
+        (
+            "synergy, currency (% of baseline profit)",
+            f"{s['synergy']:+.1f} ({s['synergy_pct_of_baseline']:+.2f}%)",
+        ),
         ("seconds", f"{s['seconds']:.1f}"),
     ]
     w = max(len(r[0]) for r in rows)
-    head = (f"AutoOps evaluation: {c['skus']} SKUs x {c['days']} days x {c['seeds']} seeds "
-            f"(seeds {c['seed_base']}..{c['seed_base'] + c['seeds'] - 1})")
+    head = (
+        f"AutoOps evaluation: {c['skus']} SKUs x {c['days']} days x {c['seeds']} seeds "
+        f"(seeds {c['seed_base']}..{c['seed_base'] + c['seeds'] - 1})"
+    )
     lines = [head, "-" * len(head)] + [f"{a.ljust(w)}  {b}" for a, b in rows]
     lines += [""] + [f"[{'x' if ok else ' '}] {name}" for name, ok in targets(s).items()]
     return "\n".join(lines)
@@ -150,8 +187,11 @@ def evaluate(skus: int, days: int, seeds: int, seed_base: int = 0, processes: in
             per_seed = pool.map(evaluate_seed, work)
     else:
         per_seed = [evaluate_seed(w) for w in work]
-    return summarise(per_seed, time.perf_counter() - t0,
-                     {"skus": skus, "days": days, "seeds": seeds, "seed_base": seed_base})
+    return summarise(
+        per_seed,
+        time.perf_counter() - t0,
+        {"skus": skus, "days": days, "seeds": seeds, "seed_base": seed_base},
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -50,15 +50,17 @@ def stockout_incidents(ledger: Ledger, window: int = 7) -> int:
     return int(ledger.window("stocked_out", window).sum())
 
 
-def waste_reduction_percentage(ledger: Ledger, baseline: Ledger,
-                               window: int | None = None) -> float | None:
+def waste_reduction_percentage(
+    ledger: Ledger, baseline: Ledger, window: int | None = None
+) -> float | None:
     """100 x (1 - expired units / baseline expired units), since the start (or over a window).
 
     The two ledgers must cover the same days (same catalog, seed and day).
     """
     if ledger.days != baseline.days:
-        raise ValueError(f"baseline: expected a ledger of the same {ledger.days} days, "
-                         f"got {baseline.days}")
+        raise ValueError(
+            f"baseline: expected a ledger of the same {ledger.days} days, got {baseline.days}"
+        )
     if window is None:
         live, base = ledger.totals["units_expired"], baseline.totals["units_expired"]
     else:
@@ -98,15 +100,18 @@ def fill_rate(ledger: Ledger) -> float:
     return ledger.totals["units_sold"] / demanded if demanded else 1.0
 
 
-def store_kpis(ledger: Ledger, baseline: Ledger, catalog: Catalog, window: int = 28,
-               stockout_window: int = 7) -> dict[str, float | int | None]:
+def store_kpis(
+    ledger: Ledger, baseline: Ledger, catalog: Catalog, window: int = 28, stockout_window: int = 7
+) -> dict[str, float | int | None]:
     """The six store-side system_metrics fields, unrounded (None where undefined)."""
-    return {"total_revenue": total_revenue(ledger),
-            "total_profit": total_profit(ledger),
-            "inventory_turnover": inventory_turnover(ledger, window),
-            "stockout_incidents": stockout_incidents(ledger, stockout_window),
-            "waste_reduction_percentage": waste_reduction_percentage(ledger, baseline),
-            "price_optimization_score": price_optimization_score(ledger, catalog, window)}
+    return {
+        "total_revenue": total_revenue(ledger),
+        "total_profit": total_profit(ledger),
+        "inventory_turnover": inventory_turnover(ledger, window),
+        "stockout_incidents": stockout_incidents(ledger, stockout_window),
+        "waste_reduction_percentage": waste_reduction_percentage(ledger, baseline),
+        "price_optimization_score": price_optimization_score(ledger, catalog, window),
+    }
 
 
 def _check_window(window: int) -> None:

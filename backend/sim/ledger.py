@@ -17,18 +17,49 @@ from backend.sim.economics import expected_profit, optimal_price
 # Per-SKU day fields held in the ring, with their storage dtype. Units fit int32: orders are
 # capped at 1e6 per SKU-day and demand rates at 1e6 (store.MAX_ORDER, demand.MAX_RATE).
 ARRAY_FIELDS: dict[str, type] = {
-    "price": np.float64, "markdown": np.float64, "demand": np.int32, "sales": np.int32,
-    "stocked_out": np.bool_, "received": np.int32, "ordered": np.int32, "expired": np.int32,
-    "available": np.int32, "expiring": np.int32, "closing_stock": np.int32,
+    "price": np.float64,
+    "markdown": np.float64,
+    "demand": np.int32,
+    "sales": np.int32,
+    "stocked_out": np.bool_,
+    "received": np.int32,
+    "ordered": np.int32,
+    "expired": np.int32,
+    "available": np.int32,
+    "expiring": np.int32,
+    "closing_stock": np.int32,
 }
 SCALAR_FIELDS: dict[str, type] = {
-    "day": np.int64, "weekday": np.int64, "revenue": np.float64, "cogs": np.float64,
-    "holding": np.float64, "disposal": np.float64, "inventory_value": np.float64,
+    "day": np.int64,
+    "weekday": np.int64,
+    "revenue": np.float64,
+    "cogs": np.float64,
+    "holding": np.float64,
+    "disposal": np.float64,
+    "inventory_value": np.float64,
 }
-TOTAL_FIELDS = ("revenue", "cogs", "holding", "disposal", "units_sold", "units_expired",
-                "units_received", "units_ordered", "units_demanded", "stockout_sku_days")
-OBSERVABLE_FIELDS = ("price", "markdown", "sales", "stocked_out", "expired", "received",
-                     "ordered", "closing_stock")
+TOTAL_FIELDS = (
+    "revenue",
+    "cogs",
+    "holding",
+    "disposal",
+    "units_sold",
+    "units_expired",
+    "units_received",
+    "units_ordered",
+    "units_demanded",
+    "stockout_sku_days",
+)
+OBSERVABLE_FIELDS = (
+    "price",
+    "markdown",
+    "sales",
+    "stocked_out",
+    "expired",
+    "received",
+    "ordered",
+    "closing_stock",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,13 +130,17 @@ class Ledger:
     """Running totals since the start plus the last `history_days` DayRecords."""
 
     def __init__(self, n_skus: int, history_days: int = 364) -> None:
-        if isinstance(history_days, bool) or not isinstance(history_days, (int, np.integer)) \
-                or history_days < 1:
+        if (
+            isinstance(history_days, bool)
+            or not isinstance(history_days, (int, np.integer))
+            or history_days < 1
+        ):
             raise ValueError(f"history_days: expected an integer >= 1, got {history_days!r}")
         self.n = int(n_skus)
         self.history_days = int(history_days)
-        self._arrays = {f: np.zeros((self.history_days, self.n), dtype=t)
-                        for f, t in ARRAY_FIELDS.items()}
+        self._arrays = {
+            f: np.zeros((self.history_days, self.n), dtype=t) for f, t in ARRAY_FIELDS.items()
+        }
         self._scalars = {f: np.zeros(self.history_days, dtype=t) for f, t in SCALAR_FIELDS.items()}
         # Expected profit at posted / optimal prices per SKU-day, computed on first request
         # (price_scores) and kept: NaN until then. Keeps step() fast at 10,000 SKUs.
@@ -129,8 +164,12 @@ class Ledger:
 
     def summary(self) -> dict[str, float | int]:
         """Totals since the start, profit and current inventory value at cost."""
-        return {**self.totals, "profit": self.profit, "inventory_value": self.inventory_value,
-                "days": self._count}
+        return {
+            **self.totals,
+            "profit": self.profit,
+            "inventory_value": self.inventory_value,
+            "days": self._count,
+        }
 
     def __getattr__(self, name: str) -> Any:
         totals = self.__dict__.get("totals")
@@ -177,8 +216,7 @@ class Ledger:
             return self._scalars[field][idx]
         if field == "profit":
             s = self._scalars
-            return (s["revenue"][idx] - s["cogs"][idx] - s["holding"][idx]
-                    - s["disposal"][idx])
+            return s["revenue"][idx] - s["cogs"][idx] - s["holding"][idx] - s["disposal"][idx]
         known = sorted([*ARRAY_FIELDS, *SCALAR_FIELDS, "profit"])
         raise ValueError(f"field: expected one of {known}, got {field!r}")
 
@@ -199,11 +237,16 @@ class Ledger:
         idx = self._order(days)
         a = self._arrays
         kw = {f: a[f][idx] for f in OBSERVABLE_FIELDS}
-        return Observations(day=self._scalars["day"][idx], weekday=self._scalars["weekday"][idx],
-                            effective_price=kw["price"] * (1.0 - kw["markdown"]), **kw)
+        return Observations(
+            day=self._scalars["day"][idx],
+            weekday=self._scalars["weekday"][idx],
+            effective_price=kw["price"] * (1.0 - kw["markdown"]),
+            **kw,
+        )
 
-    def price_scores(self, catalog: Catalog, days: int | None = None
-                     ) -> tuple[np.ndarray, np.ndarray]:
+    def price_scores(
+        self, catalog: Catalog, days: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(T, n) expected profit of each SKU-day's sales at the posted price and at the true
         optimal price for the same stock (economics), oldest first; computed once per day."""
         idx = self._order(days)
@@ -220,11 +263,16 @@ class Ledger:
 
     # -- persistence -------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
-        return {"n": self.n, "history_days": self.history_days, "count": self._count,
-                "totals": dict(self.totals), "inventory_value": self.inventory_value,
-                "arrays": {f: a.copy() for f, a in self._arrays.items()},
-                "scalars": {f: a.copy() for f, a in self._scalars.items()},
-                "price_scores": (self._posted.copy(), self._optimal.copy())}
+        return {
+            "n": self.n,
+            "history_days": self.history_days,
+            "count": self._count,
+            "totals": dict(self.totals),
+            "inventory_value": self.inventory_value,
+            "arrays": {f: a.copy() for f, a in self._arrays.items()},
+            "scalars": {f: a.copy() for f, a in self._scalars.items()},
+            "price_scores": (self._posted.copy(), self._optimal.copy()),
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Ledger:

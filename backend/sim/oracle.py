@@ -29,8 +29,14 @@ from backend.sim.demand import poisson_ppf
 from backend.sim.economics import expected_profit, lerner_price, optimal_price
 from backend.sim.store import Actions, Store, daily_draws
 
-__all__ = ["Oracle", "expected_profit", "lerner_price", "optimal_price", "oracle_actions",
-           "profit_upper_bound"]
+__all__ = [
+    "Oracle",
+    "expected_profit",
+    "lerner_price",
+    "optimal_price",
+    "oracle_actions",
+    "profit_upper_bound",
+]
 
 MAX_CRITICAL_RATIO = 0.995
 
@@ -39,7 +45,7 @@ def _write_off_risk(catalog: Catalog, mean_day: np.ndarray) -> np.ndarray:
     """pi: chance a leftover unit is never sold before it expires (see module docstring)."""
     k = catalog.dispersion
     rest = np.maximum(catalog.shelf_life - 1, 1).astype(float)
-    shape = k * rest                                # sum of iid NB(mean m, k) is NB(rest m, rest k)
+    shape = k * rest  # sum of iid NB(mean m, k) is NB(rest m, rest k)
     p = shape / (shape + rest * mean_day)
     below = stats.nbinom.cdf(np.ceil(mean_day) - 1, shape, p)
     return np.where(catalog.shelf_life <= 1, 1.0, below)
@@ -61,7 +67,7 @@ def _expected_write_offs(store: Store, today_price: np.ndarray) -> np.ndarray:
         sell = np.minimum(mean, stock.sum(axis=1))
         before = np.cumsum(stock, axis=1) - stock
         stock -= np.clip(sell[:, None] - before, 0.0, stock)
-        active = j < c.lead_time                   # only days before this SKU's order lands
+        active = j < c.lead_time  # only days before this SKU's order lands
         lost += np.where(active, stock[:, 0], 0.0)
         stock[:, :-1] = stock[:, 1:]
         stock[:, -1] = 0.0
@@ -78,28 +84,36 @@ def oracle_actions(store: Store) -> Actions:
 
     plan = lerner_price(c)
     level = (plan / c.list_price) ** c.elasticity
-    days = np.roll(c.weekday, -store.weekday, axis=1) * level[:, None]   # means t .. t+6
+    days = np.roll(c.weekday, -store.weekday, axis=1) * level[:, None]  # means t .. t+6
     in_window = np.arange(7)[None, :] <= c.lead_time[:, None]
     mean = (c.base_demand[:, None] * days * in_window).sum(axis=1)
-    var = (c.base_demand[:, None] * days * in_window
-           + (c.base_demand[:, None] * days) ** 2 * in_window / c.dispersion[:, None]).sum(axis=1)
-    shape = mean**2 / np.maximum(var - mean, 1e-9)      # moment-matched negative binomial
+    var = (
+        c.base_demand[:, None] * days * in_window
+        + (c.base_demand[:, None] * days) ** 2 * in_window / c.dispersion[:, None]
+    ).sum(axis=1)
+    shape = mean**2 / np.maximum(var - mean, 1e-9)  # moment-matched negative binomial
     mean_day = c.base_demand * level
     margin = plan - c.unit_cost
     over = c.holding_rate * c.unit_cost + (c.unit_cost + c.disposal_fee) * _write_off_risk(
-        c, mean_day)
+        c, mean_day
+    )
     ratio = np.clip(margin / (margin + over), 0.0, MAX_CRITICAL_RATIO)
     target = stats.nbinom.ppf(ratio, shape, shape / (shape + mean))
-    position = available - arriving + store.pipeline.sum(axis=1) \
-        - _expected_write_offs(store, price)
+    position = (
+        available - arriving + store.pipeline.sum(axis=1) - _expected_write_offs(store, price)
+    )
     order = np.maximum(np.ceil(target - position), 0).astype(np.int64)
     # Same-day deliveries (L = 0) land before trading: price on the stock they bring.
     now = (c.lead_time == 0) & (order > 0)
     if now.any():
         more = np.where(now, order, 0)
         fresh_expiring = np.where(c.shelf_life == 1, more, 0)
-        repriced, _ = optimal_price(c, store.weekday, (available + more).astype(float),
-                                    (expiring + fresh_expiring).astype(float))
+        repriced, _ = optimal_price(
+            c,
+            store.weekday,
+            (available + more).astype(float),
+            (expiring + fresh_expiring).astype(float),
+        )
         price = np.where(now, repriced, price)
     return Actions(price=price, markdown=np.zeros(c.n), order_qty=order)
 
@@ -123,7 +137,7 @@ def profit_upper_bound(catalog: Catalog, seed: int, days: int) -> float:
     c = catalog
     total = 0.0
     for day, (u, shock) in enumerate(daily_draws(c, seed, days)):
-        a = c.base_demand * c.weekday[:, day % 7] * shock      # rate at list price
+        a = c.base_demand * c.weekday[:, day % 7] * shock  # rate at list price
         at_cost = poisson_ppf(u, a * (c.unit_cost / c.list_price) ** c.elasticity)
         # d above demand-at-cost can only sell below cost; d from 1 to it, ragged per SKU
         idx = np.flatnonzero(at_cost > 0)
@@ -131,11 +145,10 @@ def profit_upper_bound(catalog: Catalog, seed: int, days: int) -> float:
             continue
         counts = at_cost[idx]
         sku = np.repeat(idx, counts)
-        d = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + 1)
+        d = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + 1
         rate_d = special.gammainccinv(d.astype(float), u[sku])
         p_d = c.list_price[sku] * (rate_d / a[sku]) ** (1.0 / c.elasticity[sku])
         gain = (p_d - c.unit_cost[sku]) * d
         best = np.maximum.reduceat(gain, np.cumsum(counts) - counts)
         total += float(np.maximum(best, 0.0).sum())
-    return total * (1.0 + 1e-9)   # float slack: the bound must hold through rounding
-
+    return total * (1.0 + 1e-9)  # float slack: the bound must hold through rounding

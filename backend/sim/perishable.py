@@ -69,22 +69,25 @@ class Instance:
 # The experiments solved here, named as in viso_jax's scenario settings (m2/exp1 is the base
 # setting with LIFO issuing, exp2 the same with FIFO; m3 and m4 exp1/exp2 the same with m = 3
 # and 4; m2/exp5 and exp6 the base setting with lead time 2, LIFO and FIFO).
-INSTANCES: dict[str, Instance] = {i.name: i for i in (
-    Instance("m2_exp1", 2, 1, "lifo"),
-    Instance("m2_exp2", 2, 1, "fifo"),
-    Instance("m3_exp1", 3, 1, "lifo"),
-    Instance("m3_exp2", 3, 1, "fifo"),
-    Instance("m4_exp1", 4, 1, "lifo"),
-    Instance("m4_exp2", 4, 1, "fifo"),
-    Instance("m2_exp5", 2, 2, "lifo"),
-    Instance("m2_exp6", 2, 2, "fifo"),
-)}
+INSTANCES: dict[str, Instance] = {
+    i.name: i
+    for i in (
+        Instance("m2_exp1", 2, 1, "lifo"),
+        Instance("m2_exp2", 2, 1, "fifo"),
+        Instance("m3_exp1", 3, 1, "lifo"),
+        Instance("m3_exp2", 3, 1, "fifo"),
+        Instance("m4_exp1", 4, 1, "lifo"),
+        Instance("m4_exp2", 4, 1, "fifo"),
+        Instance("m2_exp5", 2, 2, "lifo"),
+        Instance("m2_exp6", 2, 2, "fifo"),
+    )
+}
 
 
 def demand_pmf(inst: Instance) -> np.ndarray:
     """P(demand = d) for d = 0..max_demand: the gamma rounded to integers, truncated at the top."""
-    shape = 1.0 / inst.demand_cv ** 2
-    scale = inst.demand_mean * inst.demand_cv ** 2
+    shape = 1.0 / inst.demand_cv**2
+    scale = inst.demand_mean * inst.demand_cv**2
     edges = np.concatenate([[0.0], np.arange(inst.max_demand + 1) + 0.5])
     p = np.diff(stats.gamma.cdf(edges, shape, scale=scale))
     p[-1] += 1.0 - p.sum()
@@ -93,8 +96,8 @@ def demand_pmf(inst: Instance) -> np.ndarray:
 
 def sample_demand(inst: Instance, rng: np.random.Generator, size: tuple[int, ...]) -> np.ndarray:
     """Demand draws with the distribution of demand_pmf (gamma, rounded, capped)."""
-    shape = 1.0 / inst.demand_cv ** 2
-    raw = rng.gamma(shape, inst.demand_mean * inst.demand_cv ** 2, size=size)
+    shape = 1.0 / inst.demand_cv**2
+    raw = rng.gamma(shape, inst.demand_mean * inst.demand_cv**2, size=size)
     return np.minimum(np.rint(raw), inst.max_demand).astype(np.int64)
 
 
@@ -121,7 +124,7 @@ class Day:
 def step(inst: Instance, state: np.ndarray, order: np.ndarray, demand: np.ndarray) -> Day:
     """Trade one day from states (R, K) = (in transit newest first, stock freshest first)."""
     m, lt = inst.useful_life, inst.lead_time
-    transit, stock = state[:, : lt - 1], state[:, lt - 1:]
+    transit, stock = state[:, : lt - 1], state[:, lt - 1 :]
     left = issue(stock, demand, inst.issuing)
     on_hand = stock.sum(axis=1)
     sold = on_hand - left.sum(axis=1)
@@ -130,8 +133,12 @@ def step(inst: Instance, state: np.ndarray, order: np.ndarray, demand: np.ndarra
     held = left[:, : m - 1].sum(axis=1)
     order = np.asarray(order, dtype=np.int64)
     nxt = np.concatenate([order[:, None], transit, left[:, : m - 1]], axis=1)
-    cost = (inst.order_cost * order + inst.shortage_cost * short + inst.wastage_cost * expired
-            + inst.holding_cost * held)
+    cost = (
+        inst.order_cost * order
+        + inst.shortage_cost * short
+        + inst.wastage_cost * expired
+        + inst.holding_cost * held
+    )
     return Day(nxt, sold, short, expired, held, cost)
 
 
@@ -147,11 +154,11 @@ class Solution:
     """Relative value iteration's answer: the policy over the grid and the optimal average cost."""
 
     instance: Instance
-    states: np.ndarray          # (S, K), the grid in state_index order
-    policy: np.ndarray          # (S,) optimal order per state
-    average_cost: float         # optimal mean daily cost (midpoint of the final bounds)
+    states: np.ndarray  # (S, K), the grid in state_index order
+    policy: np.ndarray  # (S,) optimal order per state
+    average_cost: float  # optimal mean daily cost (midpoint of the final bounds)
     bounds: tuple[float, float]  # lower and upper bound on it at the last iteration
-    bias: np.ndarray            # relative values, 0 at the empty state
+    bias: np.ndarray  # relative values, 0 at the empty state
     iterations: int
 
     def order(self, state: np.ndarray) -> np.ndarray:
@@ -173,12 +180,14 @@ def _transitions(inst: Instance, states: np.ndarray) -> tuple[np.ndarray, np.nda
     pmf = demand_pmf(inst)
     top = min(m * inst.max_order, inst.max_demand)
     p = pmf[: top + 1].copy()
-    p[top] += pmf[top + 1:].sum()
-    transit, stock = states[:, : lt - 1], states[:, lt - 1:]
+    p[top] += pmf[top + 1 :].sum()
+    transit, stock = states[:, : lt - 1], states[:, lt - 1 :]
     demand = np.arange(top + 1)
-    left = issue(stock[:, None, :], demand[None, :], inst.issuing)      # (S, D, m)
-    rest = np.concatenate([np.broadcast_to(transit[:, None, :], left.shape[:2] + (lt - 1,)),
-                           left[:, :, : m - 1]], axis=2)
+    left = issue(stock[:, None, :], demand[None, :], inst.issuing)  # (S, D, m)
+    rest = np.concatenate(
+        [np.broadcast_to(transit[:, None, :], left.shape[:2] + (lt - 1,)), left[:, :, : m - 1]],
+        axis=2,
+    )
     base = inst.max_order + 1
     weights = base ** np.arange(inst.state_length - 2, -1, -1)
     rest_idx = rest @ weights
@@ -191,8 +200,9 @@ def _transitions(inst: Instance, states: np.ndarray) -> tuple[np.ndarray, np.nda
     return rest_idx, p, cost
 
 
-def solve(inst: Instance, discount: float | None = None, tol: float = 1e-7,
-          max_iter: int = 20_000) -> Solution:
+def solve(
+    inst: Instance, discount: float | None = None, tol: float = 1e-7, max_iter: int = 20_000
+) -> Solution:
     """Relative value iteration on the average cost until the bounds on it are within tol.
 
     h_{n+1}(s) = min_a [c(s, a) + E h_n(s')] - (same at the empty state). The spread of
@@ -205,15 +215,15 @@ def solve(inst: Instance, discount: float | None = None, tol: float = 1e-7,
     states = _grid(inst)
     rest_idx, p, cost0 = _transitions(inst, states)
     base = inst.max_order + 1
-    order_cost = inst.order_cost * np.arange(base)          # (A,)
+    order_cost = inst.order_cost * np.arange(base)  # (A,)
     gamma = 1.0 if discount is None else discount
     # the aperiodicity transform (stay put with probability 1 - DAMPING) keeps the average-cost
     # policy and gain but lets the iteration converge on periodic chains
     damping = DAMPING if discount is None else 1.0
     h = np.zeros(len(states))
     lo, hi = -np.inf, np.inf
-    for it in range(1, max_iter + 1):
-        future = h.reshape(base, -1)[:, rest_idx] @ p        # (A, S): E h(order a, rest)
+    for it in range(1, max_iter + 1):  # noqa: B007 (the count is returned)
+        future = h.reshape(base, -1)[:, rest_idx] @ p  # (A, S): E h(order a, rest)
         q = cost0[None, :] + order_cost[:, None] + gamma * future
         diff = q.min(axis=0) - h
         lo, hi = float(diff.min()), float(diff.max())
@@ -221,8 +231,10 @@ def solve(inst: Instance, discount: float | None = None, tol: float = 1e-7,
         if hi - lo < tol:
             break
     else:
-        raise RuntimeError(f"value iteration: bounds {lo:.6g}..{hi:.6g} not within {tol} "
-                           f"after {max_iter} iterations")
+        raise RuntimeError(
+            f"value iteration: bounds {lo:.6g}..{hi:.6g} not within {tol} "
+            f"after {max_iter} iterations"
+        )
     # ties (equal to rounding) go to the smallest order
     best = q.min(axis=0)
     policy = np.argmax(q <= best[None, :] + 1e-9, axis=0).astype(np.int64)
@@ -232,8 +244,9 @@ def solve(inst: Instance, discount: float | None = None, tol: float = 1e-7,
     return Solution(inst, states, policy, g, (g, g), h, it)
 
 
-def average_cost(inst: Instance, policy: np.ndarray, tol: float = 1e-12,
-                 max_iter: int = 100_000) -> float:
+def average_cost(
+    inst: Instance, policy: np.ndarray, tol: float = 1e-12, max_iter: int = 100_000
+) -> float:
     """Exact long-run mean daily cost of a table policy (S,), from the empty state.
 
     The stationary distribution by damped power iteration (the chain may be periodic).
@@ -241,8 +254,10 @@ def average_cost(inst: Instance, policy: np.ndarray, tol: float = 1e-12,
     states = _grid(inst)
     policy = np.asarray(policy, dtype=np.int64)
     if policy.shape != (len(states),) or policy.min() < 0 or policy.max() > inst.max_order:
-        raise ValueError(f"policy: expected {len(states)} orders in 0..{inst.max_order}, "
-                         f"got shape {policy.shape}")
+        raise ValueError(
+            f"policy: expected {len(states)} orders in 0..{inst.max_order}, "
+            f"got shape {policy.shape}"
+        )
     rest_idx, p, cost0 = _transitions(inst, states)
     nxt = policy[:, None] * (inst.max_order + 1) ** (inst.state_length - 1) + rest_idx
     flow = np.broadcast_to(p, nxt.shape)
@@ -264,8 +279,10 @@ def policy_table(sol: Solution, size: int = 9) -> np.ndarray:
     """For m = 2, L = 1: order by (freshest units, oldest units), each 0..size-1."""
     inst = sol.instance
     if inst.useful_life != 2 or inst.lead_time != 1:
-        raise ValueError(f"policy_table: expected m = 2 and L = 1, got m = {inst.useful_life}, "
-                         f"L = {inst.lead_time}")
+        raise ValueError(
+            f"policy_table: expected m = 2 and L = 1, got m = {inst.useful_life}, "
+            f"L = {inst.lead_time}"
+        )
     fresh, old = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
     return sol.order(np.stack([fresh.ravel(), old.ravel()], axis=1)).reshape(size, size)
 

@@ -16,8 +16,8 @@ inverse CDF of the uniform at the price-dependent rate, hence monotone in price.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,8 +28,8 @@ from backend.sim.ledger import DayRecord, Ledger, Observations
 
 log = logging.getLogger(__name__)
 
-MAX_ORDER = 1_000_000       # units per SKU-day; keeps every unit count inside int32
-STANDING_Z = 1.3            # safety factor of the standing rule (tuned: waste 2-6%, fill 97%+)
+MAX_ORDER = 1_000_000  # units per SKU-day; keeps every unit count inside int32
+STANDING_Z = 1.3  # safety factor of the standing rule (tuned: waste 2-6%, fill 97%+)
 STREAMS = ("uniform", "shock", "fresh")
 STATE_VERSION = 1
 
@@ -66,12 +66,15 @@ class Snapshot:
 
 
 def _streams(seed: int) -> dict[str, np.random.Generator]:
-    return {name: np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(i,)))
-            for i, name in enumerate(STREAMS)}
+    return {
+        name: np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(i,)))
+        for i, name in enumerate(STREAMS)
+    }
 
 
-def _draw(rng: dict[str, np.random.Generator],
-          catalog: Catalog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _draw(
+    rng: dict[str, np.random.Generator], catalog: Catalog
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One day's draws, full (n,) vectors whatever the state: uniform, gamma shock, rounding."""
     k = catalog.dispersion
     n = catalog.n
@@ -91,24 +94,29 @@ def _check_array(name: str, value: Any, n: int) -> np.ndarray:
         try:
             value = np.asarray(value)
         except Exception:  # noqa: BLE001 - anything unconvertible is a shape error to the caller
-            raise ValueError(f"Actions.{name}: expected a numeric array of shape ({n},), "
-                             f"got {type(value).__name__}") from None
+            raise ValueError(
+                f"Actions.{name}: expected a numeric array of shape ({n},), "
+                f"got {type(value).__name__}"
+            ) from None
     if value.shape != (n,):
         raise ValueError(f"Actions.{name}: expected shape ({n},), got {value.shape}")
     if value.dtype.kind not in "iuf":
         raise ValueError(f"Actions.{name}: expected a numeric array, got dtype {value.dtype}")
     if not np.all(np.isfinite(value)):
         bad = int(np.flatnonzero(~np.isfinite(value))[0])
-        raise ValueError(f"Actions.{name}: expected finite values, "
-                         f"got {value[bad].item()!r} at index {bad}")
+        raise ValueError(
+            f"Actions.{name}: expected finite values, got {value[bad].item()!r} at index {bad}"
+        )
     return value
 
 
 def _first_bad(name: str, value: np.ndarray, bad: np.ndarray, expected: str) -> None:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"Actions.{name}: expected {expected}, got {value[i].item()!r} at index {i} "
-                         f"({int(bad.sum())} bad value(s))")
+        raise ValueError(
+            f"Actions.{name}: expected {expected}, got {value[i].item()!r} at index {i} "
+            f"({int(bad.sum())} bad value(s))"
+        )
 
 
 class Store:
@@ -150,17 +158,23 @@ class Store:
     # -- what agents see ---------------------------------------------------------------------
     def snapshot(self, history_days: int | None = None) -> Snapshot:
         """Observables only; history limited to the last `history_days` (all held if None)."""
-        return Snapshot(day=self.day, weekday=self.weekday, catalog=self.catalog.public(),
-                        price=self.price.copy(), markdown=self.markdown.copy(),
-                        stock_by_age=self.stock_by_age.copy(), pipeline=self.pipeline.copy(),
-                        history=self.ledger.observations(history_days))
+        return Snapshot(
+            day=self.day,
+            weekday=self.weekday,
+            catalog=self.catalog.public(),
+            price=self.price.copy(),
+            markdown=self.markdown.copy(),
+            stock_by_age=self.stock_by_age.copy(),
+            pipeline=self.pipeline.copy(),
+            history=self.ledger.observations(history_days),
+        )
 
     # -- the standing rule -------------------------------------------------------------------
     def _standing_level(self) -> np.ndarray:
         """Order-up-to level: true mean at list price over days t..t+L plus z*sigma*sqrt(L+1)."""
         c, z = self.catalog, STANDING_Z
         cum = np.cumsum(np.roll(c.weekday, -self.weekday, axis=1), axis=1)
-        days_mult = cum[self._rows, c.lead_time]           # sum of weekday multipliers t..t+L
+        days_mult = cum[self._rows, c.lead_time]  # sum of weekday multipliers t..t+L
         mean = c.base_demand * days_mult
         sigma = demand_sd(c, c.base_demand)
         return np.ceil(mean + z * sigma * np.sqrt(c.lead_time + 1.0)).astype(np.int64)
@@ -172,8 +186,11 @@ class Store:
         """
         position = self.stock_by_age.sum(axis=1) + self.pipeline.sum(axis=1) - self._orders_today
         order = np.maximum(self._standing_level() - position, 0)
-        return Actions(price=self.catalog.list_price.astype(float).copy(),
-                       markdown=np.zeros(self.n), order_qty=order.astype(np.int64))
+        return Actions(
+            price=self.catalog.list_price.astype(float).copy(),
+            markdown=np.zeros(self.n),
+            order_qty=order.astype(np.int64),
+        )
 
     # -- decisions ---------------------------------------------------------------------------
     def apply(self, actions: Actions) -> None:
@@ -184,13 +201,18 @@ class Store:
         price = _check_array("price", actions.price, n).astype(float)
         _first_bad("price", price, ~(price > 0), "prices > 0")
         markdown = _check_array("markdown", actions.markdown, n).astype(float)
-        _first_bad("markdown", markdown, (markdown < 0) | (markdown >= 0.9),
-                   "discount fractions in [0, 0.9)")
+        _first_bad(
+            "markdown",
+            markdown,
+            (markdown < 0) | (markdown >= 0.9),
+            "discount fractions in [0, 0.9)",
+        )
         qty = _check_array("order_qty", actions.order_qty, n)
         if qty.dtype.kind == "f":
             _first_bad("order_qty", qty, qty != np.round(qty), "whole units")
-        _first_bad("order_qty", qty, (qty < 0) | (qty > MAX_ORDER),
-                   f"whole units in [0, {MAX_ORDER}]")
+        _first_bad(
+            "order_qty", qty, (qty < 0) | (qty > MAX_ORDER), f"whole units in [0, {MAX_ORDER}]"
+        )
         qty = qty.astype(np.int64)
         # Orders land in the pipeline now so the snapshot shows them as on order.
         self.pipeline[self._rows, self.catalog.lead_time] += qty - self._orders_today
@@ -228,14 +250,25 @@ class Store:
 
         cost = c.unit_cost
         rec = DayRecord(
-            day=self.day, weekday=self.weekday, price=self.price.copy(),
-            markdown=self.markdown.copy(), demand=demand, sales=sales,
-            stocked_out=sales == available, received=received, ordered=self._orders_today,
-            expired=expired, available=available, expiring=expiring, closing_stock=closing,
-            revenue=float(effective @ sales), cogs=float(cost @ sales),
+            day=self.day,
+            weekday=self.weekday,
+            price=self.price.copy(),
+            markdown=self.markdown.copy(),
+            demand=demand,
+            sales=sales,
+            stocked_out=sales == available,
+            received=received,
+            ordered=self._orders_today,
+            expired=expired,
+            available=available,
+            expiring=expiring,
+            closing_stock=closing,
+            revenue=float(effective @ sales),
+            cogs=float(cost @ sales),
             holding=float(c.holding_rate * (cost @ closing)),
             disposal=float((cost + c.disposal_fee) @ expired),
-            inventory_value=float(cost @ closing))
+            inventory_value=float(cost @ closing),
+        )
         self.ledger.record(rec)
         self._orders_today = np.zeros(n, dtype=np.int64)
         self.day += 1
@@ -244,12 +277,19 @@ class Store:
     # -- persistence -------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
         """Everything needed to continue identically: a picklable dict of arrays and scalars."""
-        return {"version": STATE_VERSION, "catalog": self.catalog.to_dict(), "seed": self.seed,
-                "day": self.day, "stock_by_age": self.stock_by_age.copy(),
-                "pipeline": self.pipeline.copy(), "price": self.price.copy(),
-                "markdown": self.markdown.copy(), "orders_today": self._orders_today.copy(),
-                "rng": {k: g.bit_generator.state for k, g in self._rng.items()},
-                "ledger": self.ledger.state()}
+        return {
+            "version": STATE_VERSION,
+            "catalog": self.catalog.to_dict(),
+            "seed": self.seed,
+            "day": self.day,
+            "stock_by_age": self.stock_by_age.copy(),
+            "pipeline": self.pipeline.copy(),
+            "price": self.price.copy(),
+            "markdown": self.markdown.copy(),
+            "orders_today": self._orders_today.copy(),
+            "rng": {k: g.bit_generator.state for k, g in self._rng.items()},
+            "ledger": self.ledger.state(),
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Store:
@@ -273,7 +313,7 @@ class Store:
 
 def _take_oldest(stock: np.ndarray, qty: np.ndarray) -> None:
     """Remove qty units per row, lowest column (fewest days left) first, in place."""
-    cols = np.flatnonzero(stock.any(axis=0))   # only the occupied cohorts: speed at 10k SKUs
+    cols = np.flatnonzero(stock.any(axis=0))  # only the occupied cohorts: speed at 10k SKUs
     if cols.size == 0:
         return
     s = stock[:, cols]

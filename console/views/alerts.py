@@ -36,8 +36,12 @@ def alert_list() -> None:
         st.success("No active alerts.", icon=":material/task_alt:")
         return
     for severity in (*SEVERITIES, None):
-        group = [a for a in alerts if (a.get("severity") in SEVERITIES and a.get("severity") == severity)
-                 or (severity is None and a.get("severity") not in SEVERITIES)]
+        group = [
+            a
+            for a in alerts
+            if (a.get("severity") in SEVERITIES and a.get("severity") == severity)
+            or (severity is None and a.get("severity") not in SEVERITIES)
+        ]
         if not group:
             continue
         st.subheader(f"{(severity or 'other').title()} ({len(group)})")
@@ -50,18 +54,38 @@ def alert_row(alert: dict) -> None:
     status = str(alert.get("status", "active"))
     with st.container(border=True):
         text, ack, res = st.columns([8, 1.3, 1.3], vertical_alignment="center")
-        where = [AGENT_NAMES.get(alert.get("agent_id") or "", alert.get("agent_id") or ""),
-                 alert.get("sku") or ""]
-        text.markdown(f"{severity_badge(str(alert.get('severity', 'info')))} "
-                      f"**{alert.get('title', '')}** :gray[· {status}]  \n{alert.get('message', '')}")
-        text.caption(" · ".join(x for x in (*where, format_time(alert.get("timestamp")),
-                                            f"id {alert_id}") if x))
+        where = [
+            AGENT_NAMES.get(alert.get("agent_id") or "", alert.get("agent_id") or ""),
+            alert.get("sku") or "",
+        ]
+        text.markdown(
+            f"{severity_badge(str(alert.get('severity', 'info')))} "
+            f"**{alert.get('title', '')}** :gray[· {status}]  \n{alert.get('message', '')}"
+        )
+        text.caption(
+            " · ".join(
+                x for x in (*where, format_time(alert.get("timestamp")), f"id {alert_id}") if x
+            )
+        )
         if not may(services.role(), "acknowledge"):
             return  # a viewer's token: the buttons it may not use are not drawn
-        ack.button("Acknowledge", key=f"ack_{alert_id}", width="stretch",
-                   disabled=status != "active", on_click=alert_action, args=(alert_id, "acknowledge"))
-        res.button("Resolve", key=f"resolve_{alert_id}", width="stretch", type="primary",
-                   disabled=status == "resolved", on_click=alert_action, args=(alert_id, "resolve"))
+        ack.button(
+            "Acknowledge",
+            key=f"ack_{alert_id}",
+            width="stretch",
+            disabled=status != "active",
+            on_click=alert_action,
+            args=(alert_id, "acknowledge"),
+        )
+        res.button(
+            "Resolve",
+            key=f"resolve_{alert_id}",
+            width="stretch",
+            type="primary",
+            disabled=status == "resolved",
+            on_click=alert_action,
+            args=(alert_id, "resolve"),
+        )
 
 
 st.title("Alerts")

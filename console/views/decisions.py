@@ -12,48 +12,80 @@ from console.client import AGENT_IDS, AGENT_NAMES
 from console.components import format_time, guarded, show_last_result
 from console.kpis import format_value
 
-COLUMNS = ["timestamp", "day", "agent", "action_type", "sku", "rationale", "confidence_score",
-           "parameters", "expected_outcome", "outcome", "id"]
+COLUMNS = [
+    "timestamp",
+    "day",
+    "agent",
+    "action_type",
+    "sku",
+    "rationale",
+    "confidence_score",
+    "parameters",
+    "expected_outcome",
+    "outcome",
+    "id",
+]
 
 
 def decisions_frame(decisions: list[dict]) -> pd.DataFrame:
     rows = []
     for d in decisions:
-        rows.append({
-            "timestamp": pd.to_datetime(d.get("timestamp"), utc=True, errors="coerce"),
-            "day": d.get("day"),
-            "agent": AGENT_NAMES.get(d.get("agent_id", ""), d.get("agent_id", "")),
-            "agent_id": d.get("agent_id", ""),
-            "action_type": d.get("action_type", ""),
-            "sku": d.get("sku", ""),
-            "rationale": d.get("rationale", ""),
-            "confidence_score": d.get("confidence_score"),
-            "parameters": json.dumps(d.get("parameters") or {}, sort_keys=True),
-            "expected_outcome": json.dumps(d.get("expected_outcome") or {}, sort_keys=True),
-            "outcome": ("not yet known" if d.get("outcome") is None
-                        else json.dumps(d["outcome"], sort_keys=True)),
-            "id": d.get("id", ""),
-        })
+        rows.append(
+            {
+                "timestamp": pd.to_datetime(d.get("timestamp"), utc=True, errors="coerce"),
+                "day": d.get("day"),
+                "agent": AGENT_NAMES.get(d.get("agent_id", ""), d.get("agent_id", "")),
+                "agent_id": d.get("agent_id", ""),
+                "action_type": d.get("action_type", ""),
+                "sku": d.get("sku", ""),
+                "rationale": d.get("rationale", ""),
+                "confidence_score": d.get("confidence_score"),
+                "parameters": json.dumps(d.get("parameters") or {}, sort_keys=True),
+                "expected_outcome": json.dumps(d.get("expected_outcome") or {}, sort_keys=True),
+                "outcome": (
+                    "not yet known"
+                    if d.get("outcome") is None
+                    else json.dumps(d["outcome"], sort_keys=True)
+                ),
+                "id": d.get("id", ""),
+            }
+        )
     return pd.DataFrame(rows, columns=[*COLUMNS, "agent_id"])
 
 
 def decision_detail(frame: pd.DataFrame) -> None:
     """One decision in full, chosen by id (stable while the table refreshes)."""
-    labels = {r.id: f"{format_time(r.timestamp)} · {r.agent} · {r.action_type} · {r.sku}"
-              for r in frame.itertuples() if r.id}
-    chosen = st.selectbox("Read a decision in full", list(labels), format_func=labels.get,
-                          index=None, key="decision_detail", placeholder="Choose a decision")
+    labels = {
+        r.id: f"{format_time(r.timestamp)} · {r.agent} · {r.action_type} · {r.sku}"
+        for r in frame.itertuples()
+        if r.id
+    }
+    chosen = st.selectbox(
+        "Read a decision in full",
+        list(labels),
+        format_func=labels.get,
+        index=None,
+        key="decision_detail",
+        placeholder="Choose a decision",
+    )
     if chosen not in labels:
         return
     row = frame[frame["id"] == chosen].iloc[0]
     confidence = row["confidence_score"]
     with st.container(border=True):
-        st.markdown(f"**{row['agent']} · {row['action_type']} · {row['sku']}** :gray[· {row['id']}"
-                    f" · confidence {format_value('ratio', confidence)}]")
+        st.markdown(
+            f"**{row['agent']} · {row['action_type']} · {row['sku']}** :gray[· {row['id']}"
+            f" · confidence {format_value('ratio', confidence)}]"
+        )
         st.markdown(row["rationale"])
-        for column, (title, name) in zip(st.columns(3), (("Parameters", "parameters"),
-                                                          ("Expected outcome", "expected_outcome"),
-                                                          ("Outcome", "outcome"))):
+        for column, (title, name) in zip(
+            st.columns(3),
+            (
+                ("Parameters", "parameters"),
+                ("Expected outcome", "expected_outcome"),
+                ("Outcome", "outcome"),
+            ),
+        ):
             column.caption(title)
             column.code(row[name], language="json")
 
@@ -62,14 +94,23 @@ def decision_detail(frame: pd.DataFrame) -> None:
 def decisions_table() -> None:
     left, right, count = st.columns([2, 2, 1])
     limit = count.selectbox("Recent decisions", [50, 100, 200, 500], index=2, key="decision_limit")
-    agents = left.multiselect("Agent", AGENT_IDS, format_func=lambda a: AGENT_NAMES[a],
-                              key="decision_agents", placeholder="All agents")
+    agents = left.multiselect(
+        "Agent",
+        AGENT_IDS,
+        format_func=lambda a: AGENT_NAMES[a],
+        key="decision_agents",
+        placeholder="All agents",
+    )
     # one agent: let the backend filter, so the limit counts that agent's decisions only
-    frame = decisions_frame(services.get_api().recent_decisions(
-        limit=limit, agent_id=agents[0] if len(agents) == 1 else None))
+    frame = decisions_frame(
+        services.get_api().recent_decisions(
+            limit=limit, agent_id=agents[0] if len(agents) == 1 else None
+        )
+    )
     types = sorted(t for t in frame["action_type"].unique() if t)
-    chosen = right.multiselect("Action type", types, key="decision_types",
-                               placeholder="All action types")
+    chosen = right.multiselect(
+        "Action type", types, key="decision_types", placeholder="All action types"
+    )
     if agents:
         frame = frame[frame["agent_id"].isin(agents)]
     if chosen:
@@ -77,25 +118,37 @@ def decisions_table() -> None:
     frame = frame.sort_values("timestamp", ascending=False)[COLUMNS]
     st.caption(f"{len(frame)} decision(s) shown, newest first.")
     st.dataframe(
-        frame, hide_index=True, width="stretch", height=600,
+        frame,
+        hide_index=True,
+        width="stretch",
+        height=600,
         column_config={
             "timestamp": st.column_config.DatetimeColumn("Time", format="HH:mm:ss", width="small"),
             "agent": st.column_config.TextColumn("Agent", width=125),
             "action_type": st.column_config.TextColumn("Action", width=165),
             "sku": st.column_config.TextColumn("SKU", width=95),
-            "day": st.column_config.NumberColumn("Day", format="%d", width=55,
-                                                 help="The sim day the decision was made for."),
+            "day": st.column_config.NumberColumn(
+                "Day", format="%d", width=55, help="The sim day the decision was made for."
+            ),
             "rationale": st.column_config.TextColumn("Rationale", width=520),
             "confidence_score": st.column_config.ProgressColumn(
-                "Confidence", min_value=0.0, max_value=1.0, format="%.2f", width="small"),
+                "Confidence", min_value=0.0, max_value=1.0, format="%.2f", width="small"
+            ),
             "parameters": st.column_config.TextColumn("Parameters"),
             "expected_outcome": st.column_config.TextColumn("Expected outcome"),
             "outcome": st.column_config.TextColumn("Outcome"),
             "id": st.column_config.TextColumn("Decision id"),
-        })
+        },
+    )
     decision_detail(frame)
-    st.download_button("Download CSV", frame.to_csv(index=False).encode(), "decisions.csv",
-                       "text/csv", icon=":material/download:", key="decisions_csv")
+    st.download_button(
+        "Download CSV",
+        frame.to_csv(index=False).encode(),
+        "decisions.csv",
+        "text/csv",
+        icon=":material/download:",
+        key="decisions_csv",
+    )
 
 
 st.title("Decisions")

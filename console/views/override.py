@@ -12,20 +12,30 @@ from console.overrides import MAX_DAYS, MAX_QUANTITY, validate_override
 
 def sku_picker(agent_id: str, skus: list[dict]) -> str | None:
     by_id = {s["sku"]: s for s in skus if "sku" in s}
+
     def label(sku: str) -> str:
         row = by_id.get(sku, {})
         return f"{sku} · {row.get('name', '')} ({row.get('category', '')})"
-    return st.selectbox("SKU", list(by_id), format_func=label, key=f"{agent_id}_sku",
-                        index=None, placeholder="Choose a SKU")
+
+    return st.selectbox(
+        "SKU",
+        list(by_id),
+        format_func=label,
+        key=f"{agent_id}_sku",
+        index=None,
+        placeholder="Choose a SKU",
+    )
 
 
 def current_row(sku: str | None, skus: list[dict]) -> None:
     row = next((s for s in skus if s.get("sku") == sku), None)
     if row:
         markdown = row.get("markdown_price")
-        st.caption(f"Now: price {row.get('price')} · markdown {markdown if markdown is not None else 'none'}"
-                   f" · cost {row.get('cost')} · stock {row.get('stock')} · on order {row.get('on_order')}"
-                   f" · oldest unit expires in {row.get('days_to_expiry', '—')} d")
+        st.caption(
+            f"Now: price {row.get('price')} · markdown {markdown if markdown is not None else 'none'}"
+            f" · cost {row.get('cost')} · stock {row.get('stock')} · on order {row.get('on_order')}"
+            f" · oldest unit expires in {row.get('days_to_expiry', '—')} d"
+        )
 
 
 def override_form(agent_id: str, skus: list[dict]) -> None:
@@ -33,27 +43,52 @@ def override_form(agent_id: str, skus: list[dict]) -> None:
         sku = sku_picker(agent_id, skus)
         if agent_id == "pricing_agent":
             a, b = st.columns(2)
-            params = {"sku": sku,
-                      "price": a.number_input("Regular price (0.2x to 5x the list price)",
-                                              min_value=0.0, value=None, step=0.05,
-                                              format="%.2f", placeholder="e.g. 3.49"),
-                      "hold_days": b.number_input("Hold for (sim days)", min_value=1, max_value=MAX_DAYS,
-                                                  value=7, step=1)}
+            params = {
+                "sku": sku,
+                "price": a.number_input(
+                    "Regular price (0.2x to 5x the list price)",
+                    min_value=0.0,
+                    value=None,
+                    step=0.05,
+                    format="%.2f",
+                    placeholder="e.g. 3.49",
+                ),
+                "hold_days": b.number_input(
+                    "Hold for (sim days)", min_value=1, max_value=MAX_DAYS, value=7, step=1
+                ),
+            }
         elif agent_id == "inventory_agent":
-            params = {"sku": sku,
-                      "quantity": st.number_input("Order quantity (units)", min_value=0,
-                                                  max_value=MAX_QUANTITY, value=None,
-                                                  step=1, placeholder="e.g. 24")}
+            params = {
+                "sku": sku,
+                "quantity": st.number_input(
+                    "Order quantity (units)",
+                    min_value=0,
+                    max_value=MAX_QUANTITY,
+                    value=None,
+                    step=1,
+                    placeholder="e.g. 24",
+                ),
+            }
         else:
             a, b = st.columns(2)
-            params = {"sku": sku,
-                      "discount": a.number_input("Discount (fraction, 0 < d < 0.9)", min_value=0.0,
-                                                 max_value=0.89, value=None, step=0.05,
-                                                 format="%.2f", placeholder="e.g. 0.25"),
-                      "days": b.number_input("For (sim days)", min_value=1, max_value=MAX_DAYS,
-                                             value=3, step=1)}
-        submitted = st.form_submit_button(f"Review override for {AGENT_NAMES[agent_id]}",
-                                          type="primary", icon=":material/tune:")
+            params = {
+                "sku": sku,
+                "discount": a.number_input(
+                    "Discount (fraction, 0 < d < 0.9)",
+                    min_value=0.0,
+                    max_value=0.89,
+                    value=None,
+                    step=0.05,
+                    format="%.2f",
+                    placeholder="e.g. 0.25",
+                ),
+                "days": b.number_input(
+                    "For (sim days)", min_value=1, max_value=MAX_DAYS, value=3, step=1
+                ),
+            }
+        submitted = st.form_submit_button(
+            f"Review override for {AGENT_NAMES[agent_id]}", type="primary", icon=":material/tune:"
+        )
     if submitted:
         current_row(sku, skus)
         problems = validate_override(agent_id, params, {s["sku"] for s in skus if "sku" in s})
@@ -65,11 +100,16 @@ def override_form(agent_id: str, skus: list[dict]) -> None:
 
 st.title("Override")
 show_last_result()
-st.caption("An override applies your value now and holds it; the agent leaves that SKU's lever "
-           "alone until the hold ends. You confirm with a reason before anything is sent.")
+st.caption(
+    "An override applies your value now and holds it; the agent leaves that SKU's lever "
+    "alone until the hold ends. You confirm with a reason before anything is sent."
+)
 if not may(services.role(), "override"):
-    st.info(f"The console's token has the role '{services.role()}'; overrides need 'operator' or "
-            "higher (set AUTOOPS_API_TOKEN to an operator's token).", icon=":material/lock:")
+    st.info(
+        f"The console's token has the role '{services.role()}'; overrides need 'operator' or "
+        "higher (set AUTOOPS_API_TOKEN to an operator's token).",
+        icon=":material/lock:",
+    )
     skus = []
 else:
     try:
@@ -78,7 +118,9 @@ else:
         st.error(f"{exc} The SKU list is needed to build an override.", icon=":material/cloud_off:")
         skus = []
 if skus:
-    for tab, agent_id in zip(st.tabs([AGENT_NAMES[a] for a in AGENT_NAMES],
-                                                key="override_tab", on_change="rerun"), AGENT_NAMES):
+    for tab, agent_id in zip(
+        st.tabs([AGENT_NAMES[a] for a in AGENT_NAMES], key="override_tab", on_change="rerun"),
+        AGENT_NAMES,
+    ):
         with tab:
             override_form(agent_id, skus)

@@ -6,8 +6,7 @@ import streamlit as st
 
 from console import charts, services
 from console.client import ApiError
-from console.components import (agent_panel, format_time, guarded, severity_badge,
-                                show_last_result)
+from console.components import agent_panel, format_time, guarded, severity_badge, show_last_result
 from console.kpis import KPIS, format_delta, format_value, is_number
 from console.listener import MetricPoint, format_age, to_point
 
@@ -28,16 +27,24 @@ def kpi_tiles() -> None:
     view = services.current_view()
     latest = latest_point(view.points)
     if latest is None:
-        st.info("No metrics yet: waiting for the backend's metric stream.",
-                icon=":material/hourglass_empty:")
+        st.info(
+            "No metrics yet: waiting for the backend's metric stream.",
+            icon=":material/hourglass_empty:",
+        )
         return
     badge = view.badge()
     if badge.kind != "live" and not services.live_paused():
-        st.warning(f"{badge.title}: these are the last figures received "
-                   f"({format_time(latest.timestamp)}); {badge.detail}.", icon=":material/cloud_off:")
+        st.warning(
+            f"{badge.title}: these are the last figures received "
+            f"({format_time(latest.timestamp)}); {badge.detail}.",
+            icon=":material/cloud_off:",
+        )
     reference = charts.reference_point(view.points)
-    since = (f"vs {format_age((latest.timestamp - reference.timestamp).total_seconds())} ago"
-             if reference else None)
+    since = (
+        f"vs {format_age((latest.timestamp - reference.timestamp).total_seconds())} ago"
+        if reference
+        else None
+    )
     recent = view.points[-60:]
     for row in (KPIS[:5], KPIS[5:]):
         for column, kpi in zip(st.columns(5), row):
@@ -45,21 +52,41 @@ def kpi_tiles() -> None:
             before = reference.values.get(kpi.field) if reference else None
             spark = [p.values.get(kpi.field) for p in recent if is_number(p.values.get(kpi.field))]
             delta = format_delta(kpi.kind, value, before)
-            column.metric(kpi.label, format_value(kpi.kind, value), delta=delta,
-                          delta_color=("off" if delta == "no change" else
-                                       "inverse" if kpi.lower_is_better else "normal"),
-                          delta_arrow="off" if delta == "no change" else "auto",
-                          delta_description=since,
-                          help=kpi.definition, border=True,
-                          chart_data=spark if len(spark) > 2 and is_number(value) else None)
+            column.metric(
+                kpi.label,
+                format_value(kpi.kind, value),
+                delta=delta,
+                delta_color=(
+                    "off"
+                    if delta == "no change"
+                    else "inverse"
+                    if kpi.lower_is_better
+                    else "normal"
+                ),
+                delta_arrow="off" if delta == "no change" else "auto",
+                delta_description=since,
+                help=kpi.definition,
+                border=True,
+                chart_data=spark if len(spark) > 2 and is_number(value) else None,
+            )
     on_day = f" · sim day {latest.day}" if latest.day is not None else ""
-    st.caption(f"As of {format_time(latest.timestamp)}{on_day}. Hover the ? on a tile for its definition.")
+    st.caption(
+        f"As of {format_time(latest.timestamp)}{on_day}. Hover the ? on a tile for its definition."
+    )
 
 
 @guarded
 def trend_charts() -> None:
-    span = st.segmented_control("Time range", list(charts.RANGES), default="15 min",
-                                key="overview_range", label_visibility="collapsed") or "All"
+    span = (
+        st.segmented_control(
+            "Time range",
+            list(charts.RANGES),
+            default="15 min",
+            key="overview_range",
+            label_visibility="collapsed",
+        )
+        or "All"
+    )
     frame = charts.in_range(charts.points_frame(services.current_view().points), span)
     left, middle, right = st.columns(3)
     config = {"displaylogo": False, "displayModeBar": False}
@@ -70,7 +97,9 @@ def trend_charts() -> None:
 
 @guarded
 def active_alerts() -> None:
-    alerts = [a for a in services.get_api().active_alerts() if a.get("status", "active") != "resolved"]
+    alerts = [
+        a for a in services.get_api().active_alerts() if a.get("status", "active") != "resolved"
+    ]
     if not alerts:
         st.success("No active alerts.", icon=":material/task_alt:")
         return
@@ -78,10 +107,12 @@ def active_alerts() -> None:
     alerts.sort(key=lambda a: (order.get(a.get("severity", ""), 9), str(a.get("timestamp"))))
     for alert in alerts[:8]:
         where = " · ".join(str(x) for x in (alert.get("agent_id"), alert.get("sku")) if x)
-        st.markdown(f"{severity_badge(str(alert.get('severity', 'info')))} **{alert.get('title', '')}**"
-                    f" — {alert.get('message', '')} "
-                    f":gray[{where + ' · ' if where else ''}{format_time(alert.get('timestamp'))}"
-                    f" · {alert.get('status', 'active')}]")
+        st.markdown(
+            f"{severity_badge(str(alert.get('severity', 'info')))} **{alert.get('title', '')}**"
+            f" — {alert.get('message', '')} "
+            f":gray[{where + ' · ' if where else ''}{format_time(alert.get('timestamp'))}"
+            f" · {alert.get('status', 'active')}]"
+        )
     if len(alerts) > 8:
         st.caption(f"{len(alerts) - 8} more on the Alerts page.")
 

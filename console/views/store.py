@@ -13,13 +13,16 @@ def stock_by_age_text(value: object) -> str:
     """{days_left: units} as "1d 4 · 2d 6", soonest first."""
     if not isinstance(value, dict) or not value:
         return "—"
+
     def days(key: object) -> float:
         try:
             return float(key)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             return float("inf")
-    return " · ".join(f"{k}d {v}" for k, v in sorted(value.items(), key=lambda kv: days(kv[0]))
-                      if v)
+
+    return " · ".join(
+        f"{k}d {v}" for k, v in sorted(value.items(), key=lambda kv: days(kv[0])) if v
+    )
 
 
 def override_text(value: object) -> str:
@@ -35,7 +38,9 @@ def skus_frame(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    frame["stock_by_age_text"] = frame.get("stock_by_age", pd.Series(dtype=object)).map(stock_by_age_text)
+    frame["stock_by_age_text"] = frame.get("stock_by_age", pd.Series(dtype=object)).map(
+        stock_by_age_text
+    )
     price = pd.to_numeric(frame.get("price"), errors="coerce")
     markdown = pd.to_numeric(frame.get("markdown_price"), errors="coerce")
     frame["markdown_pct"] = (1 - markdown / price) * 100
@@ -71,12 +76,29 @@ def store_panel() -> None:
     config = {"displaylogo": False, "displayModeBar": False}
     left.plotly_chart(charts.stock_expiry_figure(frame), width="stretch", config=config)
     right.plotly_chart(charts.stock_age_figure(frame), width="stretch", config=config)
-    columns = [c for c in ("sku", "name", "category", "price", "markdown_price", "markdown_pct",
-                           "cost", "stock", "stock_by_age_text", "days_to_expiry", "on_order",
-                           "override_until") if c in frame]
+    columns = [
+        c
+        for c in (
+            "sku",
+            "name",
+            "category",
+            "price",
+            "markdown_price",
+            "markdown_pct",
+            "cost",
+            "stock",
+            "stock_by_age_text",
+            "days_to_expiry",
+            "on_order",
+            "override_until",
+        )
+        if c in frame
+    ]
     st.dataframe(
         frame[columns].sort_values(["category", "sku"] if "category" in frame else ["sku"]),
-        hide_index=True, width="stretch", height=520,
+        hide_index=True,
+        width="stretch",
+        height=520,
         column_config={
             "sku": st.column_config.TextColumn("SKU"),
             "name": st.column_config.TextColumn("Name", width="medium"),
@@ -87,14 +109,19 @@ def store_panel() -> None:
             "cost": st.column_config.NumberColumn("Unit cost", format="%.2f"),
             "stock": st.column_config.NumberColumn("Stock", format="%d"),
             "stock_by_age_text": st.column_config.TextColumn(
-                "Stock by days left", width="medium",
-                help="Units by days of life left, soonest first (1d = sell today or write off)."),
+                "Stock by days left",
+                width="medium",
+                help="Units by days of life left, soonest first (1d = sell today or write off).",
+            ),
             "days_to_expiry": st.column_config.NumberColumn(
-                "Days to expiry", format="%d", help="Days of life left on the oldest unit."),
+                "Days to expiry", format="%d", help="Days of life left on the oldest unit."
+            ),
             "on_order": st.column_config.NumberColumn("On order", format="%d"),
             "override_until": st.column_config.TextColumn(
-                "Override until", help="Sim day until which an operator override holds."),
-        })
+                "Override until", help="Sim day until which an operator override holds."
+            ),
+        },
+    )
 
 
 st.title("Store")

@@ -23,7 +23,7 @@ def simulate(n: int, days: int, seed: int, censor_at_mean: bool = False):
         demand = rng.poisson(mu * rng.gamma(5.0, 0.2, n))
         stock = np.ceil(mu) if censor_at_mean else np.full(n, 10**9)
         sales = np.minimum(demand, stock)
-        model.update(t % 7, price, sales, sales == stock)     # what the shelf shows
+        model.update(t % 7, price, sales, sales == stock)  # what the shelf shows
     return model, e, base, shape
 
 
@@ -32,9 +32,9 @@ def test_model_recovers_elasticities_from_daily_sales() -> None:
     mean, sd = model.elasticity()
     err = mean - e
     assert abs(err.mean()) < 0.12
-    assert np.sqrt(np.mean(err ** 2)) < 0.35
-    assert np.sqrt(np.mean(err ** 2)) < 0.6 * np.sqrt(np.mean((PRIOR_ELASTICITY - e) ** 2))
-    assert 0.75 < np.mean(np.abs(err) < 1.645 * sd) <= 1.0     # 90% intervals roughly calibrated
+    assert np.sqrt(np.mean(err**2)) < 0.35
+    assert np.sqrt(np.mean(err**2)) < 0.6 * np.sqrt(np.mean((PRIOR_ELASTICITY - e) ** 2))
+    assert 0.75 < np.mean(np.abs(err) < 1.645 * sd) <= 1.0  # 90% intervals roughly calibrated
 
 
 def test_weekday_factors_find_the_saturday_peak() -> None:
@@ -42,7 +42,7 @@ def test_weekday_factors_find_the_saturday_peak() -> None:
     w = model.weekday_factors()
     assert np.allclose(w.mean(axis=1), 1.0)
     assert np.argmax(w.mean(axis=0)) == 5
-    assert np.mean(np.argmax(w, axis=1) >= 4) > 0.8        # most SKUs peak at the weekend
+    assert np.mean(np.argmax(w, axis=1) >= 4) > 0.8  # most SKUs peak at the weekend
     assert np.abs(w.mean(axis=0) - shape / shape.mean()).max() < 0.06
 
 
@@ -55,7 +55,7 @@ def test_censored_days_do_not_pull_the_level_down() -> None:
 
 def test_tail_mean_is_the_conditional_mean_of_a_gamma() -> None:
     rng = np.random.default_rng(0)
-    draws = rng.gamma(2.0, 3.0, 400_000)         # mean 6, variance 18
+    draws = rng.gamma(2.0, 3.0, 400_000)  # mean 6, variance 18
     for above in (0.0, 4.0, 10.0):
         got = float(tail_mean(np.array([6.0]), np.array([18.0]), np.array([above]))[0])
         assert got == pytest.approx(draws[draws > above].mean(), rel=0.01)
@@ -65,7 +65,7 @@ def test_tail_mean_is_the_conditional_mean_of_a_gamma() -> None:
 def test_thompson_draws_follow_the_posterior() -> None:
     model, _, _, _ = simulate(3, 60, seed=4)
     rng = np.random.default_rng(5)
-    draws = np.stack([model.sample(rng) for _ in range(20_000)])      # (draws, n, 2)
+    draws = np.stack([model.sample(rng) for _ in range(20_000)])  # (draws, n, 2)
     assert np.allclose(draws.mean(axis=0), model.mean, atol=0.02)
     cov = model.cov()
     for i in range(3):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -10,10 +10,19 @@ import pytest
 from backend.agents.operation import AGENT_IDS, AgentStatus, Operation
 from backend.errors import InvalidOverride, UnknownAgent, UnknownSku
 
-NOW = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
-KPI_FIELDS = {"total_revenue", "total_profit", "inventory_turnover", "stockout_incidents",
-              "waste_reduction_percentage", "price_optimization_score", "promotion_effectiveness",
-              "agent_collaboration_score", "decision_count", "response_time_avg"}
+NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+KPI_FIELDS = {
+    "total_revenue",
+    "total_profit",
+    "inventory_turnover",
+    "stockout_incidents",
+    "waste_reduction_percentage",
+    "price_optimization_score",
+    "promotion_effectiveness",
+    "agent_collaboration_score",
+    "decision_count",
+    "response_time_avg",
+}
 
 
 def run(op: Operation, days: int) -> list:
@@ -81,7 +90,9 @@ def test_inventory_and_promotion_overrides_take_effect_at_once() -> None:
     op.override("inventory_agent", {"sku": sku, "quantity": 777})
     assert op.sku_rows()[2]["on_order"] == before + 777
     op.override("promotion_agent", {"sku": sku, "discount": 0.25, "days": 2})
-    assert op.sku_rows()[2]["markdown_price"] == pytest.approx(round(op.sku_rows()[2]["price"] * 0.75, 2))
+    assert op.sku_rows()[2]["markdown_price"] == pytest.approx(
+        round(op.sku_rows()[2]["price"] * 0.75, 2)
+    )
     op.run_day(NOW)
     last = op.live.ledger.last()
     assert last.ordered[i] == 777 and last.markdown[i] == pytest.approx(0.25)
@@ -142,9 +153,9 @@ def test_reset_forgets_learning_and_restarts_counters() -> None:
     assert stats.status is AgentStatus.ACTIVE and stats.decisions_count == 0
     assert stats.success_rate is None
     assert op.agents["pricing_agent"].model.n_obs.sum() == 0
-    assert op.kpis()["decision_count"] >= before.decisions_count   # the system total never falls
+    assert op.kpis()["decision_count"] >= before.decisions_count  # the system total never falls
     op.run_day(NOW)
-    assert op.agents["pricing_agent"].model.n_obs.sum() == 0        # learns from the next day on
+    assert op.agents["pricing_agent"].model.n_obs.sum() == 0  # learns from the next day on
     op.run_day(NOW)
     assert op.agents["pricing_agent"].model.n_obs.sum() > 0
 
@@ -162,8 +173,10 @@ def test_failing_agent_is_isolated_and_its_lever_falls_back() -> None:
     assert [e.kind for e in report.events if e.agent_id == "pricing_agent"] == ["agent_error"]
     assert np.allclose(op.live.ledger.last().price, op.public.list_price)
     assert any(d.agent_id == "inventory_agent" for d in report.decisions)
-    assert any(c.key == "agent_error:pricing_agent" and c.severity == "error" for c in op.conditions())
-    report = op.run_day(NOW)                       # stays out until resumed, store keeps trading
+    assert any(
+        c.key == "agent_error:pricing_agent" and c.severity == "error" for c in op.conditions()
+    )
+    report = op.run_day(NOW)  # stays out until resumed, store keeps trading
     assert not [e for e in report.events if e.kind == "agent_error"]
     del op.agents["pricing_agent"].decide
     op.resume("pricing_agent")
@@ -180,9 +193,12 @@ def test_checkpoint_round_trip_continues_identically() -> None:
     assert copy.day == op.day and copy.sku_rows() == op.sku_rows()
     for _ in range(6):
         a, b = op.run_day(NOW), copy.run_day(NOW)
-        assert [(d.id, d.rationale, d.parameters) for d in a.decisions] == \
-               [(d.id, d.rationale, d.parameters) for d in b.decisions]
-        assert [(u.decision_id, u.hit) for u in a.outcomes] == [(u.decision_id, u.hit) for u in b.outcomes]
+        assert [(d.id, d.rationale, d.parameters) for d in a.decisions] == [
+            (d.id, d.rationale, d.parameters) for d in b.decisions
+        ]
+        assert [(u.decision_id, u.hit) for u in a.outcomes] == [
+            (u.decision_id, u.hit) for u in b.outcomes
+        ]
     assert op.live.ledger.summary() == copy.live.ledger.summary()
     assert op.baseline.ledger.summary() == copy.baseline.ledger.summary()
 
@@ -207,7 +223,8 @@ def test_kpis_are_the_ten_contract_fields_computed_from_the_store() -> None:
     assert k["stockout_incidents"] == int(led.window("stocked_out", 7).sum())
     base = op.baseline.ledger.totals["units_expired"]
     assert k["waste_reduction_percentage"] == pytest.approx(
-        100 * (1 - led.totals["units_expired"] / base), abs=0.01)
+        100 * (1 - led.totals["units_expired"] / base), abs=0.01
+    )
     assert k["decision_count"] == sum(len(r.decisions) for r in reports)
     for f in ("price_optimization_score", "promotion_effectiveness", "agent_collaboration_score"):
         assert 0.0 <= k[f] <= 1.0
@@ -235,8 +252,14 @@ def test_records_are_json_ready() -> None:
     reports = run(op, 12)
     for r in reports:
         for d in r.decisions:
-            json.dumps({"parameters": d.parameters, "expected": d.expected_outcome,
-                        "confidence": d.confidence_score, "rationale": d.rationale})
+            json.dumps(
+                {
+                    "parameters": d.parameters,
+                    "expected": d.expected_outcome,
+                    "confidence": d.confidence_score,
+                    "rationale": d.rationale,
+                }
+            )
         for u in r.outcomes:
             json.dumps({"outcome": u.outcome, "hit": u.hit})
         for e in r.events:
@@ -252,7 +275,10 @@ def test_with_every_agent_paused_the_live_store_trades_like_its_baseline_twin() 
     reports = run(op, 20)
     assert not [d for r in reports for d in r.decisions]
     assert op.live.ledger.summary() == op.baseline.ledger.summary()
-    assert op.kpis()["waste_reduction_percentage"] == 0.0 or op.baseline.ledger.totals["units_expired"] > 0
+    assert (
+        op.kpis()["waste_reduction_percentage"] == 0.0
+        or op.baseline.ledger.totals["units_expired"] > 0
+    )
 
 
 def test_extreme_operator_orders_are_traded_through() -> None:
@@ -267,7 +293,12 @@ def test_extreme_operator_orders_are_traded_through() -> None:
     for _ in range(8):
         reports.append(op.run_day(NOW))
         keys |= {c.key for c in op.conditions()}
-    promos = {d.sku: d.action_type for r in reports for d in r.decisions if d.agent_id == "promotion_agent"}
+    promos = {
+        d.sku: d.action_type
+        for r in reports
+        for d in r.decisions
+        if d.agent_id == "promotion_agent"
+    }
     assert promos.get(fresh) == "markdown_application"
     assert promos.get(dry) == "promotion_creation"
     assert "waste_spike" in keys

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import numpy as np
@@ -13,12 +13,20 @@ from backend.agents.operation import Operation
 from backend.agents.outcomes import Outcomes
 from backend.agents.plan import Draft
 
-NOW = datetime(2024, 1, 15, tzinfo=timezone.utc)
+NOW = datetime(2024, 1, 15, tzinfo=UTC)
 
 
 def within(i: int, first: int, last: int, lo: float, hi: float) -> Draft:
-    return Draft(agent_id="inventory_agent", action_type="inventory_restock", index=i, parameters={},
-                 rationale="", confidence=0.5, expected={}, check=("units_within", first, last, lo, hi))
+    return Draft(
+        agent_id="inventory_agent",
+        action_type="inventory_restock",
+        index=i,
+        parameters={},
+        rationale="",
+        confidence=0.5,
+        expected={},
+        check=("units_within", first, last, lo, hi),
+    )
 
 
 def day(t: int, sales: list[int]) -> SimpleNamespace:
@@ -27,15 +35,18 @@ def day(t: int, sales: list[int]) -> SimpleNamespace:
 
 def test_outcomes_sum_the_days_and_fall_inside_above_or_below() -> None:
     o = Outcomes()
-    o.expect("a", "inventory_agent", 0, within(0, 5, 6, 4.0, 9.0))    # 3 + 3 = 6: inside
-    o.expect("b", "inventory_agent", 0, within(1, 5, 5, 4.0, 9.0))    # 12: above, a hit
-    o.expect("c", "inventory_agent", 0, within(2, 5, 5, 4.0, 9.0))    # 1: below, a miss
+    o.expect("a", "inventory_agent", 0, within(0, 5, 6, 4.0, 9.0))  # 3 + 3 = 6: inside
+    o.expect("b", "inventory_agent", 0, within(1, 5, 5, 4.0, 9.0))  # 12: above, a hit
+    o.expect("c", "inventory_agent", 0, within(2, 5, 5, 4.0, 9.0))  # 1: below, a miss
     first = o.resolve(day(5, [3, 12, 1]), {})
-    assert [(u.decision_id, u.outcome["position"], u.hit) for u in first] == \
-        [("b", "above", True), ("c", "below", False)]
+    assert [(u.decision_id, u.outcome["position"], u.hit) for u in first] == [
+        ("b", "above", True),
+        ("c", "below", False),
+    ]
     second = o.resolve(day(6, [3, 0, 0]), {})
-    assert [(u.decision_id, u.outcome["units_sold"], u.outcome["position"]) for u in second] == \
-        [("a", 6, "inside")]
+    assert [(u.decision_id, u.outcome["units_sold"], u.outcome["position"]) for u in second] == [
+        ("a", 6, "inside")
+    ]
     assert second[0].outcome["interval_80"] == [4.0, 9.0]
     assert o.success_rate("inventory_agent") == pytest.approx(200 / 3)
     assert o.coverage("inventory_agent") == pytest.approx(100 / 3)

@@ -58,7 +58,7 @@ def test_inventory_orders_for_the_markdown_it_is_told_about() -> None:
     plain = coordinate(snap, store.standing_actions(), agents, {"inventory_agent"})
     locks = Locks.none(n)
     locks.markdown[:] = True
-    locks.markdown_value[:] = 0.5                     # everything half price today
+    locks.markdown_value[:] = 0.5  # everything half price today
     deep = coordinate(snap, store.standing_actions(), agents, {"inventory_agent"}, locks)
     assert deep.order_qty.sum() > plain.order_qty.sum()
     assert np.all(deep.markdown == 0.5)

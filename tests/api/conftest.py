@@ -27,6 +27,8 @@ def client(settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def traded(client: TestClient) -> TestClient:
     """The app after a few sim days, so that every figure has history behind it."""
-    wait_until(lambda: client.get("/api/dashboard/metrics/current").json()["day"] >= 3,
-               what="three sim days")
+    wait_until(
+        lambda: client.get("/api/dashboard/metrics/current").json()["day"] >= 3,
+        what="three sim days",
+    )
     return client

@@ -37,13 +37,27 @@ class Server:
 
     def start(self, timeout: float = 30.0) -> Server:
         self.port = free_port()
-        cmd = [sys.executable, "-m", "uvicorn", "backend.api.app:create_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(self.port), "--ws-per-message-deflate", "false",
-               # as the Procfile: the app alone decides whom to believe about forwarded addresses
-               "--no-proxy-headers", "--no-access-log", *self.args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "backend.api.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--ws-per-message-deflate",
+            "false",
+            # as the Procfile: the app alone decides whom to believe about forwarded addresses
+            "--no-proxy-headers",
+            "--no-access-log",
+            *self.args,
+        ]
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=self._log,
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -8,7 +8,6 @@ import json
 from fastapi.testclient import TestClient
 
 from backend import schemas
-
 from tests.api.support import wait_until
 
 API = "/api/dashboard"
@@ -49,6 +48,8 @@ def test_metrics_current_is_encoded_once_per_view_and_follows_the_store(traded: 
     first, second, expected = wait_until(two_reads_of_one_view, what="two reads of one view")
     assert first == second and json.loads(first) == expected
     day = expected["day"]
-    later = wait_until(lambda: (b := traded.get(f"{API}/metrics/current").json())["day"] > day and b,
-                       what="the next sim day in metrics/current")
+    later = wait_until(
+        lambda: (b := traded.get(f"{API}/metrics/current").json())["day"] > day and b,
+        what="the next sim day in metrics/current",
+    )
     assert later["timestamp"] != expected["timestamp"]

@@ -36,9 +36,11 @@ async def updates(ws: ClientConnection, n: int) -> list[str]:
 
 async def three_clients(server: Server, compression: str | None) -> tuple[list[list[str]], str]:
     url = f"{server.ws}{WS}/metrics/real-time"
-    async with connect(url, compression=compression) as a, \
-            connect(url, compression=compression) as b, \
-            connect(url, compression=compression) as c:
+    async with (
+        connect(url, compression=compression) as a,
+        connect(url, compression=compression) as b,
+        connect(url, compression=compression) as c,
+    ):
         got = await asyncio.gather(updates(a, 3), updates(b, 3), updates(c, 3))
         # an ASGI send (the pong) after direct frames on the same connection, in order
         await a.send('{"type": "ping"}')
@@ -73,8 +75,9 @@ def test_procfile_server_writes_each_broadcast_as_one_frame_for_all(tmp_path: Pa
 
 
 def test_with_per_message_deflate_every_message_goes_through_the_asgi_send(tmp_path: Path) -> None:
-    server = Server(fast_env(tmp_path), tmp_path / "server.log",
-                    args=("--ws-per-message-deflate", "true")).start()
+    server = Server(
+        fast_env(tmp_path), tmp_path / "server.log", args=("--ws-per-message-deflate", "true")
+    ).start()
     try:
         got, reply = asyncio.run(three_clients(server, compression="deflate"))
         direct = direct_count(server)

@@ -15,7 +15,9 @@ URL = "/api/dashboard/metrics/current"
 DECISIONS = "/api/dashboard/decisions/recent"
 
 
-def both_paths(client: TestClient, url: str = URL, **kwargs) -> tuple[httpx.Response, httpx.Response]:
+def both_paths(
+    client: TestClient, url: str = URL, **kwargs
+) -> tuple[httpx.Response, httpx.Response]:
     """The fast read's answer and FastAPI's for one store view (retried across a sim day)."""
     app = client.app
     service = app.state.service  # type: ignore[attr-defined]
@@ -30,6 +32,7 @@ def both_paths(client: TestClient, url: str = URL, **kwargs) -> tuple[httpx.Resp
         finally:
             app.fast_reads = True  # type: ignore[attr-defined]
         return (fast, slow) if service.runner.view is view else None
+
     return wait_until(pair, what="both reads within one store view")
 
 
@@ -51,7 +54,9 @@ def test_the_fast_read_is_fastapis_response_with_and_without_an_origin(traded: T
     assert "access-control-allow-origin" not in fast.headers
 
 
-def test_with_auth_on_a_viewer_is_served_fast_and_the_rest_get_fastapis_errors(tmp_path: Path) -> None:
+def test_with_auth_on_a_viewer_is_served_fast_and_the_rest_get_fastapis_errors(
+    tmp_path: Path,
+) -> None:
     settings = fast_settings(tmp_path, auth="jwt", jwt_secret="s" * 32)
     viewer = mint("vera", Role.VIEWER, 3600, settings.jwt_key)
     with TestClient(create_app(settings)) as client:
@@ -63,12 +68,26 @@ def test_with_auth_on_a_viewer_is_served_fast_and_the_rest_get_fastapis_errors(t
             assert fast.status_code == 401 and fast.json() == slow.json()
 
 
-def test_decisions_recent_fast_or_not_answers_as_fastapi_does_for_every_query(traded: TestClient) -> None:
-    queries = ["", "?limit=7", "?limit=7&agent_id=pricing_agent", "?agent_id=inventory_agent",
-               "?limit=500", "?agent_id=pricing%5Fagent",
-               # not plainly valid: left to FastAPI, which must answer the same either way
-               "?limit=0", "?limit=501", "?limit=abc", "?limit=", "?limit=07", "?agent_id=nobody",
-               "?limit=5&limit=6", "?other=1"]
+def test_decisions_recent_fast_or_not_answers_as_fastapi_does_for_every_query(
+    traded: TestClient,
+) -> None:
+    queries = [
+        "",
+        "?limit=7",
+        "?limit=7&agent_id=pricing_agent",
+        "?agent_id=inventory_agent",
+        "?limit=500",
+        "?agent_id=pricing%5Fagent",
+        # not plainly valid: left to FastAPI, which must answer the same either way
+        "?limit=0",
+        "?limit=501",
+        "?limit=abc",
+        "?limit=",
+        "?limit=07",
+        "?agent_id=nobody",
+        "?limit=5&limit=6",
+        "?other=1",
+    ]
     statuses = {}
     for query in queries:
         fast, slow = both_paths(traded, DECISIONS + query)

@@ -44,6 +44,7 @@ def test_a_caught_up_client_is_sent_to_without_a_task_or_the_outbox() -> None:
         hub, client, ws = make()
         assert hub.broadcast(METRICS, "a") == 1 and hub.broadcast(METRICS, "b") == 1
         assert ws.sent == ["a", "b"] and client.writer is None and client.queued == 0
+
     asyncio.run(scenario())
 
 
@@ -60,6 +61,7 @@ def test_a_send_that_waits_keeps_the_order_and_the_client_catches_up_after() -> 
         ws.gate = None
         hub.broadcast(METRICS, "4")
         assert ws.sent[-1] == "4"
+
     asyncio.run(scenario())
 
 
@@ -73,4 +75,5 @@ def test_a_client_behind_by_a_full_outbox_is_closed_with_1013() -> None:
         await asyncio.wait_for(client.close_task, 1)
         assert ws.closed_with == 1013 and client.writer is None
         assert hub.broadcast(METRICS, "5") == 0 and ws.sent == []  # closing: offered nothing
+
     asyncio.run(scenario())

@@ -25,6 +25,6 @@ def test_tokens_come_back_at_the_configured_rate() -> None:
     for _ in range(10):
         bucket.take()
     clock.now += 0.25
-    assert [bucket.take() for _ in range(3)] == [True, True, False]     # 2.5 tokens back
+    assert [bucket.take() for _ in range(3)] == [True, True, False]  # 2.5 tokens back
     clock.now += 60
-    assert sum(bucket.take() for _ in range(20)) == 10                   # never above the burst
+    assert sum(bucket.take() for _ in range(20)) == 10  # never above the burst

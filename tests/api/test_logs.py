@@ -53,7 +53,9 @@ def test_at_info_connections_are_logged_but_not_every_message(tmp_path: Path) ->
     assert not any("received" in m for m in messages)
 
 
-def test_logging_is_json_off_a_terminal_and_configuring_twice_does_not_duplicate(tmp_path: Path) -> None:
+def test_logging_is_json_off_a_terminal_and_configuring_twice_does_not_duplicate(
+    tmp_path: Path,
+) -> None:
     out = io.StringIO()
     configure_logging("INFO", tmp_path, stream=out)
     configure_logging("INFO", tmp_path, stream=out)

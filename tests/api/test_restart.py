@@ -24,41 +24,62 @@ def env_for(tmp_path: Path, database: tuple[str, str | None], **extra: str) -> d
     return env
 
 
-def test_a_restarted_backend_continues_the_same_run(tmp_path: Path, database: tuple[str, str | None]) -> None:
+def test_a_restarted_backend_continues_the_same_run(
+    tmp_path: Path, database: tuple[str, str | None]
+) -> None:
     first = Server(env_for(tmp_path, database), tmp_path / "first.log").start()
     try:
         wait_until(lambda: get(first, f"{API}/metrics/current")["day"] >= 4, what="four sim days")
-        r = httpx.post(f"{first.http}{API}/agents/inventory_agent/intervention",
-                       json={"action": "pause", "reason": "keep me paused across restarts"})
+        r = httpx.post(
+            f"{first.http}{API}/agents/inventory_agent/intervention",
+            json={"action": "pause", "reason": "keep me paused across restarts"},
+        )
         assert r.status_code == 200
-        wait_until(lambda: any(a["agent_id"] == "inventory_agent" for a in get(first, f"{API}/alerts/active")),
-                   what="the paused-agent alert")
+        wait_until(
+            lambda: any(
+                a["agent_id"] == "inventory_agent" for a in get(first, f"{API}/alerts/active")
+            ),
+            what="the paused-agent alert",
+        )
         before = get(first, f"{API}/metrics/current")
         decisions = get(first, f"{API}/decisions/recent", agent_id="inventory_agent", limit=500)
-        alert_ids = {a["id"] for a in get(first, f"{API}/alerts/active") if a["agent_id"] == "inventory_agent"}
+        alert_ids = {
+            a["id"]
+            for a in get(first, f"{API}/alerts/active")
+            if a["agent_id"] == "inventory_agent"
+        }
     finally:
         first.stop()
     assert decisions and alert_ids
 
     # A slow clock on the second run: nothing moves while the state is compared.
-    second = Server(env_for(tmp_path, database, AUTOOPS_DAY_SECONDS="3600"), tmp_path / "second.log").start()
+    second = Server(
+        env_for(tmp_path, database, AUTOOPS_DAY_SECONDS="3600"), tmp_path / "second.log"
+    ).start()
     try:
         after = get(second, f"{API}/metrics/current")
         history = get(second, f"{API}/metrics/history")
         status = {a["agent_id"]: a for a in after["agent_statuses"]}
         kept = get(second, f"{API}/decisions/recent", agent_id="inventory_agent", limit=500)
-        alerts = {a["id"] for a in get(second, f"{API}/alerts/active") if a["agent_id"] == "inventory_agent"}
+        alerts = {
+            a["id"]
+            for a in get(second, f"{API}/alerts/active")
+            if a["agent_id"] == "inventory_agent"
+        }
         audit = get(second, f"{API}/interventions")
     finally:
         second.stop()
     assert after["day"] >= before["day"]
-    assert after["day"] == history[-1]["day"] + 1                         # the last traded day's state
-    assert after["system_metrics"] == history[-1]["system_metrics"]       # totals carried over exactly
+    assert after["day"] == history[-1]["day"] + 1  # the last traded day's state
+    assert after["system_metrics"] == history[-1]["system_metrics"]  # totals carried over exactly
     assert after["system_metrics"]["total_revenue"] >= before["system_metrics"]["total_revenue"]
     assert status["inventory_agent"]["status"] == "paused"
-    assert status["inventory_agent"]["decisions_count"] == before["agent_statuses"][1]["decisions_count"]
+    assert (
+        status["inventory_agent"]["decisions_count"]
+        == before["agent_statuses"][1]["decisions_count"]
+    )
     assert [d["id"] for d in kept] == [d["id"] for d in decisions]
-    assert alerts == alert_ids                                            # same ids, still active
+    assert alerts == alert_ids  # same ids, still active
     assert audit[0]["reason"] == "keep me paused across restarts"
 
 
@@ -66,8 +87,10 @@ def test_an_answered_intervention_survives_kill_9(tmp_path: Path) -> None:
     first = Server(fast_env(tmp_path), tmp_path / "first.log").start()
     try:
         wait_until(lambda: get(first, f"{API}/metrics/current")["day"] >= 2, what="two sim days")
-        r = httpx.post(f"{first.http}{API}/agents/promotion_agent/intervention",
-                       json={"action": "pause", "reason": "answered, then the power went"})
+        r = httpx.post(
+            f"{first.http}{API}/agents/promotion_agent/intervention",
+            json={"action": "pause", "reason": "answered, then the power went"},
+        )
         assert r.status_code == 200
         day_seen = get(first, f"{API}/metrics/current")["day"]
     finally:
@@ -81,4 +104,4 @@ def test_an_answered_intervention_survives_kill_9(tmp_path: Path) -> None:
         second.stop()
     assert status["promotion_agent"]["status"] == "paused"
     assert audit[0]["intervention_id"] == r.json()["intervention_id"]
-    assert day >= day_seen                                                # the view only shows persisted days
+    assert day >= day_seen  # the view only shows persisted days

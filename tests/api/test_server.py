@@ -40,6 +40,7 @@ def test_a_real_client_sees_4004_for_an_unknown_agent(server: Server) -> None:
     async def scenario() -> tuple[int | None, str]:
         async with connect(f"{server.ws}{WS}/agents/nobody/status") as ws:
             return await close_code(ws)
+
     code, reason = asyncio.run(scenario())
     assert code == 4004
     assert "unknown agent 'nobody'" in reason
@@ -47,15 +48,20 @@ def test_a_real_client_sees_4004_for_an_unknown_agent(server: Server) -> None:
 
 def test_each_stream_keeps_its_configured_cadence_over_a_real_socket(server: Server) -> None:
     async def scenario() -> dict[str, list[dict]]:
-        async with connect(f"{server.ws}{WS}/live-updates") as live, \
-                connect(f"{server.ws}{WS}/agents/pricing_agent/status") as agent, \
-                connect(f"{server.ws}{WS}/metrics/real-time") as metrics:
+        async with (
+            connect(f"{server.ws}{WS}/live-updates") as live,
+            connect(f"{server.ws}{WS}/agents/pricing_agent/status") as agent,
+            connect(f"{server.ws}{WS}/metrics/real-time") as metrics,
+        ):
             firsts = [json.loads(await ws.recv())["type"] for ws in (live, agent, metrics)]
             assert firsts == ["connection_established", "agent_status", "metrics_stream"]
-            got = await asyncio.gather(messages(live, "metrics_update", 3),
-                                       messages(agent, "agent_status_update", 3),
-                                       messages(metrics, "metrics_update", 3))
+            got = await asyncio.gather(
+                messages(live, "metrics_update", 3),
+                messages(agent, "agent_status_update", 3),
+                messages(metrics, "metrics_update", 3),
+            )
         return dict(zip(("live", "agent", "metrics"), got))
+
     got = asyncio.run(scenario())
     for name, interval in (("live", 0.2), ("agent", 0.15), ("metrics", 0.1)):
         seqs = [m["seq"] for m in got[name]]
@@ -70,15 +76,24 @@ def test_an_intervention_reaches_every_live_client(server: Server) -> None:
         for ws in clients:
             await ws.recv()
         async with httpx.AsyncClient(base_url=server.http) as http:
-            r = await http.post("/api/dashboard/agents/inventory_agent/intervention",
-                                json={"agent_id": "inventory_agent", "action": "pause",
-                                      "parameters": {}, "reason": "broadcast to all"})
-            await http.post("/api/dashboard/agents/inventory_agent/intervention",
-                            json={"action": "resume", "reason": "undo"})
+            r = await http.post(
+                "/api/dashboard/agents/inventory_agent/intervention",
+                json={
+                    "agent_id": "inventory_agent",
+                    "action": "pause",
+                    "parameters": {},
+                    "reason": "broadcast to all",
+                },
+            )
+            await http.post(
+                "/api/dashboard/agents/inventory_agent/intervention",
+                json={"action": "resume", "reason": "undo"},
+            )
         got = [(await messages(ws, "agent_intervention", 1))[0] for ws in clients]
         for ws in clients:
             await ws.close()
         return r.json(), got
+
     answer, got = asyncio.run(scenario())
     assert answer["success"] is True
     assert {m["intervention_id"] for m in got} == {answer["intervention_id"]}
@@ -93,23 +108,33 @@ def test_pause_and_override_change_what_the_served_store_does(server: Server) ->
 
     def pricing() -> dict:
         return current()["agent_statuses"][0]
+
     wait_until(lambda: pricing()["decisions_count"] > 0, what="a pricing decision")
-    r = httpx.post(f"{api}/agents/pricing_agent/intervention",
-                   json={"action": "pause", "reason": "over a real socket"})
+    r = httpx.post(
+        f"{api}/agents/pricing_agent/intervention",
+        json={"action": "pause", "reason": "over a real socket"},
+    )
     assert r.status_code == 200 and pricing()["status"] == "paused"
     count, before = pricing()["decisions_count"], current()
     wait_until(lambda: current()["day"] >= before["day"] + 3, what="three more days")
-    assert pricing()["decisions_count"] == count                         # no pricing decisions
+    assert pricing()["decisions_count"] == count  # no pricing decisions
     assert current()["system_metrics"]["total_revenue"] > before["system_metrics"]["total_revenue"]
     row = httpx.get(f"{api}/store/skus").json()[1]
     price = round(row["price"] * 0.8, 2)
-    r = httpx.post(f"{api}/agents/pricing_agent/intervention",
-                   json={"action": "override", "reason": "match a competitor",
-                         "parameters": {"sku": row["sku"], "price": price, "hold_days": 2}})
+    r = httpx.post(
+        f"{api}/agents/pricing_agent/intervention",
+        json={
+            "action": "override",
+            "reason": "match a competitor",
+            "parameters": {"sku": row["sku"], "price": price, "hold_days": 2},
+        },
+    )
     assert r.status_code == 200
     served = {x["sku"]: x for x in httpx.get(f"{api}/store/skus").json()}[row["sku"]]
     assert served["price"] == price
-    httpx.post(f"{api}/agents/pricing_agent/intervention", json={"action": "resume", "reason": "done"})
+    httpx.post(
+        f"{api}/agents/pricing_agent/intervention", json={"action": "resume", "reason": "done"}
+    )
 
 
 def test_the_101st_connection_from_one_address_is_closed_1008(server: Server) -> None:
@@ -123,10 +148,11 @@ def test_the_101st_connection_from_one_address_is_closed_1008(server: Server) ->
             other_first = json.loads(await other.recv())["type"]
         await asyncio.gather(*(ws.close() for ws in first))
         return refused, other_first
+
     (code, reason), other_first = asyncio.run(scenario())
     assert code == 1008
     assert "too many connections from 127.0.0.3" in reason
-    assert other_first == "metrics_stream"                                # other addresses unaffected
+    assert other_first == "metrics_stream"  # other addresses unaffected
 
 
 def test_more_than_ten_messages_a_second_is_closed_1008(server: Server) -> None:
@@ -135,6 +161,7 @@ def test_more_than_ten_messages_a_second_is_closed_1008(server: Server) -> None:
             for _ in range(15):
                 await ws.send('{"type": "ping"}')
             return await close_code(ws)
+
     code, reason = asyncio.run(scenario())
     assert code == 1008 and "at most 10 per second" in reason
 
@@ -148,6 +175,7 @@ def test_a_frame_over_64_kib_is_closed_1009(server: Server) -> None:
         async with connect(f"{server.ws}{WS}/live-updates") as ws:
             await ws.send("x" * (64 * 1024 + 1))
             return await close_code(ws), pong
+
     (code, reason), pong = asyncio.run(scenario())
     assert pong == "pong"
     assert code == 1009 and "expected at most 65536 bytes, got 65537" in reason
@@ -157,7 +185,9 @@ def stalled_socket(port: int) -> socket.socket:
     """A client socket that takes almost nothing off the wire once its reader stops."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)  # keeps the server's send buffer small
+    sock.setsockopt(
+        socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536
+    )  # keeps the server's send buffer small
     sock.connect(("127.0.0.1", port))
     return sock
 
@@ -176,9 +206,10 @@ def test_a_stalled_client_is_closed_1013_while_the_others_get_every_message(tmp_
                 message = json.loads(raw)
                 if message["type"] == "metrics_update":
                     out.append(message["seq"])
+
         readers = [asyncio.create_task(keep_reading(ws, out)) for ws, out in zip(healthy, seqs)]
         stalled = await connect(url, sock=stalled_socket(srv.port), max_queue=1)
-        while "1013" not in srv.tail():                                  # the server gave up on it
+        while "1013" not in srv.tail():  # the server gave up on it
             await asyncio.sleep(0.1)
         during = len(seqs[0])
         while len(seqs[0]) < during + 30 or len(seqs[1]) < during + 30:  # and after it
@@ -188,6 +219,7 @@ def test_a_stalled_client_is_closed_1013_while_the_others_get_every_message(tmp_
         for ws in healthy:
             await ws.close()
         return await close_code(stalled, timeout=30), seqs
+
     try:
         (code, reason), (a, b) = asyncio.run(asyncio.wait_for(scenario(), 60))
     finally:
@@ -211,6 +243,7 @@ def test_shutdown_closes_every_client_with_1001(tmp_path: Path) -> None:
         assert srv.proc is not None
         srv.proc.terminate()
         return list(await asyncio.gather(*(close_code(ws) for ws in clients)))
+
     try:
         codes = asyncio.run(scenario())
     finally:
@@ -229,14 +262,19 @@ def test_a_peer_that_stops_answering_pings_is_dropped(tmp_path: Path) -> None:
             if line.startswith(gauge):
                 return float(line.split()[-1])
         return 0.0
+
     try:
         with socket.create_connection(("127.0.0.1", srv.port)) as dead:
-            dead.sendall(b"GET /api/dashboard/ws/live-updates HTTP/1.1\r\nHost: test\r\n"
-                         b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            dead.sendall(
+                b"GET /api/dashboard/ws/live-updates HTTP/1.1\r\nHost: test\r\n"
+                b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            )
             assert dead.recv(4096).startswith(b"HTTP/1.1 101")
             assert open_connections() == 1.0
             # The peer never answers a ping from here on, like a machine that went away.
-            wait_until(lambda: open_connections() == 0.0, timeout=15, what="the dead peer to be dropped")
+            wait_until(
+                lambda: open_connections() == 0.0, timeout=15, what="the dead peer to be dropped"
+            )
     finally:
         srv.stop()

@@ -10,7 +10,9 @@ from bench import engine
 
 def test_engine_benchmark_reports_ms_per_day_and_memory(tmp_path: Path) -> None:
     out = tmp_path / "engine.json"
-    assert engine.main(["--sizes", "12,30", "--days", "2", "--warmup", "1", "--json", str(out)]) == 0
+    assert (
+        engine.main(["--sizes", "12,30", "--days", "2", "--warmup", "1", "--json", str(out)]) == 0
+    )
     data = json.loads(out.read_text())
     assert set(data["sizes"]) == {"12", "30"}
     for row in data["sizes"].values():

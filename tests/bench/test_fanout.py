@@ -11,29 +11,63 @@ from bench.common import ROOT
 from bench.fanout import PATHS, PER_ADDRESS, Bench, parse_args
 from bench.fanstats import capacity, capacity_estimate, summarize
 
-FIELDS = ("p50_ms", "p99_ms", "max_ms", "lost", "unexpected_closes", "rss_kib_per_conn",
-          "cpu_us_per_msg", "clients_held")
+FIELDS = (
+    "p50_ms",
+    "p99_ms",
+    "max_ms",
+    "lost",
+    "unexpected_closes",
+    "rss_kib_per_conn",
+    "cpu_us_per_msg",
+    "clients_held",
+)
 
 
-def conn(client: int, seqs: list[int], *, path: str = PATHS["metrics"], stalled: bool = False,
-         closed: bool = False) -> dict:
-    return {"client": client, "path": path, "stalled": stalled, "connected": True, "error": "",
-            "closed": closed, "close_code": 1013 if closed else None, "seqs": seqs,
-            "delays": [0.001 * s for s in seqs], "duplicates": 0}
+def conn(
+    client: int,
+    seqs: list[int],
+    *,
+    path: str = PATHS["metrics"],
+    stalled: bool = False,
+    closed: bool = False,
+) -> dict:
+    return {
+        "client": client,
+        "path": path,
+        "stalled": stalled,
+        "connected": True,
+        "error": "",
+        "closed": closed,
+        "close_code": 1013 if closed else None,
+        "seqs": seqs,
+        "delays": [0.001 * s for s in seqs],
+        "duplicates": 0,
+    }
 
 
-SERVER = {"rss_base": 1000, "rss0": 1300, "rss1": 1300, "rss_max": 1300, "t0": 0.0, "t1": 10.0,
-          "cpu0": 1.0, "cpu1": 1.5, "connect_s": 1.0}
+SERVER = {
+    "rss_base": 1000,
+    "rss0": 1300,
+    "rss1": 1300,
+    "rss_max": 1300,
+    "t0": 0.0,
+    "t1": 10.0,
+    "cpu0": 1.0,
+    "cpu1": 1.5,
+    "connect_s": 1.0,
+}
 
 
-def test_summary_counts_a_message_missed_by_one_client_as_lost_and_ignores_stalled_clients() -> None:
+def test_summary_counts_a_message_missed_by_one_client_as_lost_and_ignores_stalled_clients() -> (
+    None
+):
     conns = [conn(0, [1, 2, 3]), conn(1, [1, 3]), conn(2, [], stalled=True)]
     out = summarize(3, conns, SERVER)
     assert out["lost"] == 1
     assert out["messages"] == 5 and out["expected_messages"] == 6
     assert out["stalled"]["connections"] == 1
     assert out["rss_kib_per_conn"] == 100.0  # 300 KiB over the three held connections
-    assert out["cpu_us_per_msg"] == 1e5     # 0.5 s of server CPU over five messages
+    assert out["cpu_us_per_msg"] == 1e5  # 0.5 s of server CPU over five messages
     assert not out["held_ok"]
 
 
@@ -59,10 +93,33 @@ def test_plan_keeps_every_source_address_under_the_per_address_cap_and_stalls_th
 
 def test_fanout_step_writes_both_sides_with_sane_figures(tmp_path: Path) -> None:
     out_path = tmp_path / "fanout.json"
-    subprocess.run([sys.executable, "-m", "bench.fanout", "--clients", "20", "--seconds", "2",
-                    "--grace", "1", "--warmup", "1", "--metrics-interval", "0.5",
-                    "--live-interval", "1", "--agent-interval", "1", "--json", str(out_path)],
-                   cwd=ROOT, check=True, timeout=180, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.fanout",
+            "--clients",
+            "20",
+            "--seconds",
+            "2",
+            "--grace",
+            "1",
+            "--warmup",
+            "1",
+            "--metrics-interval",
+            "0.5",
+            "--live-interval",
+            "1",
+            "--agent-interval",
+            "1",
+            "--json",
+            str(out_path),
+        ],
+        cwd=ROOT,
+        check=True,
+        timeout=180,
+        capture_output=True,
+    )
     result = json.loads(out_path.read_text())
     assert result["machine"]["nproc"] >= 1 and result["versions"]["websockets"]
     for side in ("app", "reference"):
@@ -79,7 +136,9 @@ def test_fanout_step_writes_both_sides_with_sane_figures(tmp_path: Path) -> None
 
 
 def test_capacity_is_the_largest_step_held_and_the_estimate_lies_before_the_first_failure() -> None:
-    steps = [{"clients": n, "app": {"held_ok": p <= 100, "p99_ms": p}}
-             for n, p in ((1000, 50.0), (2000, 90.0), (5000, 190.0))]
+    steps = [
+        {"clients": n, "app": {"held_ok": p <= 100, "p99_ms": p}}
+        for n, p in ((1000, 50.0), (2000, 90.0), (5000, 190.0))
+    ]
     assert capacity(steps, "app") == 2000
     assert capacity_estimate(steps, "app") == 2300  # 10 of the 100 ms between 2k and 5k

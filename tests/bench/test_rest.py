@@ -32,8 +32,14 @@ Transfer/sec:      5.00MB
 
 def test_wrk_output_gives_rate_percentiles_in_ms_and_errors() -> None:
     out = parse_wrk(WRK_OUTPUT)
-    assert out == {"rps": 4199.5, "p50_ms": 14.9, "p99_ms": 1020.0, "requests": 42000,
-                   "errors": 3, "non_2xx": 5}
+    assert out == {
+        "rps": 4199.5,
+        "p50_ms": 14.9,
+        "p99_ms": 1020.0,
+        "requests": 42000,
+        "errors": 3,
+        "non_2xx": 5,
+    }
 
 
 def test_wrk_latency_without_a_unit_is_refused_with_what_was_expected() -> None:
@@ -44,9 +50,25 @@ def test_wrk_latency_without_a_unit_is_refused_with_what_was_expected() -> None:
 
 def test_rest_benchmark_writes_both_sides_with_sane_figures(tmp_path: Path) -> None:
     out_path = tmp_path / "rest.json"
-    subprocess.run([sys.executable, "-m", "bench.rest", "--tool", "python", "--requests", "200",
-                    "--connections", "8", "--json", str(out_path)],
-                   cwd=ROOT, check=True, timeout=180, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.rest",
+            "--tool",
+            "python",
+            "--requests",
+            "200",
+            "--connections",
+            "8",
+            "--json",
+            str(out_path),
+        ],
+        cwd=ROOT,
+        check=True,
+        timeout=180,
+        capture_output=True,
+    )
     result = json.loads(out_path.read_text())
     assert result["config"]["payload_bytes"]["decisions_recent"] > 2  # not an empty list
     for side in ("app", "reference"):

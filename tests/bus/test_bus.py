@@ -30,6 +30,7 @@ def test_memory_bus_fans_out_to_every_subscriber_of_a_channel() -> None:
         got_b = [await b.get(), await b.get()]
         await bus.disconnect()
         return got_a, got_b, [m async for m in other]
+
     got_a, got_b, got_other = asyncio.run(scenario())
     assert got_a == got_b == [{"n": 1}, {"n": 2}]
     assert got_other == []
@@ -43,6 +44,7 @@ def test_a_slow_subscriber_loses_its_oldest_messages_not_the_publisher() -> None
             await bus.publish("events", {"n": n})
         got = [(await slow.get())["n"] for _ in range(3)]
         return got, slow.dropped
+
     got, dropped = asyncio.run(scenario())
     assert got == [7, 8, 9]
     assert dropped == 7
@@ -55,6 +57,7 @@ def test_a_closed_subscription_receives_nothing_more() -> None:
         await sub.close()
         await bus.publish("events", {"n": 1})
         return [m async for m in sub]
+
     assert asyncio.run(scenario()) == []
 
 
@@ -69,7 +72,10 @@ def test_redis_bus_carries_messages_between_two_connections() -> None:
         pytest.skip(reason)
 
     async def scenario() -> dict:
-        publisher, subscriber = make_bus("redis://127.0.0.1:6379/0"), make_bus("redis://127.0.0.1:6379/0")
+        publisher, subscriber = (
+            make_bus("redis://127.0.0.1:6379/0"),
+            make_bus("redis://127.0.0.1:6379/0"),
+        )
         await publisher.connect()
         await subscriber.connect()
         channel = f"autoops-test-{id(publisher)}"
@@ -80,4 +86,5 @@ def test_redis_bus_carries_messages_between_two_connections() -> None:
         await subscriber.disconnect()
         await publisher.disconnect()
         return got
+
     assert asyncio.run(scenario()) == {"type": "system_event", "n": 1}

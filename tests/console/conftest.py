@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,16 +13,23 @@ from console import services
 from console.client import AGENT_NAMES, ApiError
 from console.listener import LinkState, StreamListener
 
-T0 = datetime(2026, 11, 28, 10, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 28, 10, 0, 0, tzinfo=UTC)
 
 
 def metrics(i: int) -> dict:
     """Ten system_metrics fields that move with i."""
-    return {"total_revenue": 1000.0 + 100 * i, "total_profit": 200.0 + 10 * i,
-            "inventory_turnover": 8.5, "stockout_incidents": 3 + i % 2,
-            "waste_reduction_percentage": 15.2, "price_optimization_score": 0.87,
-            "promotion_effectiveness": 0.72, "agent_collaboration_score": 0.91,
-            "decision_count": 240 + i, "response_time_avg": 0.0135}
+    return {
+        "total_revenue": 1000.0 + 100 * i,
+        "total_profit": 200.0 + 10 * i,
+        "inventory_turnover": 8.5,
+        "stockout_incidents": 3 + i % 2,
+        "waste_reduction_percentage": 15.2,
+        "price_optimization_score": 0.87,
+        "promotion_effectiveness": 0.72,
+        "agent_collaboration_score": 0.91,
+        "decision_count": 240 + i,
+        "response_time_avg": 0.0135,
+    }
 
 
 class FakeListener(StreamListener):
@@ -39,8 +46,16 @@ class FakeListener(StreamListener):
 
     def feed_metrics(self, i: int) -> None:
         stamp = (T0 + timedelta(seconds=2 * i)).isoformat()
-        self.feed("metrics", {"type": "metrics_update", "timestamp": stamp, "tick": 1e4 + 2 * i,
-                              "seq": i, "data": metrics(i)})
+        self.feed(
+            "metrics",
+            {
+                "type": "metrics_update",
+                "timestamp": stamp,
+                "tick": 1e4 + 2 * i,
+                "seq": i,
+                "data": metrics(i),
+            },
+        )
 
     def mark(self, state: LinkState) -> None:
         for name in self.urls:
@@ -48,10 +63,16 @@ class FakeListener(StreamListener):
 
 
 def agent(agent_id: str, status: str = "active", success: float | None = 92.3) -> dict:
-    return {"agent_id": agent_id, "name": AGENT_NAMES[agent_id], "status": status,
-            "current_activity": f"{AGENT_NAMES[agent_id]} priced 12 SKUs",
-            "last_decision_time": T0.isoformat(), "decisions_count": 45,
-            "success_rate": success, "avg_response_time": 0.012}
+    return {
+        "agent_id": agent_id,
+        "name": AGENT_NAMES[agent_id],
+        "status": status,
+        "current_activity": f"{AGENT_NAMES[agent_id]} priced 12 SKUs",
+        "last_decision_time": T0.isoformat(),
+        "decisions_count": 45,
+        "success_rate": success,
+        "avg_response_time": 0.012,
+    }
 
 
 class FakeApi:
@@ -61,38 +82,94 @@ class FakeApi:
 
     def __init__(self) -> None:
         self.down = False
-        self.refuse: str | None = None          # a 400 message for the next intervention
+        self.refuse: str | None = None  # a 400 message for the next intervention
         self.calls: list[tuple[str, Any]] = []
-        self.agents = [agent("pricing_agent"), agent("inventory_agent", success=None),
-                       agent("promotion_agent")]
+        self.agents = [
+            agent("pricing_agent"),
+            agent("inventory_agent", success=None),
+            agent("promotion_agent"),
+        ]
         self.decisions = [
-            {"id": f"d{i}", "agent_id": a, "timestamp": (T0 + timedelta(seconds=i)).isoformat(),
-             "action_type": t, "sku": f"SKU10000{i}", "parameters": {"price": 3.29},
-             "rationale": f"Posterior elasticity -2.{i}; price 3.49 -> 3.29", "confidence_score": 0.8,
-             "expected_outcome": {"profit": 4.1}, "outcome": None}
-            for i, (a, t) in enumerate([("pricing_agent", "price_adjustment"),
-                                        ("inventory_agent", "inventory_restock"),
-                                        ("promotion_agent", "markdown_application"),
-                                        ("pricing_agent", "price_adjustment")])]
+            {
+                "id": f"d{i}",
+                "agent_id": a,
+                "timestamp": (T0 + timedelta(seconds=i)).isoformat(),
+                "action_type": t,
+                "sku": f"SKU10000{i}",
+                "parameters": {"price": 3.29},
+                "rationale": f"Posterior elasticity -2.{i}; price 3.49 -> 3.29",
+                "confidence_score": 0.8,
+                "expected_outcome": {"profit": 4.1},
+                "outcome": None,
+            }
+            for i, (a, t) in enumerate(
+                [
+                    ("pricing_agent", "price_adjustment"),
+                    ("inventory_agent", "inventory_restock"),
+                    ("promotion_agent", "markdown_application"),
+                    ("pricing_agent", "price_adjustment"),
+                ]
+            )
+        ]
         self.alerts = [
-            {"id": "stockout:SKU100001", "timestamp": T0.isoformat(), "severity": "warning",
-             "title": "Stock-out", "message": "SKU100001 sold out today", "agent_id": None,
-             "sku": "SKU100001", "status": "active", "auto_dismiss": False},
-            {"id": "agent_error:pricing_agent", "timestamp": T0.isoformat(), "severity": "critical",
-             "title": "Agent error", "message": "Pricing agent raised", "agent_id": "pricing_agent",
-             "sku": None, "status": "active", "auto_dismiss": False}]
+            {
+                "id": "stockout:SKU100001",
+                "timestamp": T0.isoformat(),
+                "severity": "warning",
+                "title": "Stock-out",
+                "message": "SKU100001 sold out today",
+                "agent_id": None,
+                "sku": "SKU100001",
+                "status": "active",
+                "auto_dismiss": False,
+            },
+            {
+                "id": "agent_error:pricing_agent",
+                "timestamp": T0.isoformat(),
+                "severity": "critical",
+                "title": "Agent error",
+                "message": "Pricing agent raised",
+                "agent_id": "pricing_agent",
+                "sku": None,
+                "status": "active",
+                "auto_dismiss": False,
+            },
+        ]
         self.skus = [
-            {"sku": "SKU100001", "name": "Sourdough Loaf 800g", "category": "bakery", "price": 3.49,
-             "markdown_price": 2.79, "cost": 2.3, "stock": 10, "stock_by_age": {"1": 4, "2": 6},
-             "days_to_expiry": 1, "on_order": 12, "override_until": None},
-            {"sku": "SKU100002", "name": "Whole Milk 1L", "category": "dairy", "price": 1.19,
-             "markdown_price": None, "cost": 0.8, "stock": 30, "stock_by_age": {"7": 30},
-             "days_to_expiry": 7, "on_order": 0, "override_until": 14}]
+            {
+                "sku": "SKU100001",
+                "name": "Sourdough Loaf 800g",
+                "category": "bakery",
+                "price": 3.49,
+                "markdown_price": 2.79,
+                "cost": 2.3,
+                "stock": 10,
+                "stock_by_age": {"1": 4, "2": 6},
+                "days_to_expiry": 1,
+                "on_order": 12,
+                "override_until": None,
+            },
+            {
+                "sku": "SKU100002",
+                "name": "Whole Milk 1L",
+                "category": "dairy",
+                "price": 1.19,
+                "markdown_price": None,
+                "cost": 0.8,
+                "stock": 30,
+                "stock_by_age": {"7": 30},
+                "days_to_expiry": 7,
+                "on_order": 0,
+                "override_until": 14,
+            },
+        ]
         self.log: list[dict] = []
 
     def _check(self) -> None:
         if self.down:
-            raise ApiError("The backend at http://fake:1 is unreachable (ConnectError). Is it running?")
+            raise ApiError(
+                "The backend at http://fake:1 is unreachable (ConnectError). Is it running?"
+            )
 
     def agent_statuses(self) -> list[dict]:
         self._check()
@@ -122,7 +199,9 @@ class FakeApi:
         self._check()
         return copy.deepcopy(self.log)
 
-    def intervene(self, agent_id: str, action: str, reason: str, parameters: dict | None = None) -> dict:
+    def intervene(
+        self, agent_id: str, action: str, reason: str, parameters: dict | None = None
+    ) -> dict:
         self._check()
         self.calls.append(("intervene", (agent_id, action, reason, parameters)))
         if self.refuse:
@@ -131,14 +210,26 @@ class FakeApi:
         for a in self.agents:
             if a["agent_id"] == agent_id and new:
                 a["status"] = new
-        entry = {"intervention_id": f"i{len(self.log) + 1}", "agent_id": agent_id, "action": action,
-                 "reason": reason, "parameters": parameters or {}, "timestamp": T0.isoformat(),
-                 "message": f"{AGENT_NAMES[agent_id]} {action} applied", "day": 12,
-                 "client": "127.0.0.1"}
+        entry = {
+            "intervention_id": f"i{len(self.log) + 1}",
+            "agent_id": agent_id,
+            "action": action,
+            "reason": reason,
+            "parameters": parameters or {},
+            "timestamp": T0.isoformat(),
+            "message": f"{AGENT_NAMES[agent_id]} {action} applied",
+            "day": 12,
+            "client": "127.0.0.1",
+        }
         self.log.append(entry)
-        return {"success": True, "agent_id": agent_id, "action": action, "timestamp": T0.isoformat(),
-                "message": f"{AGENT_NAMES[agent_id]} {action} applied",
-                "intervention_id": entry["intervention_id"]}
+        return {
+            "success": True,
+            "agent_id": agent_id,
+            "action": action,
+            "timestamp": T0.isoformat(),
+            "message": f"{AGENT_NAMES[agent_id]} {action} applied",
+            "intervention_id": entry["intervention_id"],
+        }
 
     def acknowledge_alert(self, alert_id: str) -> dict:
         self._check()
@@ -163,3 +254,11 @@ def fake_listener(monkeypatch: pytest.MonkeyPatch) -> FakeListener:
     listener = FakeListener()
     monkeypatch.setattr(services, "get_listener", lambda: listener)
     return listener
+
+
+@pytest.fixture
+def live(fake_api: FakeApi, fake_listener: FakeListener) -> tuple[FakeApi, FakeListener]:
+    for i in range(40):
+        fake_listener.feed_metrics(i)
+    fake_listener.mark(LinkState.LIVE)
+    return fake_api, fake_listener

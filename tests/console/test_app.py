@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from console.kpis import KPIS, NOT_KNOWN
@@ -23,15 +22,9 @@ def run_app(page: str | None = None) -> AppTest:
     return at
 
 
-@pytest.fixture
-def live(fake_api: FakeApi, fake_listener: FakeListener) -> tuple[FakeApi, FakeListener]:
-    for i in range(40):
-        fake_listener.feed_metrics(i)
-    fake_listener.mark(LinkState.LIVE)
-    return fake_api, fake_listener
-
-
-def test_overview_shows_every_kpi_with_its_definition_and_delta(live: tuple[FakeApi, FakeListener]) -> None:
+def test_overview_shows_every_kpi_with_its_definition_and_delta(
+    live: tuple[FakeApi, FakeListener],
+) -> None:
     at = run_app()
     tiles = {m.label: m for m in at.metric[:10]}
     for kpi in KPIS:
@@ -47,8 +40,15 @@ def test_overview_shows_every_kpi_with_its_definition_and_delta(live: tuple[Fake
 
 def test_sidebar_shows_the_sim_day_from_the_live_stream(live: tuple[FakeApi, FakeListener]) -> None:
     _, listener = live
-    listener.feed("live", {"type": "metrics_update", "timestamp": "2026-11-28T10:01:00Z", "seq": 1,
-                           "data": {"day": 12, "active_alerts_count": 2, "agent_statuses": []}})
+    listener.feed(
+        "live",
+        {
+            "type": "metrics_update",
+            "timestamp": "2026-11-28T10:01:00Z",
+            "seq": 1,
+            "data": {"day": 12, "active_alerts_count": 2, "agent_statuses": []},
+        },
+    )
     at = run_app()
     assert "Sim day 12 · 2 active alert(s)" in [c.value for c in at.sidebar.caption]
 
@@ -59,9 +59,17 @@ def test_unknown_success_rate_is_shown_as_not_yet_known(live: tuple[FakeApi, Fak
     assert rates == ["92.3 %", NOT_KNOWN, "92.3 %"]
 
 
-def test_null_metric_is_not_yet_known_never_a_number(fake_api: FakeApi, fake_listener: FakeListener) -> None:
-    fake_listener.feed("metrics", {"type": "metrics_stream", "timestamp": "2026-11-28T10:00:00Z",
-                                   "data": {"total_revenue": 10.0, "response_time_avg": None}})
+def test_null_metric_is_not_yet_known_never_a_number(
+    fake_api: FakeApi, fake_listener: FakeListener
+) -> None:
+    fake_listener.feed(
+        "metrics",
+        {
+            "type": "metrics_stream",
+            "timestamp": "2026-11-28T10:00:00Z",
+            "data": {"total_revenue": 10.0, "response_time_avg": None},
+        },
+    )
     at = run_app()
     tiles = {m.label: m.value for m in at.metric}
     assert tiles["Agent response time"] == NOT_KNOWN
@@ -69,14 +77,18 @@ def test_null_metric_is_not_yet_known_never_a_number(fake_api: FakeApi, fake_lis
     assert tiles["Revenue"] == "10.00"
 
 
-def test_pause_asks_for_confirmation_then_shows_the_agent_paused(live: tuple[FakeApi, FakeListener]) -> None:
+def test_pause_asks_for_confirmation_then_shows_the_agent_paused(
+    live: tuple[FakeApi, FakeListener],
+) -> None:
     api, _ = live
     at = run_app()
     at.button(key="pause_pricing_agent").click().run()
     assert api.calls == []  # nothing sent before confirmation
     assert at.text_area(key="reason_pricing_agent_pause").value
     at.button(key="confirm_pricing_agent_pause").click().run()
-    assert api.calls == [("intervene", ("pricing_agent", "pause", "Pause from the operator console", None))]
+    assert api.calls == [
+        ("intervene", ("pricing_agent", "pause", "Pause from the operator console", None))
+    ]
     assert any("Pause Pricing Agent" in s.value and "i1" in s.value for s in at.success)
     assert any("Pricing Agent" in m.value and "Paused" in m.value for m in at.markdown)
     assert at.button(key="pause_pricing_agent").disabled
@@ -95,17 +107,25 @@ def test_reset_requires_a_reason(live: tuple[FakeApi, FakeListener]) -> None:
     assert api.calls[-1][1][:3] == ("inventory_agent", "reset", "stuck on bad demand estimates")
 
 
-def test_down_backend_is_a_clear_message_not_a_traceback(fake_api: FakeApi,
-                                                         fake_listener: FakeListener) -> None:
+def test_down_backend_is_a_clear_message_not_a_traceback(
+    fake_api: FakeApi, fake_listener: FakeListener
+) -> None:
     fake_api.down = True
-    for page in (None, "views/decisions.py", "views/store.py", "views/alerts.py",
-                 "views/audit.py", "views/override.py"):
+    for page in (
+        None,
+        "views/decisions.py",
+        "views/store.py",
+        "views/alerts.py",
+        "views/audit.py",
+        "views/override.py",
+    ):
         at = run_app(page)
         assert any("unreachable" in e.value for e in at.error), page
 
 
-def test_badge_says_unreachable_and_the_tiles_say_they_are_stale(fake_api: FakeApi,
-                                                                  fake_listener: FakeListener) -> None:
+def test_badge_says_unreachable_and_the_tiles_say_they_are_stale(
+    fake_api: FakeApi, fake_listener: FakeListener
+) -> None:
     fake_listener.feed_metrics(0)
     fake_listener.mark(LinkState.UNREACHABLE)
     at = run_app()
@@ -127,7 +147,9 @@ def test_pausing_live_updates_freezes_the_tiles(live: tuple[FakeApi, FakeListene
     assert {m.label: m.value for m in at.metric}["Revenue"] == "11,000.00"
 
 
-def test_decisions_filter_by_agent_and_type_and_offer_csv(live: tuple[FakeApi, FakeListener]) -> None:
+def test_decisions_filter_by_agent_and_type_and_offer_csv(
+    live: tuple[FakeApi, FakeListener],
+) -> None:
     at = run_app("views/decisions.py")
     table = at.dataframe[0].value
     assert len(table) == 4 and {"rationale", "confidence_score"} <= set(table.columns)
@@ -150,14 +172,18 @@ def test_store_lists_every_sku_with_stock_by_age(live: tuple[FakeApi, FakeListen
 
 
 def test_alerts_are_grouped_by_severity_and_can_be_acknowledged_and_resolved(
-        live: tuple[FakeApi, FakeListener]) -> None:
+    live: tuple[FakeApi, FakeListener],
+) -> None:
     api, _ = live
     at = run_app("views/alerts.py")
     headers = [h.value for h in at.subheader]
     assert headers.index("Critical (1)") < headers.index("Warning (1)")
     at.button(key="ack_stockout:SKU100001").click().run()
     at.button(key="resolve_agent_error:pricing_agent").click().run()
-    assert api.calls == [("acknowledge", "stockout:SKU100001"), ("resolve", "agent_error:pricing_agent")]
+    assert api.calls == [
+        ("acknowledge", "stockout:SKU100001"),
+        ("resolve", "agent_error:pricing_agent"),
+    ]
     assert any("resolved" in s.value for s in at.success)
 
 
@@ -167,7 +193,11 @@ def test_audit_shows_the_intervention_log(live: tuple[FakeApi, FakeListener]) ->
     at = run_app("views/audit.py")
     row = at.dataframe[0].value.iloc[0]
     assert (row["agent"], row["action"], row["reason"], row["who"]) == (
-        "Promotion Agent", "pause", "holiday check", "127.0.0.1")
+        "Promotion Agent",
+        "pause",
+        "holiday check",
+        "127.0.0.1",
+    )
 
 
 def test_override_is_validated_before_sending(live: tuple[FakeApi, FakeListener]) -> None:
@@ -179,7 +209,9 @@ def test_override_is_validated_before_sending(live: tuple[FakeApi, FakeListener]
     assert any("discount: required" in e.value for e in at.error)
 
 
-def test_override_is_confirmed_sent_and_a_refusal_shown_plainly(live: tuple[FakeApi, FakeListener]) -> None:
+def test_override_is_confirmed_sent_and_a_refusal_shown_plainly(
+    live: tuple[FakeApi, FakeListener],
+) -> None:
     api, _ = live
     at = run_app("views/override.py")
     at.selectbox(key="pricing_agent_sku").set_value("SKU100002")
@@ -192,6 +224,13 @@ def test_override_is_confirmed_sent_and_a_refusal_shown_plainly(live: tuple[Fake
     assert any("expected a price above cost" in e.value for e in at.error)
     api.refuse = None
     at.button(key="confirm_pricing_agent_override").click().run()
-    assert api.calls[-1] == ("intervene", ("pricing_agent", "override", "competitor price match",
-                                           {"sku": "SKU100002", "price": 1.09, "hold_days": 7}))
+    assert api.calls[-1] == (
+        "intervene",
+        (
+            "pricing_agent",
+            "override",
+            "competitor price match",
+            {"sku": "SKU100002", "price": 1.09, "hold_days": 7},
+        ),
+    )
     assert any("Override Pricing Agent" in s.value for s in at.success)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,7 +15,7 @@ from tests.api.server import Server
 from tests.api.support import fast_env
 
 from .conftest import FakeApi, FakeListener
-from .test_app import live, run_app  # noqa: F401 (the fixture)
+from .test_app import run_app
 
 SECRET = "console-test-secret-long-enough-for-hs256"
 
@@ -26,10 +25,12 @@ def token(role: Role) -> str:
 
 
 def test_the_role_is_read_from_the_token_for_display_only() -> None:
-    assert token_role(None) == "admin"                       # no token: a backend without auth
-    assert token_role(token(Role.OPERATOR)) == "operator"    # any signature: the backend checks
+    assert token_role(None) == "admin"  # no token: a backend without auth
+    assert token_role(token(Role.OPERATOR)) == "operator"  # any signature: the backend checks
     assert token_role("not-a-jwt") == "viewer"
-    assert [may("operator", a) for a in ("pause", "override", "resolve", "reset")] == [True] * 3 + [False]
+    assert [may("operator", a) for a in ("pause", "override", "resolve", "reset")] == [True] * 3 + [
+        False
+    ]
     assert not may("viewer", "acknowledge") and may("admin", "reset")
 
 
@@ -39,6 +40,7 @@ def test_rest_calls_carry_the_bearer_token() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request.headers.get("authorization"))
         return httpx.Response(200, json=[])
+
     ApiClient("http://x", transport=httpx.MockTransport(handler), token="abc").agent_statuses()
     ApiClient("http://x", transport=httpx.MockTransport(handler)).agent_statuses()
     assert seen == ["Bearer abc", None]
@@ -47,7 +49,9 @@ def test_rest_calls_carry_the_bearer_token() -> None:
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("secured")
-    srv = Server(fast_env(home, AUTOOPS_AUTH="jwt", AUTOOPS_JWT_SECRET=SECRET), home / "server.log").start()
+    srv = Server(
+        fast_env(home, AUTOOPS_AUTH="jwt", AUTOOPS_JWT_SECRET=SECRET), home / "server.log"
+    ).start()
     yield srv
     srv.stop()
 
@@ -72,7 +76,8 @@ def test_the_listener_subscribes_to_a_secured_backend_with_its_token(secured: Se
 
 
 def test_a_viewer_token_shows_no_intervention_or_alert_buttons(
-        monkeypatch: pytest.MonkeyPatch, live: tuple[FakeApi, FakeListener]) -> None:
+    monkeypatch: pytest.MonkeyPatch, live: tuple[FakeApi, FakeListener]
+) -> None:
     monkeypatch.setenv("AUTOOPS_API_TOKEN", token(Role.VIEWER))
     overview = run_app()
     alerts = run_app("views/alerts.py")
@@ -83,7 +88,8 @@ def test_a_viewer_token_shows_no_intervention_or_alert_buttons(
 
 
 def test_an_operator_token_may_pause_but_not_reset(
-        monkeypatch: pytest.MonkeyPatch, live: tuple[FakeApi, FakeListener]) -> None:
+    monkeypatch: pytest.MonkeyPatch, live: tuple[FakeApi, FakeListener]
+) -> None:
     monkeypatch.setenv("AUTOOPS_API_TOKEN", token(Role.OPERATOR))
     overview = run_app()
     alerts = run_app("views/alerts.py")

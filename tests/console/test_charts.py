@@ -13,12 +13,16 @@ from .conftest import T0
 
 
 def points(n: int, step: float = 2.0) -> list[MetricPoint]:
-    return [MetricPoint(T0 + timedelta(seconds=step * i), {"total_revenue": float(i)}) for i in range(n)]
+    return [
+        MetricPoint(T0 + timedelta(seconds=step * i), {"total_revenue": float(i)}) for i in range(n)
+    ]
 
 
 def test_reference_point_is_about_a_minute_back_or_the_oldest() -> None:
     assert charts.reference_point(points(1)) is None
-    assert charts.reference_point(points(100)).values["total_revenue"] == 69.0  # 99 - 30 ticks of 2 s
+    assert (
+        charts.reference_point(points(100)).values["total_revenue"] == 69.0
+    )  # 99 - 30 ticks of 2 s
     assert charts.reference_point(points(10)).values["total_revenue"] == 0.0
 
 
@@ -30,12 +34,19 @@ def test_time_range_keeps_the_trailing_window() -> None:
 
 
 def test_stock_is_bucketed_by_days_of_life_left_per_category() -> None:
-    skus = pd.DataFrame([
-        {"category": "bakery", "stock_by_age": {"1": 4, "2": 6}},
-        {"category": "dairy", "stock_by_age": {"5": 3, "9": 2}},
-        {"category": "ambient", "stock_by_age": {"178": 10, "bad": 1}},
-        {"category": "dairy", "stock_by_age": {}},
-    ])
+    skus = pd.DataFrame(
+        [
+            {"category": "bakery", "stock_by_age": {"1": 4, "2": 6}},
+            {"category": "dairy", "stock_by_age": {"5": 3, "9": 2}},
+            {"category": "ambient", "stock_by_age": {"178": 10, "bad": 1}},
+            {"category": "dairy", "stock_by_age": {}},
+        ]
+    )
     frame = charts.stock_age_frame(skus).set_index(["days_left", "category"])["units"]
-    assert frame.to_dict() == {("1 d", "bakery"): 4, ("2 d", "bakery"): 6, ("4-7 d", "dairy"): 3,
-                               ("8-14 d", "dairy"): 2, ("> 60 d", "ambient"): 10}
+    assert frame.to_dict() == {
+        ("1 d", "bakery"): 4,
+        ("2 d", "bakery"): 6,
+        ("4-7 d", "dairy"): 3,
+        ("8-14 d", "dairy"): 2,
+        ("> 60 d", "ambient"): 10,
+    }

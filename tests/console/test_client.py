@@ -30,13 +30,17 @@ def test_intervention_posts_the_contract_body() -> None:
         seen.append(request)
         return httpx.Response(200, json={"success": True, "intervention_id": "i1"})
 
-    result = client_with(handler).intervene("promotion_agent", "override", "clearance",
-                                            {"sku": "SKU1", "discount": 0.3, "days": 2})
+    result = client_with(handler).intervene(
+        "promotion_agent", "override", "clearance", {"sku": "SKU1", "discount": 0.3, "days": 2}
+    )
     assert result["intervention_id"] == "i1"
     assert seen[0].url.path == "/api/dashboard/agents/promotion_agent/intervention"
-    assert json.loads(seen[0].content) == {"agent_id": "promotion_agent", "action": "override",
-                                           "parameters": {"sku": "SKU1", "discount": 0.3, "days": 2},
-                                           "reason": "clearance"}
+    assert json.loads(seen[0].content) == {
+        "agent_id": "promotion_agent",
+        "action": "override",
+        "parameters": {"sku": "SKU1", "discount": 0.3, "days": 2},
+        "reason": "clearance",
+    }
 
 
 def test_recent_decisions_sends_limit_and_agent() -> None:
@@ -52,7 +56,9 @@ def test_recent_decisions_sends_limit_and_agent() -> None:
 
 def test_a_refusal_carries_the_backends_message_and_status() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(400, json={"detail": "parameters.discount: expected 0 < d < 0.9, got 0.95"})
+        return httpx.Response(
+            400, json={"detail": "parameters.discount: expected 0 < d < 0.9, got 0.95"}
+        )
 
     with pytest.raises(ApiError) as err:
         client_with(handler).intervene("promotion_agent", "override", "x", {"discount": 0.95})
@@ -63,15 +69,23 @@ def test_a_refusal_carries_the_backends_message_and_status() -> None:
 
 def test_validation_errors_name_each_field() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(422, json={"detail": [
-            {"loc": ["body", "reason"], "msg": "String should have at least 1 character"}]})
+        return httpx.Response(
+            422,
+            json={
+                "detail": [
+                    {"loc": ["body", "reason"], "msg": "String should have at least 1 character"}
+                ]
+            },
+        )
 
     with pytest.raises(ApiError, match="reason: String should have at least 1 character"):
         client_with(handler).intervene("pricing_agent", "pause", "")
 
 
 def test_server_errors_and_non_json_are_messages() -> None:
-    with pytest.raises(ApiError, match="failed on GET /api/dashboard/alerts/active \\(HTTP 503\\): down"):
+    with pytest.raises(
+        ApiError, match="failed on GET /api/dashboard/alerts/active \\(HTTP 503\\): down"
+    ):
         client_with(lambda r: httpx.Response(503, text="down")).active_alerts()
     with pytest.raises(ApiError, match="something other than JSON"):
         client_with(lambda r: httpx.Response(200, text="<html>")).store_skus()

@@ -6,9 +6,8 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable
 
 import httpx
 import pytest
@@ -19,19 +18,34 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "console"
 SCREENSHOT = ROOT / "docs" / "screenshots" / "overview.png"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 if not (ROOT / "backend" / "api" / "app.py").exists():
-    pytest.skip("backend/api/app.py does not exist yet: the end-to-end test needs the real backend",
-                allow_module_level=True)
+    pytest.skip(
+        "backend/api/app.py does not exist yet: the end-to-end test needs the real backend",
+        allow_module_level=True,
+    )
 if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is missing (.ci/run installs Debian's chromium)", allow_module_level=True)
+    pytest.skip(
+        f"{CHROMIUM} is missing (.ci/run installs Debian's chromium)", allow_module_level=True
+    )
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def wait_until(check: Callable[[], bool], timeout: float, what: str,
-               proc: subprocess.Popen | None = None, log: Path | None = None) -> None:
+def wait_until(
+    check: Callable[[], bool],
+    timeout: float,
+    what: str,
+    proc: subprocess.Popen | None = None,
+    log: Path | None = None,
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -69,24 +83,75 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     api_port, ui_port = free_port(), free_port()
     api_url, ui_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{ui_port}"
-    env = {**os.environ, "AUTOOPS_DAY_SECONDS": "0.5", "AUTOOPS_LIVE_INTERVAL": "1",
-           "AUTOOPS_AGENT_INTERVAL": "1", "AUTOOPS_METRICS_INTERVAL": "0.5",
-           "DATABASE_URL": f"sqlite:///{tmp / 'autoops.db'}", "AUTOOPS_BUS_URL": "memory://",
-           "AUTOOPS_LOG_DIR": str(tmp / "logs"), "AUTOOPS_API_URL": api_url,
-           "AUTOOPS_CORS_ORIGINS": ui_url, "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "AUTOOPS_DAY_SECONDS": "0.5",
+        "AUTOOPS_LIVE_INTERVAL": "1",
+        "AUTOOPS_AGENT_INTERVAL": "1",
+        "AUTOOPS_METRICS_INTERVAL": "0.5",
+        "DATABASE_URL": f"sqlite:///{tmp / 'autoops.db'}",
+        "AUTOOPS_BUS_URL": "memory://",
+        "AUTOOPS_LOG_DIR": str(tmp / "logs"),
+        "AUTOOPS_API_URL": api_url,
+        "AUTOOPS_CORS_ORIGINS": ui_url,
+        "PYTHONUNBUFFERED": "1",
+    }
     api_log, ui_log = ARTIFACTS / "backend.log", ARTIFACTS / "console.log"
-    backend = spawn([sys.executable, "-m", "uvicorn", "backend.api.app:create_app", "--factory",
-                     "--host", "127.0.0.1", "--port", str(api_port),
-                     "--ws-per-message-deflate", "false"], env, api_log)
-    console = spawn([sys.executable, "-m", "streamlit", "run", "console/app.py",
-                     "--server.port", str(ui_port), "--server.address", "127.0.0.1",
-                     "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                     "--server.fileWatcherType", "none"], env, ui_log)
+    backend = spawn(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "backend.api.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(api_port),
+            "--ws-per-message-deflate",
+            "false",
+        ],
+        env,
+        api_log,
+    )
+    console = spawn(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "console/app.py",
+            "--server.port",
+            str(ui_port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        env,
+        ui_log,
+    )
     try:
-        wait_until(lambda: httpx.get(f"{api_url}/api/dashboard/agents/status", timeout=2).status_code == 200,
-                   60, "backend", backend, api_log)
-        wait_until(lambda: httpx.get(f"{ui_url}/_stcore/health", timeout=2).status_code == 200,
-                   60, "console", console, ui_log)
+        wait_until(
+            lambda: (
+                httpx.get(f"{api_url}/api/dashboard/agents/status", timeout=2).status_code == 200
+            ),
+            60,
+            "backend",
+            backend,
+            api_log,
+        )
+        wait_until(
+            lambda: httpx.get(f"{ui_url}/_stcore/health", timeout=2).status_code == 200,
+            60,
+            "console",
+            console,
+            ui_log,
+        )
         yield api_url, ui_url
     finally:
         stop(console)
@@ -94,8 +159,11 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
 
 
 def tile_value(page, label: str) -> str:  # type: ignore[no-untyped-def]
-    tile = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=label)).first
+    tile = (
+        page.locator('[data-testid="stMetric"]')
+        .filter(has=page.locator('[data-testid="stMetricLabel"]', has_text=label))
+        .first
+    )
     return tile.locator('[data-testid="stMetricValue"]').inner_text(timeout=30_000)
 
 
@@ -131,8 +199,9 @@ def test_operator_sees_the_store_trade_live_and_pauses_an_agent(servers: tuple[s
             page.screenshot(path=str(ARTIFACTS / "pause_dialog.png"))
             dialog.locator(".st-key-confirm_pricing_agent_pause button").click()
             card = page.locator(".st-key-agent_card_pricing_agent")
-            sync_api.expect(card.locator('[data-testid="stMarkdownContainer"]').first).to_contain_text(
-                "Paused", timeout=20_000)
+            sync_api.expect(
+                card.locator('[data-testid="stMarkdownContainer"]').first
+            ).to_contain_text("Paused", timeout=20_000)
             page.get_by_text("Pause Pricing Agent").first.wait_for(timeout=10_000)
             page.screenshot(path=str(ARTIFACTS / "paused.png"), full_page=True)
 
@@ -143,9 +212,12 @@ def test_operator_sees_the_store_trade_live_and_pauses_an_agent(servers: tuple[s
 
             # and resume it, with the default reason the dialog offers
             page.locator(".st-key-resume_pricing_agent button").click()
-            page.get_by_role("dialog").locator(".st-key-confirm_pricing_agent_resume button").click()
-            sync_api.expect(card.locator('[data-testid="stMarkdownContainer"]').first).to_contain_text(
-                "Active", timeout=20_000)
+            page.get_by_role("dialog").locator(
+                ".st-key-confirm_pricing_agent_resume button"
+            ).click()
+            sync_api.expect(
+                card.locator('[data-testid="stMarkdownContainer"]').first
+            ).to_contain_text("Active", timeout=20_000)
             statuses = httpx.get(f"{api_url}/api/dashboard/agents/status", timeout=5).json()
             assert {a["agent_id"]: a["status"] for a in statuses}["pricing_agent"] == "active"
 

@@ -19,7 +19,16 @@ def test_the_success_rate_help_is_the_readme_definition() -> None:
 
 
 def test_the_readme_defines_exactly_the_contract_metrics() -> None:
-    contract = {"total_revenue", "total_profit", "inventory_turnover", "stockout_incidents",
-                "waste_reduction_percentage", "price_optimization_score", "promotion_effectiveness",
-                "agent_collaboration_score", "decision_count", "response_time_avg"}
+    contract = {
+        "total_revenue",
+        "total_profit",
+        "inventory_turnover",
+        "stockout_incidents",
+        "waste_reduction_percentage",
+        "price_optimization_score",
+        "promotion_effectiveness",
+        "agent_collaboration_score",
+        "decision_count",
+        "response_time_avg",
+    }
     assert {k.field for k in KPIS} == contract

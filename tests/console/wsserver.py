@@ -6,7 +6,7 @@ import asyncio
 import json
 import socket
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from websockets.asyncio.server import ServerConnection, serve
 
@@ -35,7 +35,7 @@ class StreamServer:
         self.accepted += 1
         self.connections.append(ws)
         path = ws.request.path if ws.request else ""
-        base = datetime(2026, 11, 28, tzinfo=timezone.utc)
+        base = datetime(2026, 11, 28, tzinfo=UTC)
         seq = 0  # per connection, as the backend numbers each stream
         try:
             if path.endswith("/ws/live-updates"):
@@ -46,13 +46,26 @@ class StreamServer:
                 stamp = (base + timedelta(seconds=self._tick)).isoformat()
                 data = {"total_revenue": float(self._tick), "response_time_avg": None}
                 if path.endswith("/ws/live-updates"):
-                    msg = {"type": "metrics_update", "timestamp": stamp, "seq": seq,
-                           "data": {"timestamp": stamp, "system_metrics": data, "agent_statuses": [],
-                                    "active_alerts_count": 0, "recent_decisions_count": 0}}
+                    msg = {
+                        "type": "metrics_update",
+                        "timestamp": stamp,
+                        "seq": seq,
+                        "data": {
+                            "timestamp": stamp,
+                            "system_metrics": data,
+                            "agent_statuses": [],
+                            "active_alerts_count": 0,
+                            "recent_decisions_count": 0,
+                        },
+                    }
                 else:
-                    msg = {"type": "metrics_update" if self._tick > 1 else "metrics_stream",
-                           "timestamp": stamp, "tick": float(self._tick), "seq": seq,
-                           "data": data}
+                    msg = {
+                        "type": "metrics_update" if self._tick > 1 else "metrics_stream",
+                        "timestamp": stamp,
+                        "tick": float(self._tick),
+                        "seq": seq,
+                        "data": data,
+                    }
                 await ws.send(json.dumps(msg))
                 await asyncio.sleep(self.interval)
         except Exception:  # the client went away or we dropped it
@@ -69,8 +82,9 @@ class StreamServer:
     def start(self) -> StreamServer:
         self._ready.clear()
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self._main(),),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_until_complete, args=(self._main(),), daemon=True
+        )
         self._thread.start()
         assert self._ready.wait(5), "test server did not start"
         return self

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from backend.db import repo
 from backend.db.engine import init_db, make_engine, ping
 from backend.db.tables import checkpoints
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -24,16 +25,26 @@ def engine(database: tuple[str, str | None]) -> Engine:
 
 
 def decision(i: int, agent: str = "pricing_agent", day: int = 1) -> dict:
-    return {"id": f"d{i:06d}", "agent_id": agent, "timestamp": T0 + timedelta(seconds=i), "day": day,
-            "action_type": "price_adjustment", "sku": "SKU100001", "parameters": {"price": 3.29},
-            "rationale": "Posterior elasticity -2.4; price 3.49 -> 3.29", "confidence_score": 0.8,
-            "expected_outcome": {"profit": 4.1}, "outcome": None}
+    return {
+        "id": f"d{i:06d}",
+        "agent_id": agent,
+        "timestamp": T0 + timedelta(seconds=i),
+        "day": day,
+        "action_type": "price_adjustment",
+        "sku": "SKU100001",
+        "parameters": {"price": 3.29},
+        "rationale": "Posterior elasticity -2.4; price 3.49 -> 3.29",
+        "confidence_score": 0.8,
+        "expected_outcome": {"profit": 4.1},
+        "outcome": None,
+    }
 
 
 def test_decisions_come_back_newest_first_and_filtered_by_agent(engine: Engine) -> None:
     with engine.begin() as conn:
-        repo.insert_decisions(conn, [decision(i, "pricing_agent" if i % 2 else "inventory_agent")
-                                     for i in range(10)])
+        repo.insert_decisions(
+            conn, [decision(i, "pricing_agent" if i % 2 else "inventory_agent") for i in range(10)]
+        )
     with engine.connect() as conn:
         rows = repo.recent_decisions(conn, limit=3)
         pricing = repo.recent_decisions(conn, limit=100, agent_id="pricing_agent")
@@ -47,8 +58,9 @@ def test_decisions_come_back_newest_first_and_filtered_by_agent(engine: Engine) 
 def test_outcomes_update_the_stored_decision(engine: Engine) -> None:
     with engine.begin() as conn:
         repo.insert_decisions(conn, [decision(1), decision(2)])
-        updated = repo.record_outcomes(conn, [("d000001", {"profit": 5.0}, True),
-                                              ("gone", {"profit": 1.0}, False)])
+        updated = repo.record_outcomes(
+            conn, [("d000001", {"profit": 5.0}, True), ("gone", {"profit": 1.0}, False)]
+        )
     with engine.connect() as conn:
         rows = {r["id"]: r for r in repo.recent_decisions(conn, limit=10)}
     assert updated == 1
@@ -57,7 +69,7 @@ def test_outcomes_update_the_stored_decision(engine: Engine) -> None:
 
 
 def test_a_failed_transaction_leaves_nothing_behind(engine: Engine) -> None:
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         with engine.begin() as conn:
             repo.insert_decisions(conn, [decision(1)])
             repo.insert_decisions(conn, [decision(1)])  # duplicate id violates the unique key
@@ -78,9 +90,20 @@ def test_checkpoints_keep_only_the_newest(engine: Engine) -> None:
 
 
 def test_interventions_are_numbered_and_replayable_after_a_sequence(engine: Engine) -> None:
-    records = [{"intervention_id": f"iv{i}", "agent_id": "pricing_agent", "action": "pause",
-                "parameters": {}, "reason": "test", "message": "paused", "timestamp": T0,
-                "day": i, "client": "127.0.0.1"} for i in range(3)]
+    records = [
+        {
+            "intervention_id": f"iv{i}",
+            "agent_id": "pricing_agent",
+            "action": "pause",
+            "parameters": {},
+            "reason": "test",
+            "message": "paused",
+            "timestamp": T0,
+            "day": i,
+            "client": "127.0.0.1",
+        }
+        for i in range(3)
+    ]
     with engine.begin() as conn:
         seqs = [repo.insert_intervention(conn, r) for r in records]
     with engine.connect() as conn:
@@ -96,7 +119,9 @@ def test_interventions_are_numbered_and_replayable_after_a_sequence(engine: Engi
 def test_snapshots_are_served_oldest_first_after_since(engine: Engine) -> None:
     with engine.begin() as conn:
         for day in range(1, 11):
-            repo.insert_snapshot(conn, day, T0 + timedelta(minutes=day), {"total_revenue": day * 1.5})
+            repo.insert_snapshot(
+                conn, day, T0 + timedelta(minutes=day), {"total_revenue": day * 1.5}
+            )
     with engine.connect() as conn:
         last3 = repo.snapshots(conn, since=None, limit=3)
         since = repo.snapshots(conn, since=T0 + timedelta(minutes=8), limit=100)
@@ -106,17 +131,35 @@ def test_snapshots_are_served_oldest_first_after_since(engine: Engine) -> None:
 
 
 def test_alerts_open_until_resolved(engine: Engine) -> None:
-    alert = {"id": "A1", "key": "stockout:SKU1", "severity": "warning", "title": "Stock-out",
-             "message": "SKU1 sold out", "agent_id": None, "sku": "SKU1", "status": "active",
-             "auto_dismiss": True, "holding": True, "raised_day": 3, "timestamp": T0,
-             "updated_at": T0}
+    alert = {
+        "id": "A1",
+        "key": "stockout:SKU1",
+        "severity": "warning",
+        "title": "Stock-out",
+        "message": "SKU1 sold out",
+        "agent_id": None,
+        "sku": "SKU1",
+        "status": "active",
+        "auto_dismiss": True,
+        "holding": True,
+        "raised_day": 3,
+        "timestamp": T0,
+        "updated_at": T0,
+    }
     with engine.begin() as conn:
         repo.insert_alert(conn, alert)
     with engine.begin() as conn:
         assert list(repo.holding_alerts(conn)) == ["stockout:SKU1"]
         assert repo.count_open_alerts(conn) == 1
-        repo.update_alert(conn, "A1", status="resolved", holding=False, resolved_at=T0,
-                          resolved_day=4, resolved_by="auto")
+        repo.update_alert(
+            conn,
+            "A1",
+            status="resolved",
+            holding=False,
+            resolved_at=T0,
+            resolved_day=4,
+            resolved_by="auto",
+        )
     with engine.connect() as conn:
         assert repo.open_alerts(conn) == []
         assert repo.get_alert(conn, "A1")["status"] == "resolved"
@@ -140,7 +183,9 @@ def test_agent_states_are_upserted(engine: Engine) -> None:
         repo.save_agent_states(conn, 2, T0, [{"agent_id": "pricing_agent", "status": "paused"}])
     with engine.connect() as conn:
         rows = repo.agent_state_rows(conn)
-    assert [(r["agent_id"], r["status"], r["day"]) for r in rows] == [("pricing_agent", "paused", 2)]
+    assert [(r["agent_id"], r["status"], r["day"]) for r in rows] == [
+        ("pricing_agent", "paused", 2)
+    ]
 
 
 def test_ping_reports_an_unreachable_database() -> None:

@@ -32,7 +32,9 @@ class TcpProxy:
         listener, self._listener = self._listener, None
         if listener is not None:
             try:
-                listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone does not
+                listener.shutdown(
+                    socket.SHUT_RDWR
+                )  # wakes the blocked accept(); close() alone does not
             except OSError:
                 pass
             listener.close()

@@ -15,9 +15,8 @@ from websockets.exceptions import InvalidStatus
 
 from backend.api.app import create_app
 from backend.auth import Role, mint
-from tests.api.server import Server
+from tests.api.server import Server, close_code
 from tests.api.support import fast_env, fast_settings, wait_until
-from tests.api.server import close_code
 
 SECRET = "hardening-secret-long-enough-for-hs256-signatures"
 API = "/api/dashboard"
@@ -33,8 +32,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
-def token(role: Role, sub: str | None = None, key: str = SECRET, ttl: int = 600,
-          now: float | None = None) -> str:
+def token(
+    role: Role, sub: str | None = None, key: str = SECRET, ttl: int = 600, now: float | None = None
+) -> str:
     return mint(sub or role.name.lower(), role, ttl, key, now=now)
 
 
@@ -42,20 +42,28 @@ def bearer(role: Role, sub: str | None = None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token(role, sub)}"}
 
 
-def post(srv: Server, path: str, headers: dict[str, str] | None = None,
-         **body: object) -> httpx.Response:
+def post(
+    srv: Server, path: str, headers: dict[str, str] | None = None, **body: object
+) -> httpx.Response:
     return httpx.post(f"{srv.http}{API}{path}", json=body or None, headers=headers, timeout=10)
 
 
 def test_rest_without_a_valid_token_is_401_with_a_bearer_challenge(server: Server) -> None:
     missing = httpx.get(f"{server.http}{API}/agents/status")
-    wrong_key = httpx.get(f"{server.http}{API}/agents/status",
-                          headers={"Authorization": f"Bearer {token(Role.ADMIN, key='x' * 40)}"})
-    expired = httpx.get(f"{server.http}{API}/agents/status",
-                        headers={"Authorization": f"Bearer {token(Role.ADMIN, now=1_000_000)}"})
+    wrong_key = httpx.get(
+        f"{server.http}{API}/agents/status",
+        headers={"Authorization": f"Bearer {token(Role.ADMIN, key='x' * 40)}"},
+    )
+    expired = httpx.get(
+        f"{server.http}{API}/agents/status",
+        headers={"Authorization": f"Bearer {token(Role.ADMIN, now=1_000_000)}"},
+    )
     basic = httpx.get(f"{server.http}{API}/agents/status", headers={"Authorization": "Basic YTpi"})
-    garbage = httpx.post(f"{server.http}{API}/agents/pricing_agent/intervention", content=b"{oops",
-                         headers={"Content-Type": "application/json"})   # 401 before any 422
+    garbage = httpx.post(
+        f"{server.http}{API}/agents/pricing_agent/intervention",
+        content=b"{oops",
+        headers={"Content-Type": "application/json"},
+    )  # 401 before any 422
     for r in (missing, wrong_key, expired, basic, garbage):
         assert r.status_code == 401
         assert r.headers["www-authenticate"].startswith('Bearer realm="autoops"')
@@ -74,8 +82,15 @@ def test_health_readiness_and_prometheus_stay_open(server: Server) -> None:
 
 def test_a_viewer_reads_but_may_not_intervene_or_change_alerts(server: Server) -> None:
     viewer = bearer(Role.VIEWER)
-    for path in ("agents/status", "metrics/current", "decisions/recent", "alerts/active",
-                 "metrics/history", "store/skus", "interventions"):
+    for path in (
+        "agents/status",
+        "metrics/current",
+        "decisions/recent",
+        "alerts/active",
+        "metrics/history",
+        "store/skus",
+        "interventions",
+    ):
         assert httpx.get(f"{server.http}{API}/{path}", headers=viewer).status_code == 200, path
     r = post(server, "/agents/pricing_agent/intervention", viewer, action="pause", reason="try")
     assert r.status_code == 403 and r.json()["error"] == "Forbidden"
@@ -86,21 +101,31 @@ def test_a_viewer_reads_but_may_not_intervene_or_change_alerts(server: Server) -
 
 def test_an_operator_intervenes_under_its_own_name_but_may_not_reset(server: Server) -> None:
     alice = bearer(Role.OPERATOR, "alice")
-    r = post(server, "/agents/inventory_agent/intervention", alice, action="pause",
-             reason="alice pauses")
+    r = post(
+        server, "/agents/inventory_agent/intervention", alice, action="pause", reason="alice pauses"
+    )
     assert r.status_code == 200
     assert post(server, "/alerts/no-such-alert/acknowledge", alice).status_code == 404  # allowed
-    refused = post(server, "/agents/inventory_agent/intervention", alice, action="reset",
-                   reason="alice resets")
+    refused = post(
+        server, "/agents/inventory_agent/intervention", alice, action="reset", reason="alice resets"
+    )
     assert refused.status_code == 403 and "'admin'" in refused.json()["detail"]
     root = bearer(Role.ADMIN, "root")
-    assert post(server, "/agents/inventory_agent/intervention", root, action="reset",
-                reason="root resets").status_code == 200
+    assert (
+        post(
+            server,
+            "/agents/inventory_agent/intervention",
+            root,
+            action="reset",
+            reason="root resets",
+        ).status_code
+        == 200
+    )
     audit = httpx.get(f"{server.http}{API}/interventions", headers=bearer(Role.VIEWER)).json()
     by_reason = {a["reason"]: a for a in audit}
     assert by_reason["alice pauses"]["sub"] == "alice"
     assert by_reason["root resets"]["sub"] == "root"
-    assert "alice resets" not in by_reason                               # refused: never recorded
+    assert "alice resets" not in by_reason  # refused: never recorded
 
 
 def test_streams_take_the_bearer_subprotocol_or_a_token_query(server: Server) -> None:
@@ -112,6 +137,7 @@ def test_streams_take_the_bearer_subprotocol_or_a_token_query(server: Server) ->
         async with connect(f"{server.ws}{WS}/metrics/real-time?token={viewer}") as ws:
             second = json.loads(await ws.recv())["type"]
         return chosen, first, second
+
     chosen, first, second = asyncio.run(scenario())
     assert chosen == "bearer"
     assert (first, second) == ("connection_established", "metrics_stream")
@@ -122,12 +148,15 @@ def test_streams_without_a_valid_token_are_closed_1008(server: Server) -> None:
 
     async def scenario() -> list[tuple[int | None, str]]:
         out = []
-        for url, protocols in ((f"{WS}/live-updates", None),
-                               (f"{WS}/agents/pricing_agent/status", ["bearer", bad]),
-                               (f"{WS}/metrics/real-time?token=not-a-jwt", None)):
+        for url, protocols in (
+            (f"{WS}/live-updates", None),
+            (f"{WS}/agents/pricing_agent/status", ["bearer", bad]),
+            (f"{WS}/metrics/real-time?token=not-a-jwt", None),
+        ):
             async with connect(f"{server.ws}{url}", subprotocols=protocols) as ws:
                 out.append(await close_code(ws))
         return out
+
     missing, wrong, garbage = asyncio.run(scenario())
     assert missing[0] == 1008 and "expected a token" in missing[1]
     assert wrong[0] == 1008 and "valid signed JWT" in wrong[1]
@@ -135,12 +164,18 @@ def test_streams_without_a_valid_token_are_closed_1008(server: Server) -> None:
 
 
 def test_cors_preflight_needs_no_token_and_admits_only_configured_origins(server: Server) -> None:
-    headers = {"Access-Control-Request-Method": "POST",
-               "Access-Control-Request-Headers": "authorization,content-type"}
-    ok = httpx.options(f"{server.http}{API}/agents/pricing_agent/intervention",
-                       headers={**headers, "Origin": "http://localhost:3000"})
-    bad = httpx.options(f"{server.http}{API}/agents/pricing_agent/intervention",
-                        headers={**headers, "Origin": "http://evil.example"})
+    headers = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
+    ok = httpx.options(
+        f"{server.http}{API}/agents/pricing_agent/intervention",
+        headers={**headers, "Origin": "http://localhost:3000"},
+    )
+    bad = httpx.options(
+        f"{server.http}{API}/agents/pricing_agent/intervention",
+        headers={**headers, "Origin": "http://evil.example"},
+    )
     assert ok.status_code == 200
     assert ok.headers["access-control-allow-origin"] == "http://localhost:3000"
     assert "access-control-allow-origin" not in bad.headers
@@ -155,9 +190,11 @@ def test_the_openapi_document_declares_the_bearer_scheme_when_auth_is_on(server:
 
 def test_with_auth_off_interventions_are_recorded_as_anonymous(tmp_path: Path) -> None:
     with TestClient(create_app(fast_settings(tmp_path))) as client:
-        r = client.post(f"{API}/agents/pricing_agent/intervention",
-                        json={"action": "pause", "reason": "no auth here"},
-                        headers={"Authorization": "Bearer ignored-when-auth-is-off"})
+        r = client.post(
+            f"{API}/agents/pricing_agent/intervention",
+            json={"action": "pause", "reason": "no auth here"},
+            headers={"Authorization": "Bearer ignored-when-auth-is-off"},
+        )
         assert r.status_code == 200
         audit = client.get(f"{API}/interventions").json()
     assert audit[0]["sub"] == "anonymous"
@@ -176,20 +213,27 @@ def test_a_refused_handshake_never_happens_the_socket_is_accepted_first(server: 
                 return (await close_code(ws))[0]
         except InvalidStatus as exc:
             return exc.response.status_code
+
     assert asyncio.run(scenario()) == 1008
 
 
 def test_a_stream_is_closed_1008_when_its_token_expires(tmp_path: Path) -> None:
-    env = fast_env(tmp_path, AUTOOPS_AUTH="jwt", AUTOOPS_JWT_SECRET=SECRET,
-                   AUTOOPS_WS_TOKEN_CHECK_INTERVAL="0.5")
+    env = fast_env(
+        tmp_path,
+        AUTOOPS_AUTH="jwt",
+        AUTOOPS_JWT_SECRET=SECRET,
+        AUTOOPS_WS_TOKEN_CHECK_INTERVAL="0.5",
+    )
     srv = Server(env, tmp_path / "server.log").start()
 
     async def scenario() -> tuple[float, tuple[int | None, str], int]:
         short = token(Role.VIEWER, ttl=3)
         long = token(Role.VIEWER, ttl=600)
         started = asyncio.get_running_loop().time()
-        async with connect(f"{srv.ws}{WS}/metrics/real-time", subprotocols=["bearer", short]) as ws, \
-                connect(f"{srv.ws}{WS}/metrics/real-time", subprotocols=["bearer", long]) as ok:
+        async with (
+            connect(f"{srv.ws}{WS}/metrics/real-time", subprotocols=["bearer", short]) as ws,
+            connect(f"{srv.ws}{WS}/metrics/real-time", subprotocols=["bearer", long]) as ok,
+        ):
             closed = await close_code(ws)
             lasted = asyncio.get_running_loop().time() - started
             received = 0

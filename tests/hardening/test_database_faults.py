@@ -9,16 +9,15 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.api.server import Server
+from tests.api.server import Server, close_code
 from tests.api.support import fast_env, wait_until
-from tests.api.server import close_code
 from tests.hardening.tcpproxy import TcpProxy
 
 API = "/api/dashboard"
@@ -32,8 +31,11 @@ def proxy() -> Iterator[TcpProxy]:
 
 
 def pg_env(tmp_path: Path, proxy: TcpProxy, schema: str) -> dict[str, str]:
-    return fast_env(tmp_path, DATABASE_URL=f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test",
-                    AUTOOPS_DATABASE_SCHEMA=schema)
+    return fast_env(
+        tmp_path,
+        DATABASE_URL=f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test",
+        AUTOOPS_DATABASE_SCHEMA=schema,
+    )
 
 
 def get(srv: Server, path: str, **params: object) -> httpx.Response:
@@ -46,24 +48,32 @@ def last_persisted_day(srv: Server) -> int:
 
 
 def test_postgresql_going_away_gives_503s_and_the_backend_recovers_by_itself(
-        tmp_path: Path, proxy: TcpProxy, pg_schema: str) -> None:
+    tmp_path: Path, proxy: TcpProxy, pg_schema: str
+) -> None:
     srv = Server(pg_env(tmp_path, proxy, pg_schema), tmp_path / "server.log").start()
     try:
-        wait_until(lambda: get(srv, "/readyz").status_code == 200 and last_persisted_day(srv) >= 3,
-                   what="three persisted days")
+        wait_until(
+            lambda: get(srv, "/readyz").status_code == 200 and last_persisted_day(srv) >= 3,
+            what="three persisted days",
+        )
         proxy.cut()
         down = wait_until(lambda: (r := get(srv, "/readyz")).status_code == 503 and r, what="503")
-        current = get(srv, f"{API}/metrics/current")                   # last known state
-        decisions = get(srv, f"{API}/decisions/recent")                # needs the database
-        refused = httpx.post(f"{srv.http}{API}/agents/pricing_agent/intervention",
-                             json={"action": "pause", "reason": "while the database is away"})
+        current = get(srv, f"{API}/metrics/current")  # last known state
+        decisions = get(srv, f"{API}/decisions/recent")  # needs the database
+        refused = httpx.post(
+            f"{srv.http}{API}/agents/pricing_agent/intervention",
+            json={"action": "pause", "reason": "while the database is away"},
+        )
         day_at_cut = current.json()["day"]
-        time.sleep(1.0)                                                 # the runner keeps failing
+        time.sleep(1.0)  # the runner keeps failing
         alive = srv.proc is not None and srv.proc.poll() is None
         proxy.restore()
-        wait_until(lambda: get(srv, "/readyz").status_code == 200, timeout=45, what="readiness back")
-        wait_until(lambda: last_persisted_day(srv) > day_at_cut, timeout=30,
-                   what="days persisted again")
+        wait_until(
+            lambda: get(srv, "/readyz").status_code == 200, timeout=45, what="readiness back"
+        )
+        wait_until(
+            lambda: last_persisted_day(srv) > day_at_cut, timeout=30, what="days persisted again"
+        )
         audit = get(srv, f"{API}/interventions").json()
         log = srv.tail(200_000)
     finally:
@@ -78,13 +88,15 @@ def test_postgresql_going_away_gives_503s_and_the_backend_recovers_by_itself(
 
 
 def test_the_backend_starts_with_postgresql_down_and_trades_once_it_answers(
-        tmp_path: Path, proxy: TcpProxy, pg_schema: str) -> None:
+    tmp_path: Path, proxy: TcpProxy, pg_schema: str
+) -> None:
     proxy.cut()
     srv = Server(pg_env(tmp_path, proxy, pg_schema), tmp_path / "server.log").start()
 
     async def stream_close() -> tuple[int | None, str]:
         async with connect(f"{srv.ws}{API}/ws/live-updates") as ws:
             return await close_code(ws)
+
     try:
         ready = get(srv, "/readyz")
         current = get(srv, f"{API}/metrics/current")
@@ -114,8 +126,10 @@ def test_a_read_only_sqlite_file_gives_503s_and_serves_what_it_can_read(tmp_path
         ready = wait_until(lambda: (r := get(srv, "/readyz")).status_code == 503 and r, what="503")
         current = get(srv, f"{API}/metrics/current")
         decisions = get(srv, f"{API}/decisions/recent")
-        refused = httpx.post(f"{srv.http}{API}/agents/pricing_agent/intervention",
-                             json={"action": "pause", "reason": "on a read-only file"})
+        refused = httpx.post(
+            f"{srv.http}{API}/agents/pricing_agent/intervention",
+            json={"action": "pause", "reason": "on a read-only file"},
+        )
         alive = srv.proc is not None and srv.proc.poll() is None
     finally:
         srv.stop()
@@ -131,22 +145,26 @@ def test_graceful_shutdown_checkpoints_the_last_state(tmp_path: Path) -> None:
     srv = Server(fast_env(tmp_path), tmp_path / "server.log").start()
     try:
         wait_until(lambda: last_persisted_day(srv) >= 2, what="two persisted days")
-        r = httpx.post(f"{srv.http}{API}/agents/promotion_agent/intervention",
-                       json={"action": "pause", "reason": "just before the stop"})
+        r = httpx.post(
+            f"{srv.http}{API}/agents/promotion_agent/intervention",
+            json={"action": "pause", "reason": "just before the stop"},
+        )
         assert r.status_code == 200
         stopped_at = time.time()
     finally:
         code = srv.stop()
-    assert code in (0, -15)                                    # uvicorn re-raises SIGTERM once done
+    assert code in (0, -15)  # uvicorn re-raises SIGTERM once done
     with sqlite3.connect(tmp_path / "autoops.db") as db:
-        day, seq, stamp = db.execute("SELECT day, last_intervention_seq, timestamp FROM checkpoints "
-                                     "ORDER BY seq DESC LIMIT 1").fetchone()
+        day, seq, stamp = db.execute(
+            "SELECT day, last_intervention_seq, timestamp FROM checkpoints "
+            "ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
         last_snapshot = db.execute("SELECT max(day) FROM metric_snapshots").fetchone()[0]
         last_intervention = db.execute("SELECT max(seq) FROM interventions").fetchone()[0]
-    assert day == last_snapshot + 1                            # the state after the last traded day
-    assert seq == last_intervention                            # the pause is inside it, not replayed
-    written = datetime.fromisoformat(stamp).replace(tzinfo=timezone.utc).timestamp()
-    assert written >= stopped_at - 1                           # written at the stop, not a day before
+    assert day == last_snapshot + 1  # the state after the last traded day
+    assert seq == last_intervention  # the pause is inside it, not replayed
+    written = datetime.fromisoformat(stamp).replace(tzinfo=UTC).timestamp()
+    assert written >= stopped_at - 1  # written at the stop, not a day before
 
 
 def test_kill_9_in_the_middle_of_day_writes_loses_nothing_answered(tmp_path: Path) -> None:
@@ -155,16 +173,24 @@ def test_kill_9_in_the_middle_of_day_writes_loses_nothing_answered(tmp_path: Pat
     for cycle in range(3):
         srv = Server(fast_env(tmp_path), tmp_path / f"run{cycle}.log").start()
         try:
-            revenue = get(srv, f"{API}/metrics/current").json()["system_metrics"]["total_revenue"] or 0.0
-            assert revenue >= revenue_seen                           # totals continue, never reset
-            wait_until(lambda: last_persisted_day(srv) >= 2 * (cycle + 1), what="more days")
-            r = httpx.post(f"{srv.http}{API}/agents/pricing_agent/intervention",
-                           json={"action": "pause" if cycle % 2 == 0 else "resume",
-                                 "reason": f"cycle {cycle}"})
+            revenue = (
+                get(srv, f"{API}/metrics/current").json()["system_metrics"]["total_revenue"] or 0.0
+            )
+            assert revenue >= revenue_seen  # totals continue, never reset
+            wait_until(
+                lambda s=srv, c=cycle: last_persisted_day(s) >= 2 * (c + 1), what="more days"
+            )
+            r = httpx.post(
+                f"{srv.http}{API}/agents/pricing_agent/intervention",
+                json={
+                    "action": "pause" if cycle % 2 == 0 else "resume",
+                    "reason": f"cycle {cycle}",
+                },
+            )
             assert r.status_code == 200
             answered.append(r.json()["intervention_id"])
             revenue_seen = max(revenue_seen, revenue)
-            time.sleep(0.13)                                          # kill mid-day, days are 50 ms
+            time.sleep(0.13)  # kill mid-day, days are 50 ms
         finally:
             srv.kill()
     with sqlite3.connect(tmp_path / "autoops.db") as db:
@@ -176,7 +202,7 @@ def test_kill_9_in_the_middle_of_day_writes_loses_nothing_answered(tmp_path: Pat
     finally:
         srv.stop()
     assert set(answered) <= stored
-    assert status["pricing_agent"] == "paused"                       # cycle 2 paused it last
+    assert status["pricing_agent"] == "paused"  # cycle 2 paused it last
 
 
 @pytest.fixture
@@ -184,8 +210,11 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 64 MiB tmpfs of its own, so that the test can fill it (needs root, as CI runs)."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(disk)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(disk)],
+        capture_output=True,
+        text=True,
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (root needed): {mounted.stderr.strip()}")
     try:
@@ -209,28 +238,40 @@ def fill(disk: Path) -> Path:
 
 
 def test_a_full_sqlite_disk_gives_503s_and_the_backend_recovers_when_space_returns(
-        tmp_path: Path, small_disk: Path) -> None:
+    tmp_path: Path, small_disk: Path
+) -> None:
     env = fast_env(tmp_path, DATABASE_URL=f"sqlite:///{small_disk / 'autoops.db'}")
     srv = Server(env, tmp_path / "server.log").start()
     try:
-        wait_until(lambda: get(srv, "/readyz").status_code == 200 and last_persisted_day(srv) >= 3,
-                   what="three persisted days")
+        wait_until(
+            lambda: get(srv, "/readyz").status_code == 200 and last_persisted_day(srv) >= 3,
+            what="three persisted days",
+        )
         ballast = fill(small_disk)
-        down = wait_until(lambda: (r := get(srv, "/readyz")).status_code == 503 and r,
-                          what="503 on a full disk")
+        down = wait_until(
+            lambda: (r := get(srv, "/readyz")).status_code == 503 and r, what="503 on a full disk"
+        )
         current = get(srv, f"{API}/metrics/current")
-        refused = httpx.post(f"{srv.http}{API}/agents/pricing_agent/intervention",
-                             json={"action": "pause", "reason": "on a full disk"}, timeout=15)
+        refused = httpx.post(
+            f"{srv.http}{API}/agents/pricing_agent/intervention",
+            json={"action": "pause", "reason": "on a full disk"},
+            timeout=15,
+        )
         day_when_full = last_persisted_day(srv)
         time.sleep(1.0)  # the runner keeps failing and retrying meanwhile
         alive = srv.proc is not None and srv.proc.poll() is None
         ballast.unlink()
-        wait_until(lambda: get(srv, "/readyz").status_code == 200, timeout=45, what="readiness back")
-        wait_until(lambda: last_persisted_day(srv) > day_when_full, timeout=30,
-                   what="days persisted again")
-        answered = httpx.post(f"{srv.http}{API}/agents/pricing_agent/intervention",
-                              json={"action": "pause", "reason": "after the disk came back"},
-                              timeout=15)
+        wait_until(
+            lambda: get(srv, "/readyz").status_code == 200, timeout=45, what="readiness back"
+        )
+        wait_until(
+            lambda: last_persisted_day(srv) > day_when_full, timeout=30, what="days persisted again"
+        )
+        answered = httpx.post(
+            f"{srv.http}{API}/agents/pricing_agent/intervention",
+            json={"action": "pause", "reason": "after the disk came back"},
+            timeout=15,
+        )
         audit = get(srv, f"{API}/interventions").json()
         log = srv.tail(200_000)
     finally:

@@ -24,8 +24,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("fuzz")
     srv = Server(fast_env(home, LOG_LEVEL="WARNING"), home / "server.log").start()
 
-    wait_until(lambda: httpx.get(f"{srv.http}/api/dashboard/metrics/current").json()["day"] >= 2,
-               what="two sim days")
+    wait_until(
+        lambda: httpx.get(f"{srv.http}/api/dashboard/metrics/current").json()["day"] >= 2,
+        what="two sim days",
+    )
     yield srv
     srv.stop()
 
@@ -59,19 +61,32 @@ secured_api = schemathesis.pytest.from_fixture("secured_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 def test_every_operation_answers_without_5xx_and_as_declared(case: schemathesis.Case) -> None:
     case.call_and_validate(timeout=15)
 
 
 @secured_api.parametrize()
-@settings(max_examples=AUTH_EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=AUTH_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 def test_with_auth_on_every_operation_answers_a_viewer_and_an_admin_as_declared(
-        case: schemathesis.Case) -> None:
+    case: schemathesis.Case,
+) -> None:
     # no 5xx and only declared responses, whoever calls (viewers' writes are refused as 403,
     # which tests/hardening/test_auth.py pins down; schemathesis also tries without the token)
     for role in (Role.VIEWER, Role.ADMIN):
@@ -84,25 +99,67 @@ HOSTILE = [
     ("not UTF-8", "pricing_agent", b"\xff\xfe\x00", 400),
     ("a list", "pricing_agent", [], 422),
     ("action of the wrong type", "pricing_agent", {"action": 7, "reason": "x"}, 422),
-    ("reason over 1,000 characters", "pricing_agent", {"action": "pause", "reason": "r" * 5000}, 422),
+    (
+        "reason over 1,000 characters",
+        "pricing_agent",
+        {"action": "pause", "reason": "r" * 5000},
+        422,
+    ),
     ("empty reason", "pricing_agent", {"action": "pause", "reason": ""}, 422),
     ("unknown field", "pricing_agent", {"action": "pause", "reason": "x", "force": True}, 422),
-    ("unknown SKU", "pricing_agent",
-     {"action": "override", "reason": "x", "parameters": {"sku": "SKU000000", "price": 1, "hold_days": 1}}, 400),
-    ("negative price", "pricing_agent",
-     {"action": "override", "reason": "x", "parameters": {"sku": "@", "price": -1, "hold_days": 1}}, 400),
-    ("discount of 95%", "promotion_agent",
-     {"action": "override", "reason": "x", "parameters": {"sku": "@", "discount": 0.95, "days": 2}}, 400),
-    ("quantity of a billion", "inventory_agent",
-     {"action": "override", "reason": "x", "parameters": {"sku": "@", "quantity": 10**9}}, 400),
-    ("price as text", "pricing_agent",
-     {"action": "override", "reason": "x", "parameters": {"sku": "@", "price": "cheap", "hold_days": 1}}, 400),
+    (
+        "unknown SKU",
+        "pricing_agent",
+        {
+            "action": "override",
+            "reason": "x",
+            "parameters": {"sku": "SKU000000", "price": 1, "hold_days": 1},
+        },
+        400,
+    ),
+    (
+        "negative price",
+        "pricing_agent",
+        {
+            "action": "override",
+            "reason": "x",
+            "parameters": {"sku": "@", "price": -1, "hold_days": 1},
+        },
+        400,
+    ),
+    (
+        "discount of 95%",
+        "promotion_agent",
+        {
+            "action": "override",
+            "reason": "x",
+            "parameters": {"sku": "@", "discount": 0.95, "days": 2},
+        },
+        400,
+    ),
+    (
+        "quantity of a billion",
+        "inventory_agent",
+        {"action": "override", "reason": "x", "parameters": {"sku": "@", "quantity": 10**9}},
+        400,
+    ),
+    (
+        "price as text",
+        "pricing_agent",
+        {
+            "action": "override",
+            "reason": "x",
+            "parameters": {"sku": "@", "price": "cheap", "hold_days": 1},
+        },
+        400,
+    ),
 ]
 
 
 @pytest.mark.parametrize("what,agent,body,status", HOSTILE, ids=[h[0] for h in HOSTILE])
 def test_hostile_intervention_bodies_get_a_4xx_that_says_what_was_expected(
-        served: Server, what: str, agent: str, body: object, status: int) -> None:
+    served: Server, what: str, agent: str, body: object, status: int
+) -> None:
 
     sku = httpx.get(f"{served.http}/api/dashboard/store/skus").json()[0]["sku"]
     if isinstance(body, dict) and body.get("parameters", {}).get("sku") == "@":
@@ -116,9 +173,16 @@ def test_hostile_intervention_bodies_get_a_4xx_that_says_what_was_expected(
     assert "expected" in r.json()["detail"], r.text
 
 
-@pytest.mark.parametrize("path", ["decisions/recent?limit=1000000", "decisions/recent?limit=-1",
-                                  "interventions?limit=99999999999999999999",
-                                  "metrics/history?limit=0", "metrics/history?since=yesterday"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "decisions/recent?limit=1000000",
+        "decisions/recent?limit=-1",
+        "interventions?limit=99999999999999999999",
+        "metrics/history?limit=0",
+        "metrics/history?since=yesterday",
+    ],
+)
 def test_absurd_query_values_are_422_naming_the_parameter(served: Server, path: str) -> None:
 
     r = httpx.get(f"{served.http}/api/dashboard/{path}")

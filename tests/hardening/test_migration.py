@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 
@@ -11,24 +11,39 @@ from backend.db.engine import init_db, make_engine
 
 
 def test_an_audit_log_without_sub_gains_it_and_old_rows_read_anonymous(
-        database: tuple[str, str | None]) -> None:
+    database: tuple[str, str | None],
+) -> None:
     url, schema = database
     engine = make_engine(url, schema)
     init_db(engine)
     table = f'"{schema}".interventions' if schema else "interventions"
-    with engine.begin() as conn:                      # back to the old shape, one old row in it
+    with engine.begin() as conn:  # back to the old shape, one old row in it
         conn.execute(text(f"ALTER TABLE {table} DROP COLUMN sub"))
-        conn.execute(text(f"INSERT INTO {table} (id, agent_id, action, parameters, reason, message, "
-                          "timestamp, day, client) VALUES ('iv-old', 'pricing_agent', 'pause', "
-                          "'{}', 'before auth', 'paused', :ts, 1, '127.0.0.1')"),
-                     {"ts": datetime(2026, 1, 1, tzinfo=timezone.utc)})
+        conn.execute(
+            text(
+                f"INSERT INTO {table} (id, agent_id, action, parameters, reason, message, "
+                "timestamp, day, client) VALUES ('iv-old', 'pricing_agent', 'pause', "
+                "'{}', 'before auth', 'paused', :ts, 1, '127.0.0.1')"
+            ),
+            {"ts": datetime(2026, 1, 1, tzinfo=UTC)},
+        )
     init_db(engine)
     with engine.begin() as conn:
-        repo.insert_intervention(conn, {
-            "intervention_id": "iv-new", "agent_id": "pricing_agent", "action": "resume",
-            "parameters": {}, "reason": "after auth", "message": "resumed",
-            "timestamp": datetime(2026, 1, 2, tzinfo=timezone.utc), "day": 2, "client": None,
-            "sub": "alice"})
+        repo.insert_intervention(
+            conn,
+            {
+                "intervention_id": "iv-new",
+                "agent_id": "pricing_agent",
+                "action": "resume",
+                "parameters": {},
+                "reason": "after auth",
+                "message": "resumed",
+                "timestamp": datetime(2026, 1, 2, tzinfo=UTC),
+                "day": 2,
+                "client": None,
+                "sub": "alice",
+            },
+        )
     with engine.connect() as conn:
         rows = {r["intervention_id"]: r["sub"] for r in repo.list_interventions(conn, 10)}
     engine.dispose()

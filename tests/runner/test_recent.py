@@ -16,8 +16,12 @@ from backend.runner.telemetry import Telemetry
 
 
 def make_settings(tmp_path: Path) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path / 'run.db'}", skus=12, day_seconds=0.2,
-                    log_dir=tmp_path / "logs")
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'run.db'}",
+        skus=12,
+        day_seconds=0.2,
+        log_dir=tmp_path / "logs",
+    )
 
 
 async def started(settings: Settings) -> Runner:
@@ -39,9 +43,12 @@ def test_the_ring_serves_what_the_database_holds_outcomes_included(tmp_path: Pat
         service = Service(runner)
         for agent_id in (None, *runner.agent_ids):
             for limit in (1, 20, 500):
-                assert await service.recent_decisions(limit, agent_id) == stored(runner, limit, agent_id)
+                assert await service.recent_decisions(limit, agent_id) == stored(
+                    runner, limit, agent_id
+                )
         assert any(d["outcome"] is not None for d in await service.recent_decisions(500, None))
         await runner.stop()
+
     asyncio.run(scenario())
 
 
@@ -57,6 +64,7 @@ def test_the_ring_is_filled_from_the_database_at_restart(tmp_path: Path) -> None
         await second.tick()
         assert await Service(second).recent_decisions(50, None) == stored(second, 50)
         await second.stop()
+
     asyncio.run(scenario())
 
 
@@ -77,7 +85,9 @@ def test_outcomes_and_the_retention_prune_apply_to_the_ring() -> None:
     ring.fill([decision(2, day=1), decision(1, day=0)])
     ring.add_day([decision(3, day=2)], [("d2", {"units": 4}, True)], oldest_kept_day=1)
     assert [(d["id"], d["outcome"]) for d in ring.newest(10)] == [
-        ("d3", None), ("d2", {"units": 4})]
+        ("d3", None),
+        ("d2", {"units": 4}),
+    ]
     assert ring.newest(1, "nobody") == []  # nothing evicted: the ring holds every stored one
 
 
@@ -92,4 +102,5 @@ def test_the_cached_body_is_remade_when_a_day_changes_the_ring(tmp_path: Path) -
         await runner.tick()
         assert service.recent_decisions_json(5, None, encode) == encode(stored(runner, 5)) != first
         await runner.stop()
+
     asyncio.run(scenario())

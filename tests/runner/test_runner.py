@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,16 @@ from backend.runner import Runner, Service, alerts, events_channel
 from backend.runner.errors import CheckpointIncompatible
 from backend.runner.telemetry import Telemetry
 
-T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
 def make_settings(tmp_path: Path) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path / 'run.db'}", skus=12, day_seconds=0.2,
-                    log_dir=tmp_path / "logs")
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'run.db'}",
+        skus=12,
+        day_seconds=0.2,
+        log_dir=tmp_path / "logs",
+    )
 
 
 def run(scenario: Callable[[], Awaitable[Any]]) -> Any:
@@ -50,6 +54,7 @@ def test_a_day_is_persisted_with_decisions_snapshot_states_and_checkpoint(tmp_pa
         runner = await started(make_settings(tmp_path))
         await runner.tick()
         return runner
+
     runner = run(scenario)
     assert runner.view.day == 1
     assert count(runner.engine, decisions) == runner.view.recent_decisions_count > 0
@@ -60,8 +65,11 @@ def test_a_day_is_persisted_with_decisions_snapshot_states_and_checkpoint(tmp_pa
     assert runner.view.metrics["total_revenue"] > 0
 
 
-def test_a_failing_day_is_logged_and_the_loop_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_day_is_logged_and_the_loop_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from backend.agents.operation import Operation
+
     real = Operation.run_day
     calls = {"n": 0}
 
@@ -70,6 +78,7 @@ def test_a_failing_day_is_logged_and_the_loop_goes_on(tmp_path: Path, monkeypatc
         if calls["n"] == 1:
             raise RuntimeError("demand model diverged")
         return real(self, now)
+
     monkeypatch.setattr(Operation, "run_day", flaky)
 
     async def scenario() -> tuple[Runner, dict]:
@@ -81,6 +90,7 @@ def test_a_failing_day_is_logged_and_the_loop_goes_on(tmp_path: Path, monkeypatc
         event = await asyncio.wait_for(events.get(), 5)
         await runner.tick()
         return runner, event
+
     runner, event = run(scenario)
     assert event["event"] == "runner_error" and "demand model diverged" in event["message"]
     assert runner.telemetry.day_failures._value.get() == 1
@@ -88,7 +98,8 @@ def test_a_failing_day_is_logged_and_the_loop_goes_on(tmp_path: Path, monkeypatc
 
 
 def test_a_failed_transaction_holds_the_store_until_the_day_is_persisted(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real = repo.insert_checkpoint
     state = {"fail": True}
 
@@ -96,6 +107,7 @@ def test_a_failed_transaction_holds_the_store_until_the_day_is_persisted(
         if state["fail"]:
             raise OperationalError("INSERT", {}, Exception("disk I/O error"))
         real(*args, **kwargs)
+
     monkeypatch.setattr(repo, "insert_checkpoint", flaky)
 
     async def scenario() -> tuple[Runner, int, int, int]:
@@ -103,32 +115,42 @@ def test_a_failed_transaction_holds_the_store_until_the_day_is_persisted(
         await runner.tick()
         held = (runner.view.day, count(runner.engine, decisions), runner._op.day)
         state["fail"] = False
-        await asyncio.sleep(1.1)                         # the first retry waits a second
+        await asyncio.sleep(1.1)  # the first retry waits a second
         await runner.tick()
         return runner, *held
+
     runner, view_day, stored, op_day = run(scenario)
-    assert (view_day, stored, op_day) == (0, 0, 1)       # rolled back, store held at day 1
-    assert runner.view.day == 2 == runner._op.day      # the retry persisted day 0, then traded day 1
+    assert (view_day, stored, op_day) == (0, 0, 1)  # rolled back, store held at day 1
+    assert runner.view.day == 2 == runner._op.day  # the retry persisted day 0, then traded day 1
     with runner.engine.connect() as conn:
         assert [s["day"] for s in repo.snapshots(conn, None, 10)] == [0, 1]
         assert repo.latest_checkpoint(conn)["day"] == 2
 
 
-def test_restore_continues_from_the_checkpoint_and_replays_later_interventions(tmp_path: Path) -> None:
+def test_restore_continues_from_the_checkpoint_and_replays_later_interventions(
+    tmp_path: Path,
+) -> None:
     settings = make_settings(tmp_path)
 
     async def scenario() -> tuple[dict, Runner]:
         first = await started(settings)
         await first.tick()
         await first.tick()
-        answer = await Service(first).intervene("pricing_agent", "pause", {}, "crash test", None, "t")
+        answer = await Service(first).intervene(
+            "pricing_agent", "pause", {}, "crash test", None, "t"
+        )
         # No stop(): the process dies here; the intervention is after the last checkpoint.
         second = await started(settings)
         return answer, second
+
     answer, second = run(scenario)
     assert second.view.day == 2
     status = {a["agent_id"]: a["status"] for a in second.view.agents}
-    assert status == {"pricing_agent": "paused", "inventory_agent": "active", "promotion_agent": "active"}
+    assert status == {
+        "pricing_agent": "paused",
+        "inventory_agent": "active",
+        "promotion_agent": "active",
+    }
     assert answer["success"] is True
 
 
@@ -139,6 +161,7 @@ def test_stop_checkpoints_the_last_state(tmp_path: Path) -> None:
         await Service(runner).intervene("promotion_agent", "pause", {}, "before stop", None, None)
         await runner.stop()
         return runner
+
     runner = run(scenario)
     with runner.engine.connect() as conn:
         latest = repo.latest_checkpoint(conn)
@@ -157,23 +180,31 @@ def test_an_unreadable_checkpoint_stops_startup_with_what_to_do(tmp_path: Path) 
 
 
 def condition(key: str, message: str = "m") -> Condition:
-    return Condition(key=key, severity="warning", title=key.split(":")[0], message=message,
-                     agent_id=None, sku=key.split(":")[-1])
+    return Condition(
+        key=key,
+        severity="warning",
+        title=key.split(":")[0],
+        message=message,
+        agent_id=None,
+        sku=key.split(":")[-1],
+    )
 
 
 def test_alerts_are_raised_once_keep_their_id_and_resolve_when_cleared(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
     init_db(engine)
     with engine.begin() as conn:
-        raised, _ = alerts.sync(conn, [condition("stockout:SKU1"), condition("expiring:SKU2")], T0, 1)
+        raised, _ = alerts.sync(
+            conn, [condition("stockout:SKU1"), condition("expiring:SKU2")], T0, 1
+        )
         again, resolved = alerts.sync(conn, [condition("stockout:SKU1", "fresher numbers")], T0, 2)
         open_now = repo.open_alerts(conn)
     assert len(raised) == 2 and again == []
     assert [a["id"] for a in resolved] == [a["id"] for a in raised if a["key"] == "expiring:SKU2"]
     assert [(a["id"], a["message"]) for a in open_now] == [(raised[0]["id"], "fresher numbers")]
     with engine.begin() as conn:
-        alerts.resolve(conn, raised[0]["id"], T0, 3)                       # by hand, still holding
+        alerts.resolve(conn, raised[0]["id"], T0, 3)  # by hand, still holding
         assert alerts.sync(conn, [condition("stockout:SKU1")], T0, 3)[0] == []
-        alerts.sync(conn, [], T0, 4)                                        # cleared
-        back, _ = alerts.sync(conn, [condition("stockout:SKU1")], T0, 5)    # and back: a new alert
+        alerts.sync(conn, [], T0, 4)  # cleared
+        back, _ = alerts.sync(conn, [condition("stockout:SKU1")], T0, 5)  # and back: a new alert
     assert len(back) == 1 and back[0]["id"] != raised[0]["id"]

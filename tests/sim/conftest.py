@@ -13,9 +13,15 @@ def run_standing(store: Store, days: int) -> None:
         store.step()
 
 
-def actions(store: Store, price: np.ndarray | None = None, markdown: np.ndarray | None = None,
-            order: np.ndarray | None = None) -> Actions:
+def actions(
+    store: Store,
+    price: np.ndarray | None = None,
+    markdown: np.ndarray | None = None,
+    order: np.ndarray | None = None,
+) -> Actions:
     n = store.n
-    return Actions(price=store.catalog.list_price.copy() if price is None else price,
-                   markdown=np.zeros(n) if markdown is None else markdown,
-                   order_qty=np.zeros(n, dtype=np.int64) if order is None else order)
+    return Actions(
+        price=store.catalog.list_price.copy() if price is None else price,
+        markdown=np.zeros(n) if markdown is None else markdown,
+        order_qty=np.zeros(n, dtype=np.int64) if order is None else order,
+    )

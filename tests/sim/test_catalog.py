@@ -32,13 +32,18 @@ def test_parameters_lie_in_the_design_ranges() -> None:
     ratio = cat.unit_cost / cat.list_price
     assert np.all((ratio >= 0.6 - 1e-3) & (ratio <= 0.75 + 1e-3))
     assert np.all((cat.lead_time >= 0) & (cat.lead_time <= 2))
-    life = {"bakery": (1, 2), "dairy": (7, 11), "produce": (3, 5), "meat": (3, 5),
-            "ambient": (180, 180)}
+    life = {
+        "bakery": (1, 2),
+        "dairy": (7, 11),
+        "produce": (3, 5),
+        "meat": (3, 5),
+        "ambient": (180, 180),
+    }
     for c, (lo, hi) in life.items():
         sl = cat.shelf_life[cat.category == c]
         assert sl.min() >= lo and sl.max() <= hi
     assert np.allclose(cat.weekday.mean(axis=1), 1.0)
-    assert np.all(cat.weekday.argmax(axis=1) >= 4)   # the peak falls Friday to Sunday
+    assert np.all(cat.weekday.argmax(axis=1) >= 4)  # the peak falls Friday to Sunday
     assert cat.holding_rate == pytest.approx(0.002)
     assert np.all(cat.disposal_fee > 0)
 

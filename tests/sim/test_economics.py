@@ -5,8 +5,13 @@ import pytest
 from scipy import stats
 
 from backend.sim.catalog import make_catalog
-from backend.sim.economics import (_expectations, _expiring_taken, expected_profit,
-                                   lerner_price, optimal_price)
+from backend.sim.economics import (
+    _expectations,
+    _expiring_taken,
+    expected_profit,
+    lerner_price,
+    optimal_price,
+)
 from backend.sim.store import Actions, Store
 
 
@@ -21,7 +26,7 @@ def test_expectations_match_a_direct_negative_binomial_sum() -> None:
         d = np.arange(int(stock[i]) + 1, dtype=float)
         p = k[i] / (k[i] + mu[i])
         pmf = stats.nbinom.pmf(d, k[i], p)
-        pmf[-1] = stats.nbinom.sf(stock[i] - 1, k[i], p)      # demand >= stock sells out
+        pmf[-1] = stats.nbinom.sf(stock[i] - 1, k[i], p)  # demand >= stock sells out
         assert sold[i] == pytest.approx((pmf * d).sum(), rel=1e-9, abs=1e-12)
         ref = (pmf * _expiring_taken(d, stock[i], expiring[i], 0.15)).sum()
         assert taken[i] == pytest.approx(ref, rel=1e-9, abs=1e-12)
@@ -46,11 +51,17 @@ def test_expected_profit_matches_the_simulated_store_on_average() -> None:
         store = Store(cat, seed=seed)
         store.pipeline[...] = 0
         store.stock_by_age[...] = 0
-        store.stock_by_age[:, 0] = 3                             # expiring tonight
-        store.stock_by_age[rows, cat.shelf_life - 1] += 6         # fresh (same cohort if life 1)
-        store.apply(Actions(price=price, markdown=np.zeros(cat.n),
-                            order_qty=np.zeros(cat.n, dtype=np.int64)))
-        avail, exp_ = store.stock_by_age.sum(1).astype(float), store.stock_by_age[:, 0].astype(float)
+        store.stock_by_age[:, 0] = 3  # expiring tonight
+        store.stock_by_age[rows, cat.shelf_life - 1] += 6  # fresh (same cohort if life 1)
+        store.apply(
+            Actions(
+                price=price, markdown=np.zeros(cat.n), order_qty=np.zeros(cat.n, dtype=np.int64)
+            )
+        )
+        avail, exp_ = (
+            store.stock_by_age.sum(1).astype(float),
+            store.stock_by_age[:, 0].astype(float),
+        )
         rec = store.step()
         write_off = cat.unit_cost + cat.disposal_fee
         realised.append(rec.revenue - rec.cogs - rec.disposal + float(write_off @ exp_))

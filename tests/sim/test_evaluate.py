@@ -10,15 +10,44 @@ import pytest
 
 from backend.sim import evaluate
 
-FIELDS = ("profit_pct_of_oracle", "profit_pct_of_oracle_last_26w", "profit_uplift_vs_baseline_pct",
-          "profit_uplift_ci95", "waste_pct_of_baseline", "fill_rate", "baseline_fill_rate",
-          "stockout_days", "baseline_stockout_days", "synergy", "seconds")
+FIELDS = (
+    "profit_pct_of_oracle",
+    "profit_pct_of_oracle_last_26w",
+    "profit_uplift_vs_baseline_pct",
+    "profit_uplift_ci95",
+    "waste_pct_of_baseline",
+    "fill_rate",
+    "baseline_fill_rate",
+    "stockout_days",
+    "baseline_stockout_days",
+    "synergy",
+    "seconds",
+)
 
 
-def test_tiny_evaluation_writes_every_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_tiny_evaluation_writes_every_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out.json"
-    assert evaluate.main(["--skus", "6", "--days", "21", "--seeds", "2", "--seed-base", "7",
-                          "--processes", "1", "--json", str(out)]) == 0
+    assert (
+        evaluate.main(
+            [
+                "--skus",
+                "6",
+                "--days",
+                "21",
+                "--seeds",
+                "2",
+                "--seed-base",
+                "7",
+                "--processes",
+                "1",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     s = json.loads(out.read_text())
     for f in FIELDS:
         assert f in s
@@ -33,13 +62,18 @@ def test_tiny_evaluation_writes_every_field(tmp_path: Path, capsys: pytest.Captu
     assert [r["seed"] for r in seeds] == [7, 8]
     for r in seeds:
         profits = r["coalition_profit"]
-        assert len(profits) == 9                      # 8 coalitions (incl. baseline) + oracle
+        assert len(profits) == 9  # 8 coalitions (incl. baseline) + oracle
         assert r["synergy"] == pytest.approx(
-            profits["pricing_agent+inventory_agent+promotion_agent"] - profits["baseline"]
-            - sum(profits[a] - profits["baseline"] for a in ("pricing_agent", "inventory_agent",
-                                                             "promotion_agent")))
+            profits["pricing_agent+inventory_agent+promotion_agent"]
+            - profits["baseline"]
+            - sum(
+                profits[a] - profits["baseline"]
+                for a in ("pricing_agent", "inventory_agent", "promotion_agent")
+            )
+        )
     assert s["profit_pct_of_oracle"] == pytest.approx(
-        sum(100 * r["profit"] / r["oracle_profit"] for r in seeds) / 2)
+        sum(100 * r["profit"] / r["oracle_profit"] for r in seeds) / 2
+    )
     printed = capsys.readouterr().out
     assert "profit, % of oracle (year)" in printed and "[" in printed
 

@@ -11,15 +11,38 @@ from backend.sim.store import Store
 from tests.sim.conftest import run_standing
 
 
-def day(t: int, *, cogs: float = 0.0, inventory_value: float = 0.0, revenue: float = 0.0,
-        expired: tuple[int, int] = (0, 0), stocked_out: tuple[bool, bool] = (False, False),
-        holding: float = 0.0, disposal: float = 0.0) -> DayRecord:
+def day(
+    t: int,
+    *,
+    cogs: float = 0.0,
+    inventory_value: float = 0.0,
+    revenue: float = 0.0,
+    expired: tuple[int, int] = (0, 0),
+    stocked_out: tuple[bool, bool] = (False, False),
+    holding: float = 0.0,
+    disposal: float = 0.0,
+) -> DayRecord:
     z = np.zeros(2, dtype=np.int64)
-    return DayRecord(day=t, weekday=t % 7, price=np.ones(2), markdown=np.zeros(2), demand=z,
-                     sales=z, stocked_out=np.array(stocked_out), received=z, ordered=z,
-                     expired=np.array(expired), available=z, expiring=z, closing_stock=z,
-                     revenue=revenue, cogs=cogs, holding=holding, disposal=disposal,
-                     inventory_value=inventory_value)
+    return DayRecord(
+        day=t,
+        weekday=t % 7,
+        price=np.ones(2),
+        markdown=np.zeros(2),
+        demand=z,
+        sales=z,
+        stocked_out=np.array(stocked_out),
+        received=z,
+        ordered=z,
+        expired=np.array(expired),
+        available=z,
+        expiring=z,
+        closing_stock=z,
+        revenue=revenue,
+        cogs=cogs,
+        holding=holding,
+        disposal=disposal,
+        inventory_value=inventory_value,
+    )
 
 
 def ledger_of(*records: DayRecord) -> Ledger:
@@ -30,28 +53,34 @@ def ledger_of(*records: DayRecord) -> Ledger:
 
 
 def test_totals_are_revenue_and_profit_since_the_start() -> None:
-    led = ledger_of(day(0, revenue=100.0, cogs=60.0, holding=1.0, disposal=4.0),
-                    day(1, revenue=50.0, cogs=30.0, holding=0.5, disposal=0.0))
+    led = ledger_of(
+        day(0, revenue=100.0, cogs=60.0, holding=1.0, disposal=4.0),
+        day(1, revenue=50.0, cogs=30.0, holding=0.5, disposal=0.0),
+    )
     assert kpis.total_revenue(led) == pytest.approx(150.0)
     assert kpis.total_profit(led) == pytest.approx(150.0 - 90.0 - 1.5 - 4.0)
 
 
 def test_inventory_turnover_annualises_window_cogs_over_mean_inventory() -> None:
     # 30 days; the 28-day window holds days 2..29: cogs 10/day, inventory 100 then 300
-    recs = [day(t, cogs=10.0 if t >= 2 else 999.0, inventory_value=100.0 if t < 16 else 300.0)
-            for t in range(30)]
+    recs = [
+        day(t, cogs=10.0 if t >= 2 else 999.0, inventory_value=100.0 if t < 16 else 300.0)
+        for t in range(30)
+    ]
     led = ledger_of(*recs)
-    mean_inv = (14 * 100.0 + 14 * 300.0) / 28          # days 2..15 at 100, 16..29 at 300
+    mean_inv = (14 * 100.0 + 14 * 300.0) / 28  # days 2..15 at 100, 16..29 at 300
     assert kpis.inventory_turnover(led) == pytest.approx(280.0 * 365 / 28 / mean_inv)
     # a short history uses the days it has
-    short = ledger_of(day(0, cogs=5.0, inventory_value=50.0), day(1, cogs=7.0, inventory_value=70.0))
+    short = ledger_of(
+        day(0, cogs=5.0, inventory_value=50.0), day(1, cogs=7.0, inventory_value=70.0)
+    )
     assert kpis.inventory_turnover(short) == pytest.approx(12.0 * 365 / 2 / 60.0)
-    assert kpis.inventory_turnover(Ledger(2)) is None                  # no day yet
+    assert kpis.inventory_turnover(Ledger(2)) is None  # no day yet
     assert kpis.inventory_turnover(ledger_of(day(0, cogs=5.0))) is None  # no stock held
 
 
 def test_stockout_incidents_count_sku_days_over_the_last_seven_days() -> None:
-    recs = [day(t, stocked_out=(True, True)) for t in range(3)]          # outside the window
+    recs = [day(t, stocked_out=(True, True)) for t in range(3)]  # outside the window
     recs += [day(t, stocked_out=(t % 2 == 0, t == 9)) for t in range(3, 10)]
     led = ledger_of(*recs)
     # days 3..9: SKU 0 out on 4, 6, 8; SKU 1 out on 9
@@ -84,20 +113,44 @@ def test_price_score_is_posted_over_optimal_expected_profit_in_the_window() -> N
     cat = make_catalog(2, 0)
     led = Ledger(2, history_days=10)
     recs = []
-    for t, (scale, avail, expiring) in enumerate([(0.05, (60, 40), (0, 0)), (1.3, (6, 5), (2, 0)),
-                                                  (0.9, (3, 40), (0, 10))]):
+    for t, (scale, avail, expiring) in enumerate(
+        [(0.05, (60, 40), (0, 0)), (1.3, (6, 5), (2, 0)), (0.9, (3, 40), (0, 10))]
+    ):
         z = np.zeros(2, dtype=np.int64)
-        rec = DayRecord(day=t, weekday=t, price=cat.list_price * scale, markdown=np.zeros(2),
-                        demand=z, sales=z, stocked_out=np.zeros(2, bool), received=z, ordered=z,
-                        expired=z, available=np.array(avail), expiring=np.array(expiring),
-                        closing_stock=z, revenue=0.0, cogs=0.0, holding=0.0, disposal=0.0,
-                        inventory_value=0.0)
+        rec = DayRecord(
+            day=t,
+            weekday=t,
+            price=cat.list_price * scale,
+            markdown=np.zeros(2),
+            demand=z,
+            sales=z,
+            stocked_out=np.zeros(2, bool),
+            received=z,
+            ordered=z,
+            expired=z,
+            available=np.array(avail),
+            expiring=np.array(expiring),
+            closing_stock=z,
+            revenue=0.0,
+            cogs=0.0,
+            holding=0.0,
+            disposal=0.0,
+            inventory_value=0.0,
+        )
         led.record(rec)
         recs.append(rec)
-    posted = [expected_profit(cat, r.weekday, r.effective_price, r.available.astype(float),
-                              r.expiring.astype(float)) for r in recs]
-    best = [np.maximum(optimal_price(cat, r.weekday, r.available.astype(float),
-                                     r.expiring.astype(float))[1], p) for r, p in zip(recs, posted)]
+    posted = [
+        expected_profit(
+            cat, r.weekday, r.effective_price, r.available.astype(float), r.expiring.astype(float)
+        )
+        for r in recs
+    ]
+    best = [
+        np.maximum(
+            optimal_price(cat, r.weekday, r.available.astype(float), r.expiring.astype(float))[1], p
+        )
+        for r, p in zip(recs, posted)
+    ]
     want = (posted[1].sum() + posted[2].sum()) / (best[1].sum() + best[2].sum())
     assert kpis.price_optimization_score(led, cat, window=2) == pytest.approx(want)
     assert 0.0 < want < 1.0
@@ -114,7 +167,7 @@ def test_price_scores_are_computed_once_and_survive_a_state_round_trip() -> None
     first = store.ledger.price_scores(cat, 3)
     again = Ledger.from_state(store.ledger.state()).price_scores(cat, 3)
     assert np.array_equal(first[0], again[0]) and np.all(first[1] >= first[0])
-    run_standing(store, 2)                      # the ring moves on: new days get scored
+    run_standing(store, 2)  # the ring moves on: new days get scored
     assert not np.isnan(store.ledger.price_scores(cat)[0]).any()
 
 
@@ -130,13 +183,23 @@ def test_kpis_of_a_live_store_against_its_baseline() -> None:
     for _ in range(35):
         run_standing(base, 1)
         act = live.standing_actions()
-        live.apply(act.__class__(price=act.price * rng.uniform(0.9, 1.4, cat.n),
-                                 markdown=act.markdown, order_qty=act.order_qty))
+        live.apply(
+            act.__class__(
+                price=act.price * rng.uniform(0.9, 1.4, cat.n),
+                markdown=act.markdown,
+                order_qty=act.order_qty,
+            )
+        )
         live.step()
     out = kpis.store_kpis(live.ledger, base.ledger, cat)
-    assert set(out) == {"total_revenue", "total_profit", "inventory_turnover",
-                        "stockout_incidents", "waste_reduction_percentage",
-                        "price_optimization_score"}
+    assert set(out) == {
+        "total_revenue",
+        "total_profit",
+        "inventory_turnover",
+        "stockout_incidents",
+        "waste_reduction_percentage",
+        "price_optimization_score",
+    }
     assert 0.0 < out["price_optimization_score"] < 1.0
     assert out["inventory_turnover"] > 0
     exp_live = live.ledger.totals["units_expired"]

@@ -20,9 +20,13 @@ def _run(store: Store, policy: str, rng: np.random.Generator | None = None) -> S
         elif policy == "random":
             act = store.standing_actions()
             assert rng is not None
-            store.apply(Actions(price=act.price * rng.uniform(0.5, 2.0, store.n),
-                                markdown=rng.uniform(0.0, 0.5, store.n),
-                                order_qty=rng.integers(0, 15, store.n)))
+            store.apply(
+                Actions(
+                    price=act.price * rng.uniform(0.5, 2.0, store.n),
+                    markdown=rng.uniform(0.0, 0.5, store.n),
+                    order_qty=rng.integers(0, 15, store.n),
+                )
+            )
         else:
             run_standing(store, 1)
             continue
@@ -38,7 +42,7 @@ def test_oracle_beats_the_static_baseline_in_profit_and_waste(seed: int) -> None
     b, o = base.ledger, oracle.ledger
     assert o.profit > 1.08 * b.profit
     assert o.units_expired / o.units_received < 0.7 * (b.units_expired / b.units_received)
-    assert o.units_sold / o.units_demanded > 0.94      # it does not win by starving the shelf
+    assert o.units_sold / o.units_demanded > 0.94  # it does not win by starving the shelf
 
 
 def test_oracle_prices_score_one_and_the_baseline_less() -> None:
@@ -60,7 +64,7 @@ def test_no_policy_beats_the_profit_upper_bound() -> None:
     runs = [_run(Store(cat, 3), p, rng) for p in ("standing", "oracle", "random")]
     profits = [s.ledger.profit for s in runs]
     assert all(p < bound for p in profits)
-    assert profits[1] > 0.25 * bound          # the bound is loose but not vacuous
+    assert profits[1] > 0.25 * bound  # the bound is loose but not vacuous
 
 
 def test_upper_bound_is_the_hindsight_optimum_over_prices() -> None:
@@ -76,7 +80,7 @@ def test_upper_bound_is_the_hindsight_optimum_over_prices() -> None:
         best = np.maximum(best, ((price - cat.unit_cost[:, None]) * demand).max(axis=1))
     bound = profit_upper_bound(cat, 5, 1)
     assert best.sum() <= bound
-    assert best.sum() >= 0.995 * bound       # a fine grid approaches the supremum from below
+    assert best.sum() >= 0.995 * bound  # a fine grid approaches the supremum from below
 
 
 def test_upper_bound_rejects_negative_days() -> None:
@@ -86,6 +90,7 @@ def test_upper_bound_rejects_negative_days() -> None:
 
 def test_oracle_object_gives_the_oracle_actions() -> None:
     from backend.sim.oracle import Oracle
+
     cat = make_catalog(20, 0)
     store = Store(cat, 0)
     a, b = Oracle(cat).actions(store), oracle_actions(store)

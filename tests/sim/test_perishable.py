@@ -35,11 +35,11 @@ REPORTED = {
         [4, 4, 4, 4, 4, 4, 4, 4, 4],
     ],
 }
-PUBLISHED_DISCOUNT = 0.99   # the criterion of the published value iteration (viso_jax vi_runner)
+PUBLISHED_DISCOUNT = 0.99  # the criterion of the published value iteration (viso_jax vi_runner)
 
 
 def reported(name: str) -> np.ndarray:
-    return np.array(REPORTED[name])[::-1]      # row index = units of age 1
+    return np.array(REPORTED[name])[::-1]  # row index = units of age 1
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,9 @@ def test_bounds_bracket_the_exact_cost_of_the_policy(average) -> None:
 def test_optimum_beats_every_base_stock_level_and_fifo_beats_lifo(average) -> None:
     for name, sol in average.items():
         inst = P.INSTANCES[name]
-        costs = [P.average_cost(inst, P.base_stock_order(inst, sol.states, s)) for s in range(4, 13)]
+        costs = [
+            P.average_cost(inst, P.base_stock_order(inst, sol.states, s)) for s in range(4, 13)
+        ]
         assert sol.average_cost < min(costs)
     assert average["m2_exp2"].average_cost < average["m2_exp1"].average_cost
 
@@ -92,18 +94,18 @@ def test_demand_is_the_rounded_gamma() -> None:
     p = P.demand_pmf(inst)
     assert p.shape == (101,) and abs(p.sum() - 1.0) < 1e-12
     d = np.arange(101)
-    assert abs(p @ d - 4.0) < 0.05 and abs(p @ d ** 2 - (p @ d) ** 2 - 4.0 - 1 / 12) < 0.05
+    assert abs(p @ d - 4.0) < 0.05 and abs(p @ d**2 - (p @ d) ** 2 - 4.0 - 1 / 12) < 0.05
     draws = P.sample_demand(inst, np.random.default_rng(0), (200_000,))
     freq = np.bincount(draws, minlength=101) / draws.size
     assert np.abs(freq[:15] - p[:15]).max() < 0.005
 
 
 def test_issuing_rules_and_one_day() -> None:
-    stock = np.array([[3, 2]])                  # 3 fresh, 2 old
+    stock = np.array([[3, 2]])  # 3 fresh, 2 old
     assert P.issue(stock, np.array([4]), "fifo").tolist() == [[1, 0]]
     assert P.issue(stock, np.array([4]), "lifo").tolist() == [[0, 1]]
     day = P.step(P.INSTANCES["m2_exp1"], stock, np.array([5]), np.array([4]))
-    assert day.state.tolist() == [[5, 0]]       # the order arrives; the old unit expires
+    assert day.state.tolist() == [[5, 0]]  # the order arrives; the old unit expires
     assert (day.sold[0], day.short[0], day.expired[0], day.held[0]) == (4, 0, 1, 0)
     assert day.cost[0] == 3 * 5 + 7 * 1
     day = P.step(P.INSTANCES["m2_exp5"], np.array([[2, 1, 0]]), np.array([4]), np.array([3]))

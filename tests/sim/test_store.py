@@ -16,7 +16,7 @@ def test_units_and_money_conserve_over_a_long_run() -> None:
     opening0 = store.stock_by_age.sum(axis=1).copy()
     opening_value = float(store.catalog.unit_cost @ opening0)
     run_standing(store, 400)
-    recs = store.ledger.records()   # the ring holds the last 364 days
+    recs = store.ledger.records()  # the ring holds the last 364 days
     for r in recs:
         assert np.array_equal(r.received, r.sales + r.expired + r.closing_stock - r.opening_stock)
         assert r.profit == pytest.approx(r.revenue - r.cogs - r.holding - r.disposal)
@@ -27,9 +27,11 @@ def test_units_and_money_conserve_over_a_long_run() -> None:
     expired_cost = led.disposal - sum(float(store.catalog.disposal_fee @ r.expired) for r in recs)
     # cost flow on the held window: opening value + receipts = cogs + written-off cost + closing
     first = recs[0]
-    assert float(cost @ first.opening_stock) + sum(float(cost @ r.received) for r in recs) \
-        == pytest.approx(sum(r.cogs for r in recs)
-                         + sum(float(cost @ r.expired) for r in recs) + led.inventory_value)
+    assert float(cost @ first.opening_stock) + sum(
+        float(cost @ r.received) for r in recs
+    ) == pytest.approx(
+        sum(r.cogs for r in recs) + sum(float(cost @ r.expired) for r in recs) + led.inventory_value
+    )
     assert led.profit == pytest.approx(led.revenue - led.cogs - led.holding - led.disposal)
     assert led.inventory_value == pytest.approx(float(cost @ closing))
     assert opening_value > 0 and expired_cost > 0
@@ -60,7 +62,7 @@ def test_common_random_numbers_higher_price_never_sells_more_with_ample_stock() 
     rng = np.random.default_rng(0)
     rows = np.arange(cat.n)
     for _ in range(40):
-        for store in (low, high):                  # restock directly: ample stock every day
+        for store in (low, high):  # restock directly: ample stock every day
             store.stock_by_age[rows, cat.shelf_life - 1] = 500
         p_low = cat.list_price * rng.uniform(0.7, 1.3, cat.n)
         raise_it = rng.random(cat.n) < 0.5
@@ -84,7 +86,7 @@ def test_shocks_do_not_depend_on_stock_or_prices() -> None:
         re_, rf = empty.step(), full.step()
         assert np.array_equal(re_.demand, rf.demand)
         assert np.all(re_.sales == 0)
-        assert re_.stocked_out.all()               # an empty shelf shows as stocked out
+        assert re_.stocked_out.all()  # an empty shelf shows as stocked out
 
 
 def test_sales_are_censored_at_stock_and_flagged() -> None:
@@ -98,7 +100,7 @@ def test_sales_are_censored_at_stock_and_flagged() -> None:
     assert np.array_equal(rec.stocked_out, rec.demand >= 2)
     assert np.array_equal(rec.stocked_out, rec.sales == rec.available)
     assert rec.stocked_out.any() and not rec.stocked_out.all()
-    assert (rec.demand == 2).any()                     # the case the hidden rule would miss
+    assert (rec.demand == 2).any()  # the case the hidden rule would miss
     obs = store.snapshot().history
     assert not hasattr(obs, "demand")
     assert np.array_equal(obs.stocked_out[-1], rec.stocked_out)
@@ -120,7 +122,7 @@ def test_fresh_share_of_sales_comes_from_the_freshest_cohort(share: float) -> No
     store.pipeline[...] = 0
     store.stock_by_age[...] = 0
     rows = np.arange(cat.n)
-    old, new = cat.shelf_life - 1 - 1, cat.shelf_life - 1    # two cohorts, one day apart
+    old, new = cat.shelf_life - 1 - 1, cat.shelf_life - 1  # two cohorts, one day apart
     keep = cat.shelf_life >= 2
     store.stock_by_age[rows[keep], old[keep]] = 1000
     store.stock_by_age[rows[keep], new[keep]] = 1000
@@ -140,16 +142,18 @@ def test_unsold_units_expire_at_end_of_life_with_disposal_cost() -> None:
     short = np.flatnonzero(cat.shelf_life <= 5)
     order = np.zeros(cat.n, dtype=np.int64)
     order[short] = 10
-    huge = cat.list_price * 1e4                        # nobody buys: every unit ages out
+    huge = cat.list_price * 1e4  # nobody buys: every unit ages out
     expired = np.zeros(cat.n, dtype=np.int64)
     for t in range(8):
         store.apply(actions(store, price=huge, order=order if t == 0 else None))
         rec = store.step()
         assert rec.sales.sum() == 0
-        expected_day = cat.lead_time + cat.shelf_life - 1   # last day the unit can be sold
+        expected_day = cat.lead_time + cat.shelf_life - 1  # last day the unit can be sold
         due = short[expected_day[short] == t]
         assert np.array_equal(np.flatnonzero(rec.expired), due)
-        assert rec.disposal == pytest.approx(float((cat.unit_cost + cat.disposal_fee) @ rec.expired))
+        assert rec.disposal == pytest.approx(
+            float((cat.unit_cost + cat.disposal_fee) @ rec.expired)
+        )
         expired += rec.expired
     assert np.array_equal(expired[short], order[short])
 
@@ -187,7 +191,7 @@ def test_standing_rule_is_list_price_no_markdown_order_up_to() -> None:
     position = store.stock_by_age.sum(1) + store.pipeline.sum(1)
     level = store._standing_level()
     assert np.array_equal(act.order_qty, np.maximum(level - position, 0))
-    store.apply(act)   # a repeat apply replaces today's orders, so the rule is idempotent
+    store.apply(act)  # a repeat apply replaces today's orders, so the rule is idempotent
     assert np.array_equal(store.standing_actions().order_qty, act.order_qty)
 
 
@@ -207,19 +211,28 @@ BAD = [
     ("price", np.full(50, np.nan), r"Actions.price: expected finite values, got nan at index 0"),
     ("price", np.r_[np.ones(49), 0.0], r"Actions.price: expected prices > 0, got 0.0 at index 49"),
     ("price", np.array(["a"] * 50), r"Actions.price: expected a numeric array, got dtype <U1"),
-    ("markdown", np.r_[0.9, np.zeros(49)], r"Actions.markdown: expected discount fractions in "
-                                            r"\[0, 0.9\), got 0.9 at index 0"),
+    (
+        "markdown",
+        np.r_[0.9, np.zeros(49)],
+        r"Actions.markdown: expected discount fractions in "
+        r"\[0, 0.9\), got 0.9 at index 0",
+    ),
     ("markdown", np.full(50, -0.1), r"Actions.markdown: expected discount fractions"),
-    ("order_qty", np.r_[-1, np.zeros(49, dtype=int)], r"Actions.order_qty: expected whole units "
-                                                     r"in \[0, 1000000\], got -1 at index 0"),
+    (
+        "order_qty",
+        np.r_[-1, np.zeros(49, dtype=int)],
+        r"Actions.order_qty: expected whole units "
+        r"in \[0, 1000000\], got -1 at index 0",
+    ),
     ("order_qty", np.full(50, 2.5), r"Actions.order_qty: expected whole units, got 2.5"),
     ("order_qty", np.full(50, np.inf), r"Actions.order_qty: expected finite values"),
 ]
 
 
 @pytest.mark.parametrize(("field", "value", "message"), BAD)
-def test_apply_rejects_bad_actions_saying_what_was_expected(field: str, value: np.ndarray,
-                                                            message: str) -> None:
+def test_apply_rejects_bad_actions_saying_what_was_expected(
+    field: str, value: np.ndarray, message: str
+) -> None:
     store = Store(make_catalog(50, 0), seed=0)
     before = store.state()
     good = dataclasses.asdict(actions(store))
@@ -245,7 +258,7 @@ def test_integral_float_orders_are_accepted() -> None:
 def test_restored_store_continues_identically() -> None:
     a = Store(make_catalog(40, 8), seed=8, history_days=20)
     run_standing(a, 30)
-    a.apply(a.standing_actions())           # mid-day: today's orders are placed, not traded
+    a.apply(a.standing_actions())  # mid-day: today's orders are placed, not traded
     b = Store.from_state(pickle.loads(pickle.dumps(a.state())))
     a.step()
     b.step()

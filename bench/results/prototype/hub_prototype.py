@@ -91,6 +91,7 @@ def make_broadcast(offer: Any) -> Any:
         if sent:
             self.telemetry.ws_sent.labels(stream=stream).inc(sent)
         return sent
+
     return broadcast
 
 
