@@ -216,6 +216,40 @@ class SkuRow(Wire):
     override_until: int | None = Field(description="sim day an operator override holds until")
 
 
+# ---- console reads: per category, what-if previews, replay ---------------------------------
+
+
+class CategoryFigures(Wire):
+    revenue: float
+    profit: float = Field(description="revenue - cost of goods - holding - disposal")
+    units_sold: int
+    units_wasted: int = Field(description="units written off")
+    fill_rate: float | None = Field(description="units sold / units demanded; null: no demand")
+    stockout_sku_days: int = Field(description="SKU-days whose shelf was emptied")
+
+
+class CategoryStores(Wire):
+    live: CategoryFigures
+    baseline: CategoryFigures = Field(description="the shadow store run by the standing rule")
+
+
+class CategoryRow(Wire):
+    category: str
+    skus: int
+    since_start: CategoryStores = Field(description="over every traded day held")
+    window: CategoryStores = Field(description="over the trailing KPI window")
+
+
+class MetricsByCategory(Wire):
+    day: int = Field(description="sim days traded so far")
+    window_days: int = Field(description="days in the trailing window (fewer at the start)")
+    since_start_days: int = Field(description="days the since_start figures cover")
+    covers_since_start: bool = Field(
+        description="false once the ledger holds fewer days than were traded"
+    )
+    categories: list[CategoryRow]
+
+
 class Health(Wire):
     status: Literal["ok"]
 

@@ -121,9 +121,39 @@ async def metrics_history(
     return await service(request).metrics_history(since, limit)
 
 
-@dashboard.get("/store/skus", dependencies=READ, response_model=list[schemas.SkuRow])
-async def store_skus(request: Request) -> list[dict]:
-    return await service(request).sku_rows()
+@dashboard.get(
+    "/store/skus",
+    dependencies=READ,
+    response_model=list[schemas.SkuRow],
+    operation_id="getStoreSkus",
+    responses={
+        200: {
+            "headers": {
+                "X-Total-Count": {
+                    "description": "SKUs matching the filters, all pages together",
+                    "schema": {"type": "integer"},
+                }
+            }
+        },
+        400: {"model": schemas.ErrorBody, "description": "unknown category"},
+        **INVALID,
+    },
+)
+async def store_skus(
+    request: Request,
+    response: Response,
+    offset: Annotated[int, Query(ge=0, description="rows to skip, in catalog order")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="rows in this page")] = 200,
+    category: Annotated[str | None, Query(description="only this category; 400 if unknown")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="only SKUs whose id or name contains this (any case)"),
+    ] = None,
+) -> list[dict]:
+    svc = service(request)
+    total, rows = svc.insight.sku_page(await svc.sku_rows(), offset, limit, category, q)
+    response.headers["X-Total-Count"] = str(total)
+    return rows
 
 
 @dashboard.get(

@@ -505,3 +505,11 @@ class Runner:
             rows = [convert.sku_row(r) for r in self._op.sku_rows()]
         self._sku_cache = (version, rows)
         return rows
+
+    def read(self, fn: Any, *args: Any) -> Any:
+        """fn(operation, *args) under the store lock: a consistent view between two days.
+
+        For reads only (what fn changes is not persisted); call it from a worker thread.
+        """
+        with self._lock:
+            return fn(self._op, *args)

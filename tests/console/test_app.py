@@ -162,9 +162,13 @@ def test_decisions_filter_by_agent_and_type_and_offer_csv(
     assert at.get("download_button")
 
 
+def sku_table(at: AppTest):
+    return next(d.value for d in at.dataframe if "sku" in d.value.columns)
+
+
 def test_store_lists_every_sku_with_stock_by_age(live: tuple[FakeApi, FakeListener]) -> None:
     at = run_app("views/store.py")
-    table = at.dataframe[0].value
+    table = sku_table(at)
     assert list(table["sku"]) == ["SKU100001", "SKU100002"]
     assert table.set_index("sku").loc["SKU100001", "stock_by_age_text"] == "1d 4 · 2d 6"
     assert round(table.set_index("sku").loc["SKU100001", "markdown_pct"]) == 20
@@ -234,3 +238,23 @@ def test_override_is_confirmed_sent_and_a_refusal_shown_plainly(
         ),
     )
     assert any("Override Pricing Agent" in s.value for s in at.success)
+
+
+def test_store_pages_and_filters_on_the_backend(live: tuple[FakeApi, FakeListener]) -> None:
+    api, _ = live
+    at = run_app("views/store.py")
+    assert ("store_skus", (0, 100, None, None)) in api.reads  # one page, never the whole store
+    at.selectbox(key="store_category").set_value("dairy").run()
+    assert list(sku_table(at)["sku"]) == ["SKU100002"]
+    at.text_input(key="store_q").input("sourdough").run()
+    assert api.reads[-1] == ("store_skus", (0, 100, "dairy", "sourdough"))
+    assert any("No SKU matches" in i.value for i in at.info)
+
+
+def test_category_totals_show_agents_against_baseline(live: tuple[FakeApi, FakeListener]) -> None:
+    for page in (None, "views/store.py"):
+        at = run_app(page)
+        table = next(d.value for d in at.dataframe if "category" in d.value.columns)
+        row = table.set_index("category").loc["bakery"]
+        assert (row["profit_live"], row["profit_baseline"], row["profit_diff"]) == (120, 80, 40)
+        assert (row["units_wasted_live"], row["units_wasted_baseline"]) == (4, 11)
