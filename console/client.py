@@ -224,6 +224,11 @@ class ApiClient:
         }
         return self.request("POST", f"agents/{agent_id}/intervention", json=body) or {}
 
+    def preview(self, agent_id: str, parameters: dict) -> dict:
+        """What the agent's model expects of an override, with it and without it."""
+        body = {"agent_id": agent_id, "action": "override", "parameters": parameters}
+        return self.request("POST", f"agents/{agent_id}/intervention/preview", json=body) or {}
+
     def acknowledge_alert(self, alert_id: str) -> dict:
         return self.request("POST", f"alerts/{alert_id}/acknowledge") or {}
 

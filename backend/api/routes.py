@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -13,6 +13,7 @@ from backend import schemas
 from backend.api import access
 from backend.auth import Principal, Role, require
 from backend.runner import Service
+from backend.sim.catalog import CATEGORIES
 
 AUTH = {
     401: {"model": schemas.ErrorBody, "description": "no valid bearer token (AUTOOPS_AUTH=jwt)"},
@@ -135,7 +136,6 @@ async def metrics_history(
                 }
             }
         },
-        400: {"model": schemas.ErrorBody, "description": "unknown category"},
         **INVALID,
     },
 )
@@ -144,7 +144,10 @@ async def store_skus(
     response: Response,
     offset: Annotated[int, Query(ge=0, description="rows to skip, in catalog order")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="rows in this page")] = 200,
-    category: Annotated[str | None, Query(description="only this category; 400 if unknown")] = None,
+    category: Annotated[
+        Literal[CATEGORIES] | None,  # type: ignore[valid-type]
+        Query(description="only this category"),
+    ] = None,
     q: Annotated[
         str | None,
         Query(max_length=100, description="only SKUs whose id or name contains this (any case)"),

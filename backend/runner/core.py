@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from backend.agents.preview import preview_override
 from backend.bus import Bus
 from backend.config import Settings
 from backend.db import repo
@@ -474,6 +475,10 @@ class Runner:
         }
         with self._lock:
             record["day"] = int(self._op.day)
+            if action == "override":  # what the agent's model expects, kept with the record
+                record["preview"] = convert.jsonable(
+                    preview_override(self._op, agent_id, parameters)
+                )
             # The audit row goes in first: a database that is away refuses before anything changes.
             with self.engine.begin() as conn:
                 seq = repo.insert_intervention(conn, record)

@@ -6,14 +6,18 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from backend.errors import AutoOpsError
-from backend.runner.core import Runner
+from backend.agents.preview import preview_override, realised
+from backend.errors import AutoOpsError, UnknownAction, UnknownAgent
+from backend.runner.core import ACTIONS, Runner
+from backend.runner.errors import AgentMismatch
 from backend.sim.categories import by_category
 
 
-class UnknownCategory(AutoOpsError):
-    def __init__(self, category: str, known: list[str]) -> None:
-        super().__init__(f"category: expected one of {', '.join(known)}, got {category!r}")
+class NotPreviewable(AutoOpsError):
+    def __init__(self, action: str) -> None:
+        super().__init__(
+            f"action: expected 'override' (only an override has a preview), got {action!r}"
+        )
 
 
 class Insight:
@@ -29,15 +33,34 @@ class Insight:
             self._categories = (version, body)
         return self._categories[1]
 
+    async def preview(
+        self, agent_id: str, action: str, parameters: dict[str, Any], body_agent_id: str | None
+    ) -> dict[str, Any]:
+        """An override's what-if, checked in the intervention's order; changes nothing."""
+        if agent_id not in self.runner.agent_ids:
+            raise UnknownAgent(agent_id, self.runner.agent_ids)
+        self.runner.view  # noqa: B018 - NotReady (503) before the store's state is loaded
+        if action != "override":
+            raise NotPreviewable(action) if action in ACTIONS else UnknownAction(action, ACTIONS)
+        if body_agent_id is not None and body_agent_id != agent_id:
+            raise AgentMismatch(agent_id, body_agent_id)
+        return await asyncio.to_thread(self.runner.read, preview_override, agent_id, parameters)
+
+    async def with_realised(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Audit rows with what each previewed override's SKU did once its days have traded."""
+        asks = [(k, r["preview"]) for k, r in enumerate(rows) if r.get("preview")]
+        if asks and self.runner.restored:
+            done = await asyncio.to_thread(self.runner.read, _realised, [p for _, p in asks])
+            for (k, _), outcome in zip(asks, done, strict=True):
+                rows[k]["realised"] = outcome
+        return rows
+
     @staticmethod
     def sku_page(
         rows: list[dict[str, Any]], offset: int, limit: int, category: str | None, q: str | None
     ) -> tuple[int, list[dict[str, Any]]]:
         """(rows matching the filters, the page of them from `offset`), in catalog order."""
         if category is not None:
-            known = sorted({r["category"] for r in rows})
-            if category not in known:
-                raise UnknownCategory(category, known)
             rows = [r for r in rows if r["category"] == category]
         if q:
             needle = q.casefold()
@@ -45,6 +68,10 @@ class Insight:
                 r for r in rows if needle in r["sku"].casefold() or needle in r["name"].casefold()
             ]
         return len(rows), rows[offset : offset + limit]
+
+
+def _realised(op: Any, previews: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+    return [realised(op, p["sku"], p["first_day"], p["last_day"]) for p in previews]
 
 
 def _by_category(op: Any) -> dict[str, Any]:

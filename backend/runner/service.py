@@ -133,7 +133,8 @@ class Service:
     async def interventions(self, limit: int, agent_id: str | None) -> list[dict[str, Any]]:
         if agent_id is not None:
             self.check_agent(agent_id)
-        return await asyncio.to_thread(self._read, repo.list_interventions, limit, agent_id)
+        rows = await asyncio.to_thread(self._read, repo.list_interventions, limit, agent_id)
+        return await self.insight.with_realised(rows)
 
     async def active_alerts(self) -> list[dict[str, Any]]:
         return await asyncio.to_thread(self._read, repo.open_alerts)

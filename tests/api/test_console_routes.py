@@ -45,8 +45,7 @@ def test_store_skus_pages_and_filters(traded: TestClient) -> None:
 
 def test_store_skus_refuses_bad_queries_saying_what_was_expected(traded: TestClient) -> None:
     bad = traded.get(f"{API}/store/skus", params={"category": "toys"})
-    assert bad.status_code == 400 and bad.json()["error"] == "UnknownCategory"
-    assert bad.json()["detail"].startswith("category: expected one of ")
+    assert bad.status_code == 422 and "'bakery'" in bad.json()["detail"]
     for params in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"q": "x" * 101}):
         r = traded.get(f"{API}/store/skus", params=params)
         assert r.status_code == 422, params

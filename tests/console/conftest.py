@@ -270,6 +270,49 @@ class FakeApi:
             "intervention_id": entry["intervention_id"],
         }
 
+    def preview(self, agent_id: str, parameters: dict) -> dict:
+        """Units sold fall as the price rises: enough to see the dialog follow the value."""
+        self._check()
+        self.reads.append(("preview", (agent_id, dict(parameters))))
+        price = float(parameters.get("price") or 1.0)
+
+        def arm(units: float) -> dict:
+            def band(x: float) -> dict:
+                return {"mean": x, "p10": 0.8 * x, "p50": x, "p90": 1.2 * x}
+
+            days = [
+                {
+                    "day": 12 + t,
+                    "units_sold": band(units),
+                    "revenue": band(units * price),
+                    "profit": band(units * (price - 0.8)),
+                    "units_expired": band(1.0),
+                    "stockout_probability": 0.1,
+                }
+                for t in range(3)
+            ]
+            total = {k: band(3 * units) for k in ("units_sold", "units_expired", "stockout_days")}
+            total |= {"revenue": band(3 * units * price), "profit": band(3 * units * (price - 0.8))}
+            return {
+                "regular_price": price,
+                "markdown": 0.0,
+                "order_today": None,
+                "daily": days,
+                "total": {**total, "stockout_probability": 0.25},
+            }
+
+        return {
+            "agent_id": agent_id,
+            "sku": parameters["sku"],
+            "parameters": parameters,
+            "first_day": 12,
+            "last_day": 14,
+            "horizon_days": 3,
+            "paths": 2000,
+            "with_override": arm(10.0 / price),
+            "without_override": arm(10.0),
+        }
+
     def acknowledge_alert(self, alert_id: str) -> dict:
         self._check()
         self.calls.append(("acknowledge", alert_id))
