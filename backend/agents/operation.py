@@ -81,7 +81,8 @@ class Operation:
         self.window = window_days
         self.stockout_window = stockout_window_days
         self.live = Store(catalog, seed)
-        self.baseline = Store(catalog, seed)
+        # The shadow store is read for its totals and last week's profit: a short ring will do.
+        self.baseline = Store(catalog, seed, history_days=max(7, window_days))
         self.public = catalog.public()
         self.sku_index = {str(s): i for i, s in enumerate(self.public.sku)}
         self.agents = make_agents(self.public, seed)

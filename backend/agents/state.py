@@ -177,17 +177,29 @@ def unflatten(tree: Any, arrays: dict[str, np.ndarray]) -> Any:
     return _Reader(arrays).walk(tree, "")
 
 
+SPARSE_SHARE = 0.25  # an integer array with fewer nonzeros than this is stored as (index, value)
+
+
 def pack(tree: Any, arrays: dict[str, np.ndarray]) -> bytes:
     """One buffer: an 8-byte header length, the JSON header (tree, array names, dtypes, shapes),
-    then every array's bytes in order, 8-byte aligned."""
+    then every array's bytes in order, 8-byte aligned. Integer arrays that are mostly zeros
+    (cohorts of stock by age, say) go as the flat positions and values of their nonzeros."""
     index, chunks, offset = [], [], 0
     for name, a in arrays.items():
         a = np.asarray(a)
         a = a if a.flags.c_contiguous else a.copy(order="C")  # (ascontiguousarray makes 0-d 1-d)
-        index.append([name, a.dtype.str, list(a.shape), offset])
-        pad = -a.nbytes % 8
-        chunks += [a.reshape(-1).view(np.uint8), b"\0" * pad]
-        offset += a.nbytes + pad
+        entry: list[Any] = [name, a.dtype.str, list(a.shape), offset]
+        parts = [a]
+        if a.dtype.kind in "iu" and a.size > 1024:
+            where = np.flatnonzero(a)
+            if where.size < SPARSE_SHARE * a.size:
+                parts = [where.astype(np.int64), a.reshape(-1)[where]]
+                entry.append(int(where.size))
+        for part in parts:
+            pad = -part.nbytes % 8
+            chunks += [part.reshape(-1).view(np.uint8), b"\0" * pad]
+            offset += part.nbytes + pad
+        index.append(entry)
     header = json.dumps({"tree": tree, "arrays": index}, separators=(",", ":")).encode()
     header += b" " * (-len(header) % 8)
     return b"".join([len(header).to_bytes(8, "little"), header, *chunks])
@@ -200,8 +212,16 @@ def unpack(data: bytes | memoryview) -> tuple[Any, dict[str, np.ndarray]]:
     header = json.loads(bytes(view[8 : 8 + size]))
     body = view[8 + size :]
     arrays = {}
-    for name, dtype, shape, offset in header["arrays"]:
+    for name, dtype, shape, offset, *sparse in header["arrays"]:
         dt = np.dtype(dtype)
+        if sparse:
+            (nnz,) = sparse
+            where = np.frombuffer(body, dtype=np.int64, count=nnz, offset=offset)
+            at = offset + where.nbytes + (-where.nbytes % 8)
+            out = np.zeros(int(np.prod(shape, dtype=np.int64)), dtype=dt)
+            out[where] = np.frombuffer(body, dtype=dt, count=nnz, offset=at)
+            arrays[name] = out.reshape(shape)
+            continue
         count = int(np.prod(shape, dtype=np.int64))
         flat = np.frombuffer(body, dtype=dt, count=count, offset=offset)
         arrays[name] = flat.reshape(shape).copy()

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from backend.sim.catalog import Catalog
-from backend.sim.economics import expected_profit, optimal_price
+from backend.sim.economics import SCORE_SEARCH, expected_profit, optimal_price
 
 # Per-SKU day fields held in the ring, with their storage dtype. Units fit int32: orders are
 # capped at 1e6 per SKU-day and demand rates at 1e6 (store.MAX_ORDER, demand.MAX_RATE).
@@ -152,8 +152,10 @@ class Ledger:
 
     def _allocate_ring(self) -> None:
         h, n = self.history_days, self.n
-        self._arrays = {f: np.zeros((h, n), dtype=t) for f, t in ARRAY_FIELDS.items()}
-        self._scalars = {f: np.zeros(h, dtype=t) for f, t in SCALAR_FIELDS.items()}
+        # np.full writes every page now (np.zeros would map them as the ring fills): a store's
+        # memory is what it will be on its last day from the first, not a slow climb for a year.
+        self._arrays = {f: np.full((h, n), 0, dtype=t) for f, t in ARRAY_FIELDS.items()}
+        self._scalars = {f: np.full(h, 0, dtype=t) for f, t in SCALAR_FIELDS.items()}
         # Expected profit at posted / optimal prices per SKU-day, computed on first request
         # (price_scores) and kept: NaN until then. Keeps step() fast at 10,000 SKUs.
         self._posted = np.full((h, n), np.nan)
@@ -287,7 +289,8 @@ class Ledger:
             posted = expected_profit(catalog, wd, price, avail, expiring)
             self._posted[i] = posted
             # the grid optimum can fall a hair short of a posted price that is itself optimal
-            self._optimal[i] = np.maximum(optimal_price(catalog, wd, avail, expiring)[1], posted)
+            best = optimal_price(catalog, wd, avail, expiring, SCORE_SEARCH)[1]
+            self._optimal[i] = np.maximum(best, posted)
             self._sums["posted"][i] = self._posted[i].sum()
             self._sums["optimal"][i] = self._optimal[i].sum()
 

@@ -6,6 +6,7 @@ from scipy import stats
 
 from backend.sim.catalog import make_catalog
 from backend.sim.economics import (
+    SCORE_SEARCH,
     _expectations,
     _expiring_taken,
     expected_profit,
@@ -15,20 +16,22 @@ from backend.sim.economics import (
 from backend.sim.store import Actions, Store
 
 
-def test_expectations_match_a_direct_negative_binomial_sum() -> None:
+@pytest.mark.parametrize("fresh", [0.15, 0.0, 0.6, 1.0])
+def test_expectations_match_a_direct_negative_binomial_sum(fresh: float) -> None:
     rng = np.random.default_rng(0)
     mu = np.exp(rng.uniform(-3, 6, 150))
     k = np.exp(rng.uniform(0, 4, 150))
     stock = np.floor(mu * rng.uniform(0, 3, 150))
     expiring = np.floor(stock * rng.random(150))
-    sold, taken = _expectations(mu, k, stock, expiring, 0.15)
+    expiring[:20] = stock[:20]  # every unit on its last day
+    sold, taken = _expectations(mu, k, stock, expiring, fresh)
     for i in range(150):
         d = np.arange(int(stock[i]) + 1, dtype=float)
         p = k[i] / (k[i] + mu[i])
         pmf = stats.nbinom.pmf(d, k[i], p)
         pmf[-1] = stats.nbinom.sf(stock[i] - 1, k[i], p)  # demand >= stock sells out
         assert sold[i] == pytest.approx((pmf * d).sum(), rel=1e-9, abs=1e-12)
-        ref = (pmf * _expiring_taken(d, stock[i], expiring[i], 0.15)).sum()
+        ref = (pmf * _expiring_taken(d, stock[i], expiring[i], fresh)).sum()
         assert taken[i] == pytest.approx(ref, rel=1e-9, abs=1e-12)
 
 
@@ -98,3 +101,17 @@ def test_optimal_price_beats_every_other_price_tried() -> None:
         other = lerner_price(cat) * rng.uniform(0.1, 2.5, 40)
         # the grid optimum is within 0.1% of the true one (profit is flat at the top)
         assert np.all(expected_profit(cat, 4, other, avail, expiring) <= best * 1.001 + 1e-9)
+
+
+def test_the_scores_shorter_search_finds_the_same_summed_optimum() -> None:
+    c = make_catalog(400, 2)
+    rng = np.random.default_rng(3)
+    for weekday in range(3):
+        stock = np.floor(c.base_demand * rng.uniform(0, 3, c.n))
+        expiring = np.floor(stock * rng.random(c.n))
+        full = optimal_price(c, weekday, stock, expiring)[1]
+        short = optimal_price(c, weekday, stock, expiring, SCORE_SEARCH)[1]
+        assert short.sum() == pytest.approx(full.sum(), rel=1e-4)
+        assert np.all(short <= full * (1 + 1e-3) + 1e-9) and np.all(
+            short >= full * (1 - 5e-3) - 1e-9
+        )
