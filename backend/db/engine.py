@@ -42,8 +42,17 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
     return engine
 
 
+def json_bytes(value: Any) -> bytes:
+    """orjson with numpy values (NaN as null); non-string keys only when present, since
+    OPT_NON_STR_KEYS makes orjson many times slower."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
+    except TypeError:
+        return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+
+
 def _json(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
+    return json_bytes(value).decode()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from backend.db.engine import json_bytes
 from backend.schemas import METRIC_FIELDS
 
 __all__ = ["METRIC_FIELDS", "jsonable"]
@@ -27,9 +28,7 @@ RATIOS = frozenset(
 
 def jsonable(value: Any) -> Any:
     """Plain JSON types for anything the core returns (numpy scalars and arrays included; NaN -> None)."""
-    return orjson.loads(
-        orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
-    )
+    return orjson.loads(json_bytes(value))
 
 
 def _number(value: Any, integer: bool) -> int | float | None:

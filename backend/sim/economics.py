@@ -18,9 +18,6 @@ from backend.sim.catalog import Catalog
 
 # Price search: a log grid per SKU, then rounds of points across the best point's neighbours.
 SEARCH = (40, 16)
-# The price_optimization_score's search: over a traded store's SKU-days its summed optimum is
-# within ~1e-5 of SEARCH's at two thirds of the cost (tests/sim/test_economics.py).
-SCORE_SEARCH = (20, 8, 8)
 BAND_SD = 10.0  # demand levels summed: mean - 10 sd .. mean + 15 sd
 CHUNK_CELLS = 65_536  # rows x demand levels per block: rows of like width share a block
 
@@ -102,15 +99,24 @@ def _expectations(
         # pmf(d + 1) = pmf(d) (d + k) / (d + 1) (1 - p): one product per level instead of three
         # log-gammas; the band starts at most ~10 sd below the mean, far from underflow.
         pmf = np.empty_like(d)
-        pmf[0] = np.exp(
-            special.gammaln(d0 + kk)
-            - special.gammaln(kk)
-            - special.gammaln(d0 + 1.0)
-            + kk * np.log(pp)
-            + d0 * np.log1p(-pp)
-        )
+        log0 = kk * np.log(pp)  # pmf(0) = p^k; the log-gammas only where the band starts later
+        later = d0 > 0
+        if later.any():
+            dl, kl = d0[later], kk[later]
+            log0[later] += (
+                special.gammaln(dl + kl)
+                - special.gammaln(kl)
+                - special.gammaln(dl + 1.0)
+                + dl * np.log1p(-pp[later])
+            )
+        pmf[0] = np.exp(log0)
         pmf[1:] = (d[:-1] + kk) / (d[:-1] + 1.0) * (1.0 - pp)
-        np.cumprod(pmf, axis=0, out=pmf)
+        # numpy's cumprod down axis 0 runs element by element: a row at a time is 10-40x faster
+        if w <= 128:
+            for i in range(1, w):
+                np.multiply(pmf[i], pmf[i - 1], out=pmf[i])
+        else:
+            np.cumprod(pmf, axis=0, out=pmf)
         pmf[d >= av] = 0.0
         tail = np.maximum(1.0 - pmf.sum(axis=0), 0.0)  # P(demand >= stock)
         sold = np.einsum("ij,ij->j", pmf, d) + tail * av

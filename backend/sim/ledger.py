@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from backend.sim.catalog import Catalog
-from backend.sim.economics import SCORE_SEARCH, expected_profit, optimal_price
+from backend.sim.economics import expected_profit, optimal_price
 
 # Per-SKU day fields held in the ring, with their storage dtype. Units fit int32: orders are
 # capped at 1e6 per SKU-day and demand rates at 1e6 (store.MAX_ORDER, demand.MAX_RATE).
@@ -289,8 +289,7 @@ class Ledger:
             posted = expected_profit(catalog, wd, price, avail, expiring)
             self._posted[i] = posted
             # the grid optimum can fall a hair short of a posted price that is itself optimal
-            best = optimal_price(catalog, wd, avail, expiring, SCORE_SEARCH)[1]
-            self._optimal[i] = np.maximum(best, posted)
+            self._optimal[i] = np.maximum(optimal_price(catalog, wd, avail, expiring)[1], posted)
             self._sums["posted"][i] = self._posted[i].sum()
             self._sums["optimal"][i] = self._optimal[i].sum()
 

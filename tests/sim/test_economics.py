@@ -6,7 +6,6 @@ from scipy import stats
 
 from backend.sim.catalog import make_catalog
 from backend.sim.economics import (
-    SCORE_SEARCH,
     _expectations,
     _expiring_taken,
     expected_profit,
@@ -101,17 +100,3 @@ def test_optimal_price_beats_every_other_price_tried() -> None:
         other = lerner_price(cat) * rng.uniform(0.1, 2.5, 40)
         # the grid optimum is within 0.1% of the true one (profit is flat at the top)
         assert np.all(expected_profit(cat, 4, other, avail, expiring) <= best * 1.001 + 1e-9)
-
-
-def test_the_scores_shorter_search_finds_the_same_summed_optimum() -> None:
-    c = make_catalog(400, 2)
-    rng = np.random.default_rng(3)
-    for weekday in range(3):
-        stock = np.floor(c.base_demand * rng.uniform(0, 3, c.n))
-        expiring = np.floor(stock * rng.random(c.n))
-        full = optimal_price(c, weekday, stock, expiring)[1]
-        short = optimal_price(c, weekday, stock, expiring, SCORE_SEARCH)[1]
-        assert short.sum() == pytest.approx(full.sum(), rel=1e-4)
-        assert np.all(short <= full * (1 + 1e-3) + 1e-9) and np.all(
-            short >= full * (1 - 5e-3) - 1e-9
-        )
