@@ -258,6 +258,13 @@ class MetricsByCategory(Wire):
     covers_since_start: bool = Field(
         description="false once the ledger holds fewer days than were traded"
     )
+    waste_min_units: int = Field(
+        description="units each store must have written off before their waste is compared"
+    )
+    waste_comparable_from_day: int | None = Field(
+        description="the first traded day after which both stores had written off "
+        "waste_min_units since the start; null until then"
+    )
     categories: list[CategoryRow]
 
 
@@ -316,6 +323,30 @@ class InterventionPreviewRequest(InterventionRequest):
     """The body of an intervention; the reason is optional, as nothing is recorded."""
 
     reason: str | None = Field(None, max_length=1000)  # type: ignore[assignment]
+
+
+class ReplayRange(Wire):
+    first_day: int | None = Field(description="the oldest traded day still held; null: none yet")
+    last_day: int | None = Field(description="the newest traded day held")
+    days_held: int
+    retention_days: int = Field(
+        description="sim days of snapshots, decisions and resolved alerts the database keeps"
+    )
+    audit_retention_days: int = Field(description="sim days of interventions it keeps")
+
+
+class ReplayDay(Wire):
+    day: int = Field(description="the traded sim day")
+    timestamp: datetime = Field(description="when the day was traded")
+    system_metrics: SystemMetrics = Field(description="the KPIs as they stood after the day")
+    decisions: list[Decision] = Field(description="the day's decisions, in the order made")
+    decisions_total: int = Field(description="decisions made that day (the list may be cut)")
+    alerts: list[Alert] = Field(
+        description="alerts open after the day traded; each with its status as of now"
+    )
+    interventions: list[InterventionRecord] = Field(
+        description="interventions in effect from this day on (made before it traded)"
+    )
 
 
 class RealisedOutcome(Wire):

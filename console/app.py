@@ -42,6 +42,7 @@ PAGES = [
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("views/decisions.py", title="Decisions", icon=":material/psychology:"),
     st.Page("views/store.py", title="Store", icon=":material/inventory_2:"),
+    st.Page("views/replay.py", title="Replay", icon=":material/replay:"),
     st.Page("views/alerts.py", title="Alerts", icon=":material/notifications:"),
     st.Page("views/audit.py", title="Audit", icon=":material/history:"),
     st.Page("views/override.py", title="Override", icon=":material/tune:"),

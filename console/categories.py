@@ -17,17 +17,17 @@ FIGURES = (
     ("fill_rate", "Fill rate", "%.1f %%"),
     ("stockout_sku_days", "Stock-out SKU-days", "%d"),
 )
-COMPACT = tuple(f for f in FIGURES if f[0] in ("profit", "units_wasted", "fill_rate"))
+COMPACT = ("profit", "units_wasted", "fill_rate", "stockout_sku_days")
 
 
-def category_frame(body: dict, period: str, figures: tuple = FIGURES) -> pd.DataFrame:
+def category_frame(body: dict, period: str) -> pd.DataFrame:
     """One row per category: each figure for the live store, the baseline and live - baseline."""
     records = []
     for row in body.get("categories") or []:
         stores = row.get(period) or {}
         live, base = stores.get("live") or {}, stores.get("baseline") or {}
         record: dict = {"category": row.get("category"), "skus": row.get("skus")}
-        for key, _, _ in figures:
+        for key, _, _ in FIGURES:
             a, b = live.get(key), base.get(key)
             if key == "fill_rate":  # shown in percent
                 a, b = (None if v is None else 100 * v for v in (a, b))
@@ -46,17 +46,20 @@ def period_note(body: dict, period: str) -> str:
     return f"over the last {days} sim days held (earlier days have left the ledger)"
 
 
-def category_table(body: dict, period: str, figures: tuple = FIGURES, key: str = "") -> None:
+NO_FIGURES = "No category figures yet: the store has not traded a day."
+
+
+def category_table(body: dict, period: str, key: str = "") -> None:
     """The table, with a column triple (live, baseline, live - baseline) per figure."""
-    frame = category_frame(body, period, figures)
+    frame = category_frame(body, period)
     if frame.empty:
-        st.info("No category figures yet: the store has not traded a day.", icon=":material/info:")
+        st.info(NO_FIGURES, icon=":material/info:")
         return
     config: dict = {
         "category": st.column_config.TextColumn("Category"),
         "skus": st.column_config.NumberColumn("SKUs", format="%d"),
     }
-    for name, label, fmt in figures:
+    for name, label, fmt in FIGURES:
         config[f"{name}_live"] = st.column_config.NumberColumn(
             f"{label} (agents)", format=fmt, help=f"{label}, the store run by the agents"
         )
@@ -71,8 +74,36 @@ def category_table(body: dict, period: str, figures: tuple = FIGURES, key: str =
     st.dataframe(frame, hide_index=True, width="stretch", column_config=config, key=key or None)
 
 
+def pair_text(live: object, base: object, fmt: str) -> str:
+    """ "agents / baseline" with the figure's format; a figure not known yet is "—"."""
+
+    def one(v: object) -> str:
+        return "—" if v is None else (fmt % v).replace(" %%", " %")
+
+    return f"{one(live)} / {one(base)}"
+
+
+def compact_frame(body: dict, period: str) -> pd.DataFrame:
+    """One row per category, each figure as "agents / baseline" text: narrow enough for the
+    Overview at any width, and readable as text."""
+    labels = {key: (label, fmt) for key, label, fmt in FIGURES}
+    records = []
+    for row in body.get("categories") or []:
+        stores = row.get(period) or {}
+        live, base = stores.get("live") or {}, stores.get("baseline") or {}
+        record = {"Category": row.get("category")}
+        for key in COMPACT:
+            label, fmt = labels[key]
+            a, b = live.get(key), base.get(key)
+            if key == "fill_rate":
+                a, b = (None if v is None else 100 * v for v in (a, b))
+            record[f"{label} (agents / baseline)"] = pair_text(a, b, fmt)
+        records.append(record)
+    return pd.DataFrame(records)
+
+
 @guarded
-def category_panel(key: str, figures: tuple = FIGURES) -> None:
+def category_panel(key: str, compact: bool = False) -> None:
     """Fetch metrics/by-category and show it for the period the operator picks."""
     body = services.get_api().metrics_by_category()
     period = (
@@ -86,8 +117,18 @@ def category_panel(key: str, figures: tuple = FIGURES) -> None:
         )
         or "since_start"
     )
-    st.caption(
+    note = (
         "Per category, the agents' store against the shadow baseline store (standing rule, "
         f"same demand), {period_note(body, period)}; Δ = agents minus baseline."
     )
-    category_table(body, period, figures, key=f"{key}_category_table")
+    if not compact:
+        st.caption(note)
+        category_table(body, period, key=f"{key}_category_table")
+        return
+    frame = compact_frame(body, period)
+    if frame.empty:
+        st.info(NO_FIGURES, icon=":material/info:")
+        return
+    with st.container(key=f"{key}_category_table"):
+        st.caption(note.replace("; Δ = agents minus baseline", ""))
+        st.table(frame.set_index("Category"))

@@ -106,10 +106,21 @@ def revenue_profit_figure(frame: pd.DataFrame) -> go.Figure:
     return layout(fig, "Revenue and profit (since start)", "currency")
 
 
-def waste_figure(frame: pd.DataFrame) -> go.Figure:
-    title = "Waste: agents vs shadow baseline"
+def waste_figure(frame: pd.DataFrame, gate: dict | None = None) -> go.Figure:
+    """`gate`: from metrics/by-category, the units each store has written off (`wasted`), the
+    minimum before comparing (`minimum`) and the first day both had (`from_day`, or None)."""
+    title = "Waste vs baseline"
     if frame.empty:
         return empty_figure(title, "waiting for the metric stream")
+    if gate is not None:
+        if gate["from_day"] is None:
+            live, base = gate["wasted"]
+            return empty_figure(
+                title,
+                "Too few units written off to compare yet<br>"
+                f"(agents {live}, baseline {base}; drawn from {gate['minimum']} each)",
+            )
+        frame = frame[frame["day"] >= gate["from_day"]]
     columns = baseline_waste_columns(frame)
     fig = go.Figure()
     if columns:
@@ -123,7 +134,7 @@ def waste_figure(frame: pd.DataFrame) -> go.Figure:
             name="Shadow baseline",
             line={"color": SLATE, "width": 2, "dash": "dash"},
         )
-        return layout(fig, title + " (expired units)", "units")
+        return layout(fig, title + " (units)", "units")
     fig.add_scatter(
         x=frame["timestamp"],
         y=frame["waste_reduction_percentage"],
@@ -135,14 +146,14 @@ def waste_figure(frame: pd.DataFrame) -> go.Figure:
     fig.add_hline(
         y=0,
         line={"color": SLATE, "dash": "dash"},
-        annotation_text="baseline (same waste as the shadow store)",
+        annotation_text="same waste as the baseline",
         annotation_position="bottom right",
     )
-    return layout(fig, title + " (% less waste)", "%")
+    return layout(fig, title + " (% less)", "%")
 
 
 def stockout_figure(frame: pd.DataFrame) -> go.Figure:
-    title = "Stock-outs (SKU-days, trailing 7 days)"
+    title = "Stock-outs (SKU-days, 7 d)"
     if frame.empty:
         return empty_figure(title, "waiting for the metric stream")
     fig = go.Figure()

@@ -224,6 +224,12 @@ class ApiClient:
         }
         return self.request("POST", f"agents/{agent_id}/intervention", json=body) or {}
 
+    def replay_range(self) -> dict:
+        return self.request("GET", "replay") or {}
+
+    def replay_day(self, day: int, limit: int = 200) -> dict:
+        return self.request("GET", f"replay/{day}", params={"limit": limit}) or {}
+
     def preview(self, agent_id: str, parameters: dict) -> dict:
         """What the agent's model expects of an override, with it and without it."""
         body = {"agent_id": agent_id, "action": "override", "parameters": parameters}

@@ -39,6 +39,15 @@ BADGE_STYLE = {
 }
 
 
+TILE_WIDTH = 250  # px: a tile's label, value and delta fit; the row wraps to the page's width
+
+
+def tile_row(key: str) -> Any:
+    """A row of metric tiles that wraps onto more lines on a narrow page instead of cutting
+    their labels; give each tile width=TILE_WIDTH."""
+    return st.container(horizontal=True, gap="small", key=key)
+
+
 def guarded(func: Callable[..., None]) -> Callable[..., None]:
     """Run a panel; if it fails, show one sentence instead of a traceback and log the details."""
 
@@ -257,15 +266,26 @@ def agent_card(agent: dict) -> None:
         )
         with st.container(key=f"activity_{agent_id}"):  # fixed height: the cards line up
             st.caption(agent.get("current_activity") or "No activity yet.")
-        a, b, c = st.columns(3)
+        # as wide as their figures, wrapping in a narrow card rather than cutting a label
+        figures = st.container(horizontal=True, gap="medium", key=f"agent_figures_{agent_id}")
+        a = b = c = figures
         a.metric(
             "Decisions",
             f"{agent.get('decisions_count', 0):,}",
             help="Decisions since the start or the agent's last reset.",
+            width="content",
         )
-        b.metric("Success", format_percent(agent.get("success_rate")), help=SUCCESS_RATE_HELP)
+        b.metric(
+            "Success",
+            format_percent(agent.get("success_rate")),
+            help=SUCCESS_RATE_HELP,
+            width="content",
+        )
         c.metric(
-            "Response", format_seconds(agent.get("avg_response_time")), help=RESPONSE_TIME_HELP
+            "Response",
+            format_seconds(agent.get("avg_response_time")),
+            help=RESPONSE_TIME_HELP,
+            width="content",
         )
         st.caption(f"Last decision: {format_time(agent.get('last_decision_time'))}")
         # The buttons live in the refreshing fragment so that their enabled state follows the
@@ -273,25 +293,26 @@ def agent_card(agent: dict) -> None:
         # Only the buttons the console token's role may use are drawn.
         choice = None
         role = services.role()
-        pause, resume, reset = st.columns(3)
-        if may(role, "pause") and pause.button(
+        # buttons as wide as their labels, wrapping onto a second line when the card is narrow
+        row = st.container(horizontal=True, gap="small", key=f"agent_buttons_{agent_id}")
+        if may(role, "pause") and row.button(
             "Pause",
             key=f"pause_{agent_id}",
             icon=":material/pause:",
-            width="stretch",
+            width="content",
             disabled=status == "paused",
         ):
             choice = "pause"
-        if may(role, "resume") and resume.button(
+        if may(role, "resume") and row.button(
             "Resume",
             key=f"resume_{agent_id}",
             icon=":material/play_arrow:",
-            width="stretch",
+            width="content",
             disabled=status == "active",
         ):
             choice = "resume"
-        if may(role, "reset") and reset.button(
-            "Reset", key=f"reset_{agent_id}", icon=":material/restart_alt:", width="stretch"
+        if may(role, "reset") and row.button(
+            "Reset", key=f"reset_{agent_id}", icon=":material/restart_alt:", width="content"
         ):
             choice = "reset"
         if choice:

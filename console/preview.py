@@ -42,6 +42,14 @@ def preview_frame(preview: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def realised_column(done: dict | None) -> list[str]:
+    """What happened, in the rows of preview_frame; "not traded yet" until the days are done."""
+    if not done:
+        return ["not traded yet"] * (len(FIGURES) + 1)
+    out = [fmt.format(done[key]) if done.get(key) is not None else "—" for key, _, fmt in FIGURES]
+    return [*out, "stocked out" if done.get("stockout_days") else "no stock-out"]
+
+
 def daily_figure(preview: dict) -> go.Figure:
     """Units sold per day, median and 10-90% band, for both arms."""
     fig = go.Figure()
@@ -84,11 +92,16 @@ def preview_panel(agent_id: str, parameters: dict) -> None:
     except ApiError as exc:
         st.warning(f"No preview: {exc}", icon=":material/visibility_off:")
         return
+    arm = preview.get("with_override") or {}
+    order = arm.get("order_today")
     st.markdown(
         f"**Expected over sim days {preview['first_day']}–{preview['last_day']}** "
-        "(the agent's own demand model, median and 10–90% band)"
+        "(the agent's own demand model, median and 10–90% band), with the override: "
+        f"regular price {arm.get('regular_price', 0):.2f}, markdown {arm.get('markdown', 0):.0%}, "
+        f"order today {'by the agent' if order is None else f'{order:,} units'}"
     )
-    st.dataframe(preview_frame(preview), hide_index=True, width="stretch", key="preview_table")
+    with st.container(key="preview_table"):
+        st.table(preview_frame(preview).set_index("figure"))
     st.plotly_chart(
         daily_figure(preview),
         width="stretch",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 
 from backend import schemas
-from backend.api.routes import AUTH, READ, service
+from backend.api.routes import AUTH, INVALID, READ, UNAVAILABLE, service
 
 console = APIRouter(prefix="/api/dashboard", tags=["dashboard"], responses=AUTH)
 NOT_LOADED = {
@@ -51,3 +51,35 @@ async def intervention_preview(
     return await service(request).insight.preview(
         agent_id, body.action, body.parameters, body.agent_id
     )
+
+
+@console.get(
+    "/replay",
+    dependencies=READ,
+    response_model=schemas.ReplayRange,
+    operation_id="getReplayRange",
+    responses=UNAVAILABLE,
+)
+async def replay_range(request: Request) -> dict:
+    """The past traded days the database still holds, and how long it keeps them."""
+    return await service(request).insight.replay_range()
+
+
+@console.get(
+    "/replay/{day}",
+    dependencies=READ,
+    response_model=schemas.ReplayDay,
+    operation_id="getReplayDay",
+    responses={
+        404: {"model": schemas.ErrorBody, "description": "the day is not (or no longer) held"},
+        **INVALID,
+        **UNAVAILABLE,
+    },
+)
+async def replay_day(
+    request: Request,
+    day: Annotated[int, Path(ge=0, description="a traded sim day")],
+    limit: Annotated[int, Query(ge=1, le=500, description="decisions to return, in order")] = 200,
+) -> dict:
+    """One past day as it stood after trading: KPIs, decisions, open alerts, interventions."""
+    return await service(request).insight.replay_day(day, limit)

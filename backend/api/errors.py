@@ -16,12 +16,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from backend import errors as core
 from backend.api import access, limits
 from backend.runner import errors as runner
+from backend.runner import insight
 
 log = logging.getLogger(__name__)
 
 HTTP_STATUS: dict[type[core.AutoOpsError], int] = {
     core.UnknownAgent: 404,
     runner.UnknownAlert: 404,
+    insight.DayNotHeld: 404,
     core.UnknownAction: 400,
     core.UnknownSku: 400,
     core.InvalidOverride: 400,

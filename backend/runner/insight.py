@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from backend.agents.preview import preview_override, realised
+from backend.db import replay
 from backend.errors import AutoOpsError, UnknownAction, UnknownAgent
 from backend.runner.core import ACTIONS, Runner
 from backend.runner.errors import AgentMismatch
@@ -18,6 +19,16 @@ class NotPreviewable(AutoOpsError):
         super().__init__(
             f"action: expected 'override' (only an override has a preview), got {action!r}"
         )
+
+
+class DayNotHeld(AutoOpsError):
+    def __init__(self, day: int, held: dict[str, int | None]) -> None:
+        where = (
+            f"a traded day from {held['first_day']} to {held['last_day']}"
+            if held["days_held"]
+            else "a traded day (none is stored yet)"
+        )
+        super().__init__(f"day: expected {where}, got {day}")
 
 
 class Insight:
@@ -54,6 +65,29 @@ class Insight:
             for (k, _), outcome in zip(asks, done, strict=True):
                 rows[k]["realised"] = outcome
         return rows
+
+    async def replay_range(self) -> dict[str, Any]:
+        held = await asyncio.to_thread(self._read, replay.held_days)
+        s = self.runner.settings
+        return {
+            **held,
+            "retention_days": s.retention_days,
+            "audit_retention_days": s.audit_retention_days,
+        }
+
+    async def replay_day(self, day: int, limit: int) -> dict[str, Any]:
+        def read(conn: Any) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+            record = replay.day_record(conn, day, limit)
+            return record, (replay.held_days(conn) if record is None else {})
+
+        record, held = await asyncio.to_thread(self._read, read)
+        if record is None:
+            raise DayNotHeld(day, held)
+        return record
+
+    def _read(self, fn: Any) -> Any:
+        with self.runner.engine.connect() as conn:
+            return fn(conn)
 
     @staticmethod
     def sku_page(

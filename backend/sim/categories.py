@@ -17,6 +17,10 @@ import numpy as np
 
 from backend.sim.ledger import Ledger
 
+# Units each store must have written off before their waste is compared: below it, a
+# percentage swings between +100% and -75% on a handful of units.
+MIN_WASTE_UNITS = 30
+
 FIGURES = ("revenue", "profit", "units_sold", "units_wasted", "fill_rate", "stockout_sku_days")
 
 
@@ -30,7 +34,7 @@ def category_figures(
     names, index = np.unique(np.asarray(catalog.category).astype(str), return_inverse=True)
     k = len(names)
 
-    def by_category(per_sku: np.ndarray) -> np.ndarray:
+    def per_category(per_sku: np.ndarray) -> np.ndarray:
         return np.bincount(index, weights=per_sku, minlength=k)
 
     cost = np.asarray(catalog.unit_cost, dtype=float)
@@ -40,14 +44,14 @@ def category_figures(
     expired = ledger.window("expired", days).astype(float)
     closing = ledger.window("closing_stock", days).astype(float)
     demand = ledger.window("demand", days).astype(float)
-    revenue = by_category((price * sales).sum(axis=0))
-    sold = by_category(sales.sum(axis=0))
-    wasted = by_category(expired.sum(axis=0))
-    holding = float(catalog.holding_rate) * by_category(cost * closing.sum(axis=0))
-    profit = revenue - by_category(cost * sales.sum(axis=0)) - holding
-    profit -= by_category((cost + fee) * expired.sum(axis=0))
-    demanded = by_category(demand.sum(axis=0))
-    stockouts = by_category(ledger.window("stocked_out", days).sum(axis=0).astype(float))
+    revenue = per_category((price * sales).sum(axis=0))
+    sold = per_category(sales.sum(axis=0))
+    wasted = per_category(expired.sum(axis=0))
+    holding = float(catalog.holding_rate) * per_category(cost * closing.sum(axis=0))
+    profit = revenue - per_category(cost * sales.sum(axis=0)) - holding
+    profit -= per_category((cost + fee) * expired.sum(axis=0))
+    demanded = per_category(demand.sum(axis=0))
+    stockouts = per_category(ledger.window("stocked_out", days).sum(axis=0).astype(float))
     return {
         str(names[c]): {
             "revenue": float(revenue[c]),
@@ -59,6 +63,20 @@ def category_figures(
         }
         for c in range(k)
     }
+
+
+def comparable_from(live: Ledger, baseline: Ledger, minimum: int = MIN_WASTE_UNITS) -> int | None:
+    """The first traded day after which both stores had written off `minimum` units since the
+    start (a store's first day held if it got there before its ledger's ring); None until then."""
+    days = []
+    for ledger in (live, baseline):
+        daily = ledger.window("expired").sum(axis=1, dtype=np.int64)
+        before = int(ledger.totals["units_expired"]) - int(daily.sum())  # days the ring dropped
+        reached = before + np.cumsum(daily) >= minimum
+        if not reached.any():
+            return None
+        days.append(int(ledger.window("day")[np.argmax(reached)]))
+    return max(days)
 
 
 def by_category(live: Ledger, baseline: Ledger, catalog: Any, window: int) -> dict[str, Any]:
@@ -87,6 +105,8 @@ def by_category(live: Ledger, baseline: Ledger, catalog: Any, window: int) -> di
         "window_days": min(window, held),
         "since_start_days": held,
         "covers_since_start": held == live.days,
+        "waste_min_units": MIN_WASTE_UNITS,
+        "waste_comparable_from_day": comparable_from(live, baseline),
         "categories": [
             {
                 "category": name,

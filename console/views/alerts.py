@@ -53,7 +53,7 @@ def alert_row(alert: dict) -> None:
     alert_id = str(alert.get("id", ""))
     status = str(alert.get("status", "active"))
     with st.container(border=True):
-        text, ack, res = st.columns([8, 1.3, 1.3], vertical_alignment="center")
+        text, actions = st.columns([5, 2], vertical_alignment="center")
         where = [
             AGENT_NAMES.get(alert.get("agent_id") or "", alert.get("agent_id") or ""),
             alert.get("sku") or "",
@@ -69,18 +69,22 @@ def alert_row(alert: dict) -> None:
         )
         if not may(services.role(), "acknowledge"):
             return  # a viewer's token: the buttons it may not use are not drawn
-        ack.button(
+        # buttons as wide as their labels, wrapping onto a second line when the row is narrow
+        row = actions.container(horizontal=True, horizontal_alignment="right", gap="small")
+        row.button(
             "Acknowledge",
             key=f"ack_{alert_id}",
-            width="stretch",
+            icon=":material/done:",
+            width="content",
             disabled=status != "active",
             on_click=alert_action,
             args=(alert_id, "acknowledge"),
         )
-        res.button(
+        row.button(
             "Resolve",
             key=f"resolve_{alert_id}",
-            width="stretch",
+            icon=":material/task_alt:",
+            width="content",
             type="primary",
             disabled=status == "resolved",
             on_click=alert_action,

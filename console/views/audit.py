@@ -10,6 +10,7 @@ import streamlit as st
 from console import services
 from console.client import AGENT_NAMES
 from console.components import guarded, show_last_result
+from console.preview import preview_frame, realised_column
 
 
 def audit_frame(rows: list[dict]) -> pd.DataFrame:
@@ -142,6 +143,26 @@ def audit_log() -> None:
     st.dataframe(
         outcomes, hide_index=True, width="stretch", column_config=config, key="audit_outcomes"
     )
+    preview_detail([r for r in rows if r.get("preview")])
+
+
+def preview_detail(rows: list[dict]) -> None:
+    """One override's preview in full, both arms side by side, with what happened."""
+    labels = {
+        r["intervention_id"]: f"{r['intervention_id']} · {r['preview']['sku']} · "
+        f"days {r['preview']['first_day']}–{r['preview']['last_day']}"
+        for r in rows
+    }
+    chosen = st.selectbox(
+        "Read an override's preview", list(labels), format_func=labels.get, key="audit_preview"
+    )
+    row = next((r for r in rows if r["intervention_id"] == chosen), None)
+    if row is None:
+        return
+    with st.container(key="audit_preview_detail", border=True):
+        frame = preview_frame(row["preview"])
+        frame["Realised"] = realised_column(row.get("realised"))
+        st.table(frame.set_index("figure"))
 
 
 st.title("Audit")

@@ -6,7 +6,15 @@ import streamlit as st
 
 from console import categories, charts, services
 from console.client import ApiError
-from console.components import agent_panel, format_time, guarded, severity_badge, show_last_result
+from console.components import (
+    TILE_WIDTH,
+    agent_panel,
+    format_time,
+    guarded,
+    severity_badge,
+    show_last_result,
+    tile_row,
+)
 from console.kpis import KPIS, format_delta, format_value, is_number
 from console.listener import MetricPoint, format_age, to_point
 
@@ -46,33 +54,47 @@ def kpi_tiles() -> None:
         else None
     )
     recent = view.points[-60:]
-    for row in (KPIS[:5], KPIS[5:]):
-        for column, kpi in zip(st.columns(5), row):
-            value = latest.values.get(kpi.field)
-            before = reference.values.get(kpi.field) if reference else None
-            spark = [p.values.get(kpi.field) for p in recent if is_number(p.values.get(kpi.field))]
-            delta = format_delta(kpi.kind, value, before)
-            column.metric(
-                kpi.label,
-                format_value(kpi.kind, value),
-                delta=delta,
-                delta_color=(
-                    "off"
-                    if delta == "no change"
-                    else "inverse"
-                    if kpi.lower_is_better
-                    else "normal"
-                ),
-                delta_arrow="off" if delta == "no change" else "auto",
-                delta_description=since,
-                help=kpi.definition,
-                border=True,
-                chart_data=spark if len(spark) > 2 and is_number(value) else None,
-            )
+    tiles = tile_row("kpi_tiles")
+    for kpi in KPIS:
+        value = latest.values.get(kpi.field)
+        before = reference.values.get(kpi.field) if reference else None
+        spark = [p.values.get(kpi.field) for p in recent if is_number(p.values.get(kpi.field))]
+        delta = format_delta(kpi.kind, value, before)
+        tiles.metric(
+            kpi.label,
+            format_value(kpi.kind, value),
+            delta=delta,
+            delta_color=(
+                "off" if delta == "no change" else "inverse" if kpi.lower_is_better else "normal"
+            ),
+            delta_arrow="off" if delta == "no change" else "auto",
+            delta_description=since,
+            help=kpi.definition,
+            border=True,
+            chart_data=spark if len(spark) > 2 and is_number(value) else None,
+            width=TILE_WIDTH,
+        )
     on_day = f" · sim day {latest.day}" if latest.day is not None else ""
     st.caption(
         f"As of {format_time(latest.timestamp)}{on_day}. Hover the ? on a tile for its definition."
     )
+
+
+def waste_gate() -> dict | None:
+    """Whether both stores have written off enough to compare their waste (by-category)."""
+    try:
+        body = services.get_api().metrics_by_category()
+    except ApiError:
+        return None
+    rows = body.get("categories") or []
+    return {
+        "from_day": body.get("waste_comparable_from_day"),
+        "minimum": body.get("waste_min_units"),
+        "wasted": tuple(
+            sum(int(r["since_start"][store]["units_wasted"]) for r in rows)
+            for store in ("live", "baseline")
+        ),
+    }
 
 
 @guarded
@@ -91,7 +113,7 @@ def trend_charts() -> None:
     left, middle, right = st.columns(3)
     config = {"displaylogo": False, "displayModeBar": False}
     left.plotly_chart(charts.revenue_profit_figure(frame), width="stretch", config=config)
-    middle.plotly_chart(charts.waste_figure(frame), width="stretch", config=config)
+    middle.plotly_chart(charts.waste_figure(frame, waste_gate()), width="stretch", config=config)
     right.plotly_chart(charts.stockout_figure(frame), width="stretch", config=config)
 
 
@@ -124,9 +146,7 @@ st.fragment(run_every=services.refresh_every(1.0))(kpi_tiles)()
 st.subheader("Trends")
 st.fragment(run_every=services.refresh_every(5.0))(trend_charts)()
 st.subheader("By category")
-st.fragment(run_every=services.refresh_every(5.0))(categories.category_panel)(
-    "overview", categories.COMPACT
-)
+st.fragment(run_every=services.refresh_every(5.0))(categories.category_panel)("overview", True)
 st.subheader("Agents")
 agent_panel()
 st.subheader("Active alerts")

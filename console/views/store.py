@@ -7,7 +7,7 @@ import streamlit as st
 
 from console import categories, charts, services
 from console.client import ApiError
-from console.components import guarded, show_last_result
+from console.components import TILE_WIDTH, guarded, show_last_result, tile_row
 
 
 def stock_by_age_text(value: object) -> str:
@@ -94,11 +94,17 @@ def store_panel(category: str | None, q: str | None, size: int, page: int) -> No
     marked = int(frame["markdown_price"].notna().sum()) if "markdown_price" in frame else 0
     soon = int((frame["days_to_expiry"] <= 1).sum()) if "days_to_expiry" in frame else 0
     out = int((frame["stock"] <= 0).sum()) if "stock" in frame else 0
-    a, b, c, d = st.columns(4)
-    a.metric("Units in stock", f"{frame['stock'].sum():,.0f}", border=True)
-    b.metric("Units on order", f"{frame['on_order'].sum():,.0f}", border=True)
-    c.metric("Marked down", f"{marked:,}", border=True, help="SKUs with a markdown price today.")
-    d.metric("Out of stock / expiring ≤ 1 d", f"{out} / {soon}", border=True)
+    tiles = tile_row("store_tiles")
+    tiles.metric("Units in stock", f"{frame['stock'].sum():,.0f}", border=True, width=TILE_WIDTH)
+    tiles.metric("Units on order", f"{frame['on_order'].sum():,.0f}", border=True, width=TILE_WIDTH)
+    tiles.metric(
+        "Marked down",
+        f"{marked:,}",
+        border=True,
+        help="SKUs with a markdown price today.",
+        width=TILE_WIDTH,
+    )
+    tiles.metric("Out of stock / expiring ≤ 1 d", f"{out} / {soon}", border=True, width=TILE_WIDTH)
     left, right = st.columns(2)
     config = {"displaylogo": False, "displayModeBar": False}
     left.plotly_chart(charts.stock_expiry_figure(frame), width="stretch", config=config)

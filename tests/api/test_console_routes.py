@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from tests.api.support import wait_until
+
 API = "/api/dashboard"
 
 
@@ -50,3 +52,74 @@ def test_store_skus_refuses_bad_queries_saying_what_was_expected(traded: TestCli
         r = traded.get(f"{API}/store/skus", params=params)
         assert r.status_code == 422, params
         assert "expected" in r.json()["detail"]
+
+
+def preview_body(row: dict, factor: float, hold: int = 3) -> dict:
+    price = round(row["price"] * factor, 2)
+    return {
+        "action": "override",
+        "parameters": {"sku": row["sku"], "price": price, "hold_days": hold},
+    }
+
+
+def test_a_preview_changes_nothing_and_the_override_keeps_it(traded: TestClient) -> None:
+    row = traded.get(f"{API}/store/skus").json()[0]
+    url = f"{API}/agents/pricing_agent/intervention/preview"
+    first = traded.post(url, json=preview_body(row, 1.2))
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert body["sku"] == row["sku"] and body["horizon_days"] == 3
+    assert len(body["with_override"]["daily"]) == 3
+    dearer = traded.post(url, json=preview_body(row, 1.6)).json()
+    assert (
+        dearer["with_override"]["total"]["units_sold"]["mean"]
+        < body["with_override"]["total"]["units_sold"]["mean"]
+    )
+    assert traded.get(f"{API}/interventions").json() == []  # nothing recorded
+    served = next(r for r in traded.get(f"{API}/store/skus").json() if r["sku"] == row["sku"])
+    assert served["override_until"] is None  # nothing applied
+    applied = traded.post(
+        f"{API}/agents/pricing_agent/intervention", json={**preview_body(row, 1.2), "reason": "r"}
+    )
+    assert applied.status_code == 200
+    record = traded.get(f"{API}/interventions").json()[0]
+    assert record["preview"]["sku"] == row["sku"] and record["realised"] is None
+    last = record["preview"]["last_day"]
+    wait_until(
+        lambda: traded.get(f"{API}/metrics/current").json()["day"] > last, what="the hold's end"
+    )
+    record = traded.get(f"{API}/interventions").json()[0]
+    assert record["realised"]["first_day"] == record["preview"]["first_day"]
+    assert record["realised"]["units_sold"] >= 0
+
+
+def test_preview_refuses_what_it_cannot_preview(traded: TestClient) -> None:
+    url = f"{API}/agents/pricing_agent/intervention/preview"
+    r = traded.post(url, json={"action": "pause"})
+    assert r.status_code == 400 and r.json()["error"] == "NotPreviewable"
+    r = traded.post(url, json={"action": "override", "parameters": {"sku": "SKU000000"}})
+    assert r.status_code == 400 and r.json()["error"] == "UnknownSku"
+    r = traded.post(f"{API}/agents/nobody/intervention/preview", json={"action": "override"})
+    assert r.status_code == 404
+    paths = traded.get("/openapi.json").json()["paths"]
+    assert paths[url.replace("pricing_agent", "{agent_id}")]["post"]["operationId"] == (
+        "postInterventionPreview"
+    )
+
+
+def test_replay_serves_a_past_day_from_the_database(traded: TestClient) -> None:
+    wait_until(lambda: traded.get(f"{API}/metrics/current").json()["day"] >= 5, what="five days")
+    held = traded.get(f"{API}/replay").json()
+    assert held["first_day"] == 0 and held["last_day"] >= 4 and held["retention_days"] == 365
+    day = traded.get(f"{API}/replay/2").json()
+    history = traded.get(f"{API}/metrics/history").json()
+    assert day["system_metrics"] == next(h for h in history if h["day"] == 2)["system_metrics"]
+    assert all(d["day"] == 2 for d in day["decisions"])
+    assert day["decisions_total"] == len(day["decisions"])
+    recent = traded.get(f"{API}/decisions/recent", params={"limit": 500}).json()
+    assert sorted(d["id"] for d in day["decisions"]) == sorted(
+        d["id"] for d in recent if d["day"] == 2
+    )
+    gone = traded.get(f"{API}/replay/100000")
+    assert gone.status_code == 404 and "expected a traded day from 0 to" in gone.json()["detail"]
+    assert traded.get(f"{API}/replay/-1").status_code == 422

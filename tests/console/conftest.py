@@ -185,6 +185,8 @@ class FakeApi:
             "window_days": 12,
             "since_start_days": 12,
             "covers_since_start": True,
+            "waste_min_units": 30,
+            "waste_comparable_from_day": None,
             "categories": [
                 category_row("bakery", 1, profit=(120.0, 80.0), wasted=(4, 11)),
                 category_row("dairy", 1, profit=(300.0, 310.0), wasted=(9, 7)),
@@ -268,6 +270,29 @@ class FakeApi:
             "timestamp": T0.isoformat(),
             "message": f"{AGENT_NAMES[agent_id]} {action} applied",
             "intervention_id": entry["intervention_id"],
+        }
+
+    def replay_range(self) -> dict:
+        self._check()
+        return {
+            "first_day": 10,
+            "last_day": 12,
+            "days_held": 3,
+            "retention_days": 365,
+            "audit_retention_days": 3650,
+        }
+
+    def replay_day(self, day: int, limit: int = 200) -> dict:
+        self._check()
+        self.reads.append(("replay_day", day))
+        return {
+            "day": day,
+            "timestamp": T0.isoformat(),
+            "system_metrics": metrics(day),
+            "decisions": [d | {"day": day} for d in self.decisions if day == 11],
+            "decisions_total": 4 if day == 11 else 0,
+            "alerts": copy.deepcopy(self.alerts[:1]),
+            "interventions": [],
         }
 
     def preview(self, agent_id: str, parameters: dict) -> dict:

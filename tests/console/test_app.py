@@ -252,16 +252,19 @@ def test_store_pages_and_filters_on_the_backend(live: tuple[FakeApi, FakeListene
 
 
 def test_category_totals_show_agents_against_baseline(live: tuple[FakeApi, FakeListener]) -> None:
-    for page in (None, "views/store.py"):
-        at = run_app(page)
-        table = next(d.value for d in at.dataframe if "category" in d.value.columns)
-        row = table.set_index("category").loc["bakery"]
-        assert (row["profit_live"], row["profit_baseline"], row["profit_diff"]) == (120, 80, 40)
-        assert (row["units_wasted_live"], row["units_wasted_baseline"]) == (4, 11)
+    at = run_app("views/store.py")
+    table = next(d.value for d in at.dataframe if "category" in d.value.columns)
+    row = table.set_index("category").loc["bakery"]
+    assert (row["profit_live"], row["profit_baseline"], row["profit_diff"]) == (120, 80, 40)
+    assert (row["units_wasted_live"], row["units_wasted_baseline"]) == (4, 11)
+    overview = run_app().table[0].value  # the Overview's compact table, as text
+    assert overview.loc["bakery", "Profit (agents / baseline)"] == "120 / 80"
+    assert overview.loc["dairy", "Wasted (agents / baseline)"] == "9 / 7"
+    assert overview.loc["dairy", "Fill rate (agents / baseline)"] == "97.0 % / 97.0 %"
 
 
 def preview_table(at: AppTest):
-    return next(d.value for d in at.dataframe if "figure" in d.value.columns).set_index("figure")
+    return at.table[0].value
 
 
 def test_override_dialog_previews_both_arms_and_follows_the_value(
@@ -306,3 +309,23 @@ def test_audit_sets_each_preview_against_what_happened(live: tuple[FakeApi, Fake
     assert row["units_sold_expected"] == "15.0 (12.0–18.0)"
     assert (row["units_sold_realised"], bool(row["units_sold_inside"])) == (20, False)
     assert any("0 of 1" in c.value for c in at.caption)
+    detail = at.table[0].value
+    assert detail.loc["Units sold", "With the override"] == "15 (12–18)"
+    assert detail.loc["Units sold", "Realised"] == "20"
+
+
+def test_replay_shows_a_chosen_past_day_with_the_retention(
+    live: tuple[FakeApi, FakeListener],
+) -> None:
+    api, _ = live
+    at = run_app("views/replay.py")
+    assert api.reads[-1] == ("replay_day", 12)  # the newest day first
+    assert any("holds traded days 10 to 12" in c.value for c in at.caption)
+    assert any("keeps the last 365 sim days" in c.value for c in at.caption)
+    assert any("decided nothing" in i.value for i in at.info)
+    at.slider(key="replay_day").set_value(11).run()
+    assert api.reads[-1] == ("replay_day", 11)
+    table = next(d.value for d in at.dataframe if "rationale" in d.value.columns)
+    assert list(table["sku"]) == [d["sku"] for d in api.decisions]
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Revenue"] == "2,100.00"  # metrics(11): 1000 + 100 x 11

@@ -50,3 +50,19 @@ def test_stock_is_bucketed_by_days_of_life_left_per_category() -> None:
         ("8-14 d", "dairy"): 2,
         ("> 60 d", "ambient"): 10,
     }
+
+
+def test_waste_chart_waits_for_enough_units_written_off() -> None:
+    from console.charts import points_frame, waste_figure
+    from tests.console.conftest import FakeListener
+
+    listener = FakeListener()
+    for i in range(5):
+        listener.feed_metrics(i)
+    frame = points_frame(listener.view().points)
+    frame["day"] = range(5)
+    few = waste_figure(frame, {"from_day": None, "minimum": 30, "wasted": (4, 41)})
+    assert not few.data and "Too few units written off" in few.layout.annotations[0].text
+    assert "agents 4, baseline 41" in few.layout.annotations[0].text
+    enough = waste_figure(frame, {"from_day": 2, "minimum": 30, "wasted": (30, 41)})
+    assert len(enough.data) == 1 and list(enough.data[0].y) == [15.2] * 3  # days 2, 3 and 4

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import subprocess
 import sys
 import time
@@ -76,16 +78,15 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(5)
 
 
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """The real backend (fast sim days, temp SQLite) and the real console pointed at it."""
-    tmp = tmp_path_factory.mktemp("e2e")
+@contextlib.contextmanager
+def running(tmp: Path, day_seconds: str, name: str) -> Iterator[tuple[str, str]]:
+    """The real backend (its own temp SQLite) and the real console pointed at it."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     api_port, ui_port = free_port(), free_port()
     api_url, ui_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{ui_port}"
     env = {
         **os.environ,
-        "AUTOOPS_DAY_SECONDS": "0.5",
+        "AUTOOPS_DAY_SECONDS": day_seconds,
         "AUTOOPS_LIVE_INTERVAL": "1",
         "AUTOOPS_AGENT_INTERVAL": "1",
         "AUTOOPS_METRICS_INTERVAL": "0.5",
@@ -96,7 +97,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
         "AUTOOPS_CORS_ORIGINS": ui_url,
         "PYTHONUNBUFFERED": "1",
     }
-    api_log, ui_log = ARTIFACTS / "backend.log", ARTIFACTS / "console.log"
+    api_log, ui_log = ARTIFACTS / f"{name}backend.log", ARTIFACTS / f"{name}console.log"
     backend = spawn(
         [
             sys.executable,
@@ -156,6 +157,20 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
     finally:
         stop(console)
         stop(backend)
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Half-second sim days: the figures visibly move."""
+    with running(tmp_path_factory.mktemp("e2e"), "0.5", "") as urls:
+        yield urls
+
+
+@pytest.fixture(scope="module")
+def steady(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Eight-second sim days: a page refreshing every 5 s and the API can be caught on one day."""
+    with running(tmp_path_factory.mktemp("e2e-steady"), "8", "steady-") as urls:
+        yield urls
 
 
 def tile_value(page, label: str) -> str:  # type: ignore[no-untyped-def]
@@ -247,6 +262,192 @@ def test_operator_sees_the_store_trade_live_and_pauses_an_agent(servers: tuple[s
                 assert page.locator('[data-testid="stException"]').count() == 0, title
         except BaseException:
             page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+# Every button's text element must show its whole label inside the button (no overflow, no
+# ellipsis), every tile its label, value and change, and every chart title must fit its chart.
+CUT_OFF = """() => {
+  const bad = [];
+  for (const b of document.querySelectorAll('button')) {
+    const r = b.getBoundingClientRect();
+    const label = b.innerText.trim();
+    if (!label || r.width === 0 || r.height === 0) continue;
+    if (r.right > window.innerWidth + 1) bad.push(`${label}: beyond the window`);
+    for (const el of b.querySelectorAll('*')) {
+      const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+      // an icon's ligature name is not a label: the icon font draws it as one glyph
+      if (!own || el.closest('[data-testid="stIconMaterial"]')) continue;
+      const e = el.getBoundingClientRect();
+      if (e.width <= 1) continue;  // text for screen readers only, clipped to 1 px on purpose
+      if (el.scrollWidth > el.clientWidth + 1)
+        bad.push(`${label}: text overflows (${el.scrollWidth} > ${el.clientWidth})`);
+      if (e.left < r.left - 1 || e.right > r.right + 1)
+        bad.push(`${label}: text outside the button`);
+    }
+  }
+  const figures = '[data-testid="stMetricLabel"], [data-testid="stMetricValue"], ' +
+    '[data-testid="stMetricDelta"]';
+  for (const box of document.querySelectorAll(figures)) {
+    for (const el of [box, ...box.querySelectorAll('*')]) {
+      const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+      if (own && el.getBoundingClientRect().width > 1 && el.scrollWidth > el.clientWidth + 1)
+        bad.push(`tile text cut: ${box.innerText.trim()}`);
+    }
+  }
+  for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+    const title = plot.querySelector('.gtitle');
+    if (!title) continue;
+    const t = title.getBoundingClientRect(), p = plot.getBoundingClientRect();
+    if (t.width && (t.left < p.left - 1 || t.right > p.right + 1))
+      bad.push(`chart title cut: ${title.textContent}`);
+  }
+  return bad;
+}"""
+
+TABLE_TEXT = """(root) => [...root.querySelectorAll('tbody tr')].map(
+  tr => [...tr.querySelectorAll('th, td')].map(c => c.innerText.trim()))"""
+
+
+def labels_cut_off(page, where: str) -> list[str]:  # type: ignore[no-untyped-def]
+    page.wait_for_timeout(1500)  # fragments drawn
+    return [f"{where}: {problem}" for problem in page.evaluate(CUT_OFF)]
+
+
+def open_page(page, title: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("link", name=title).first.click()
+    page.get_by_role("heading", name=title).first.wait_for(timeout=20_000)
+
+
+def shoot(page, name: str, full_page: bool = True) -> None:  # type: ignore[no-untyped-def]
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+    if os.environ.get("AUTOOPS_UPDATE_SCREENSHOTS") == "1":
+        page.screenshot(path=str(SCREENSHOT.parent / f"{name}.png"), full_page=full_page)
+
+
+def test_preview_audit_categories_replay_and_no_cut_off_labels(steady: tuple[str, str]) -> None:
+    from console.categories import compact_frame
+
+    api_url, ui_url = steady
+    api = f"{api_url}/api/dashboard"
+    wait_until(
+        lambda: httpx.get(f"{api}/metrics/current", timeout=5).json()["day"] >= 4, 90, "4 days"
+    )
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1920, "height": 1200})
+        try:
+            page.goto(ui_url, wait_until="domcontentloaded")
+            sync_api.expect(page.locator('[data-testid="stSidebar"]')).to_contain_text(
+                "Live", timeout=60_000
+            )
+
+            # the Overview's per-category table is metrics/by-category, caught on one sim day
+            table = page.locator(".st-key-overview_category_table")
+            table.wait_for(timeout=30_000)
+            deadline = time.monotonic() + 60
+            seen = None
+            while True:  # the same on two reads (drawn), and the API still on that day
+                now = table.evaluate(f"(r) => [r.innerText, ({TABLE_TEXT})(r)]")
+                body = httpx.get(f"{api}/metrics/by-category", timeout=5).json()
+                caption, shown = now
+                if now == seen and re.search(rf"\bover all {body['day']} sim day", caption):
+                    break
+                assert time.monotonic() < deadline, (
+                    f"never on the API's day {body['day']}: {caption}"
+                )
+                seen = now
+                page.wait_for_timeout(300)
+            expected = compact_frame(body, "since_start")
+            assert shown == [[str(v) for v in row] for row in expected.itertuples(index=False)]
+
+            # an override: its preview shows both arms, follows the value, and is audited
+            open_page(page, "Override")
+            picker = page.locator(".st-key-pricing_agent_sku").get_by_role("combobox")
+            picker.click()
+            page.get_by_role("option").first.click()
+            sync_api.expect(picker).to_have_value(re.compile(r"^SKU\d+"))
+            sku = re.search(r"SKU\d+", picker.input_value()).group(0)
+            row = httpx.get(f"{api}/store/skus", params={"q": sku}, timeout=5).json()[0]
+            first, second = round(row["price"] * 1.1, 2), round(row["price"] * 1.6, 2)
+            page.get_by_label("Regular price (0.2x to 5x the list price)").fill(f"{first:.2f}")
+            page.keyboard.press("Tab")
+            page.get_by_role("button", name="Review override for Pricing Agent").click()
+            dialog = page.get_by_role("dialog")
+            preview = dialog.locator(".st-key-preview_table")
+            sync_api.expect(preview).to_contain_text("Units sold", timeout=30_000)
+            sync_api.expect(dialog).to_contain_text(f"regular price {first:.2f}")
+            before = preview.evaluate(TABLE_TEXT)
+            assert [r[0] for r in before][:2] == ["Units sold", "Revenue"]
+            assert all(len(r) == 3 for r in before)  # the figure, with it, without it
+            problems = labels_cut_off(page, "preview dialog at 1920")
+            shoot(page, "preview", full_page=False)
+            dialog.locator(".st-key-dialog_pricing_agent_price input").fill(f"{second:.2f}")
+            page.keyboard.press("Tab")
+            sync_api.expect(dialog).to_contain_text(f"regular price {second:.2f}", timeout=30_000)
+            after = preview.evaluate(TABLE_TEXT)
+            assert after != before
+            dialog.locator("textarea").fill("end-to-end test: previewed price")
+            dialog.locator(".st-key-confirm_pricing_agent_override button").click()
+            dialog.wait_for(state="detached", timeout=20_000)
+            record = httpx.get(f"{api}/interventions", timeout=5).json()[0]
+            assert record["parameters"]["price"] == second
+            assert record["preview"]["sku"] == sku
+            assert record["preview"]["parameters"]["price"] == second
+
+            open_page(page, "Audit")
+            detail = page.locator(".st-key-audit_preview_detail")
+            sync_api.expect(detail).to_contain_text("With the override", timeout=30_000)
+            units = record["preview"]["with_override"]["total"]["units_sold"]
+            audited = dict((r[0], r[1:]) for r in detail.evaluate(TABLE_TEXT))
+            assert audited["Units sold"][0] == (
+                f"{units['p50']:,.0f} ({units['p10']:,.0f}–{units['p90']:,.0f})"
+            )
+
+            # the replay shows a chosen past day's decisions
+            open_page(page, "Replay")
+            slider = page.locator('.st-key-replay_day input[type="range"]')
+            slider.wait_for(state="attached", timeout=20_000)
+            slider.focus()
+            page.keyboard.press("Home")
+            page.keyboard.press("ArrowRight")
+            page.keyboard.press("ArrowRight")
+            sync_api.expect(slider).to_have_value("2")
+            sync_api.expect(page.get_by_role("heading", name=re.compile(r"^Day 2 "))).to_be_visible(
+                timeout=20_000
+            )
+            day = httpx.get(f"{api}/replay/2", params={"limit": 500}, timeout=5).json()
+            counts = page.locator(".st-key-replay_counts")
+            for agent_id, name in (
+                ("pricing_agent", "Pricing Agent"),
+                ("inventory_agent", "Inventory Agent"),
+                ("promotion_agent", "Promotion Agent"),
+            ):
+                n = sum(d["agent_id"] == agent_id for d in day["decisions"])
+                sync_api.expect(counts).to_contain_text(f"{name}: {n}")
+            shoot(page, "replay")
+
+            # every button's full label at 1920 and 1280 px, on every page
+            for width in (1920, 1280):
+                page.set_viewport_size({"width": width, "height": 1200})
+                for title in (
+                    "Overview",
+                    "Decisions",
+                    "Store",
+                    "Replay",
+                    "Alerts",
+                    "Audit",
+                    "Override",
+                ):
+                    open_page(page, title)
+                    problems += labels_cut_off(page, f"{title} at {width}")
+                    if width == 1920 and title in ("Overview", "Store"):
+                        shoot(page, title.lower())
+            assert problems == []
+        except BaseException:
+            page.screenshot(path=str(ARTIFACTS / "failure-steady.png"), full_page=True)
             raise
         finally:
             browser.close()

@@ -56,3 +56,28 @@ def test_before_any_day_every_figure_is_zero_and_fill_rate_unknown() -> None:
     for c in body["categories"]:
         assert c["since_start"]["live"]["fill_rate"] is None
         assert c["since_start"]["live"]["units_sold"] == 0
+
+
+def written_off_by(ledger, day: int) -> int:  # noqa: ANN001 - a Ledger
+    """Units written off since the start up to and including `day` (the ring holds the rest)."""
+    later = ledger.window("day") > day
+    return int(ledger.totals["units_expired"]) - int(ledger.window("expired")[later].sum())
+
+
+def test_waste_is_comparable_from_the_day_both_stores_wrote_off_the_minimum() -> None:
+    op = Operation(n_skus=10, seed=0)  # a small store: both reach the minimum after weeks
+    for _ in range(60):
+        op.run_day(datetime.now(UTC))
+    body = by_category(op.live.ledger, op.baseline.ledger, op.public, 7)
+    first, minimum = body["waste_comparable_from_day"], body["waste_min_units"]
+    assert first is not None and first > 28, first
+    stores = (op.live.ledger, op.baseline.ledger)
+    assert all(written_off_by(ledger, first) >= minimum for ledger in stores)
+    held_from = max(int(ledger.window("day")[0]) for ledger in stores)
+    if first > held_from:  # the day before is held by both: one of them was still short then
+        assert min(written_off_by(ledger, first - 1) for ledger in stores) < minimum
+    else:  # it happened before a ring's first day: that day is the answer
+        assert first == held_from
+    fresh = Operation(n_skus=5)
+    body = by_category(fresh.live.ledger, fresh.baseline.ledger, fresh.public, 7)
+    assert body["waste_comparable_from_day"] is None
