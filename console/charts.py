@@ -120,7 +120,10 @@ def waste_figure(frame: pd.DataFrame, gate: dict | None = None) -> go.Figure:
                 "Too few units written off to compare yet<br>"
                 f"(agents {live}, baseline {base}; drawn from {gate['minimum']} each)",
             )
-        frame = frame[frame["day"] >= gate["from_day"]]
+        # from the first point on that day (points from the stream may not say their day)
+        on = frame["timestamp"][pd.to_numeric(frame["day"], errors="coerce") >= gate["from_day"]]
+        if not on.empty:
+            frame = frame[frame["timestamp"] >= on.min()]
     columns = baseline_waste_columns(frame)
     fig = go.Figure()
     if columns:

@@ -168,8 +168,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
 
 @pytest.fixture(scope="module")
 def steady(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """Eight-second sim days: a page refreshing every 5 s and the API can be caught on one day."""
-    with running(tmp_path_factory.mktemp("e2e-steady"), "8", "steady-") as urls:
+    """Ten-second sim days: a page refreshing every 5 s and the API can be caught on one day."""
+    with running(tmp_path_factory.mktemp("e2e-steady"), "10", "steady-") as urls:
         yield urls
 
 
@@ -333,7 +333,7 @@ def test_preview_audit_categories_replay_and_no_cut_off_labels(steady: tuple[str
     api_url, ui_url = steady
     api = f"{api_url}/api/dashboard"
     wait_until(
-        lambda: httpx.get(f"{api}/metrics/current", timeout=5).json()["day"] >= 4, 90, "4 days"
+        lambda: httpx.get(f"{api}/metrics/current", timeout=5).json()["day"] >= 4, 120, "4 days"
     )
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -347,7 +347,7 @@ def test_preview_audit_categories_replay_and_no_cut_off_labels(steady: tuple[str
             # the Overview's per-category table is metrics/by-category, caught on one sim day
             table = page.locator(".st-key-overview_category_table")
             table.wait_for(timeout=30_000)
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 150
             seen = None
             while True:  # the same on two reads (drawn), and the API still on that day
                 now = table.evaluate(f"(r) => [r.innerText, ({TABLE_TEXT})(r)]")
