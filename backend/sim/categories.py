@@ -1,6 +1,7 @@
 """Per-category figures of a store's ledger: where the agents help and where they hurt.
 
-Pure functions of a ledger (its ring of per-SKU day records) and the public catalog. Money
+Pure functions of a ledger (its per-SKU running sums and its ring of day records) and the
+public catalog. Money
 follows the ledger's identities per SKU-day: revenue = effective price x units sold, cost of
 goods = unit cost x units sold, holding = holding rate x unit cost x closing stock, disposal =
 (unit cost + disposal fee) x units written off; profit = revenue - the three costs, so the
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.sim.ledger import Ledger
+from backend.sim.ledger import SKU_TOTALS, Ledger
 
 # Units each store must have written off before their waste is compared: below it, a
 # percentage swings between +100% and -75% on a handful of units.
@@ -24,13 +25,20 @@ MIN_WASTE_UNITS = 30
 FIGURES = ("revenue", "profit", "units_sold", "units_wasted", "fill_rate", "stockout_sku_days")
 
 
-def category_figures(
-    ledger: Ledger, catalog: Any, days: int | None = None
-) -> dict[str, dict[str, float | int | None]]:
-    """Figures per category over the last `days` traded days held (all held if None).
+def sku_sums(ledger: Ledger, days: int | None = None) -> dict[str, np.ndarray]:
+    """Per-SKU sums of the SKU_TOTALS fields: since the start (None), or over the last `days`."""
+    if days is None:
+        return ledger.sku_totals
+    price = ledger.window("price", days) * (1.0 - ledger.window("markdown", days))
+    out = {"revenue": (price * ledger.window("sales", days)).sum(axis=0)}
+    for f in SKU_TOTALS[1:]:
+        out[f] = ledger.window(f, days).sum(axis=0, dtype=np.float64)
+    return out
 
-    `catalog` needs category, unit_cost, disposal_fee and holding_rate (a PublicCatalog will do).
-    """
+
+def category_figures(sums: dict[str, np.ndarray], catalog: Any) -> dict[str, dict[str, Any]]:
+    """Figures per category from per-SKU sums (sku_sums). `catalog` needs category, unit_cost,
+    disposal_fee and holding_rate (a PublicCatalog will do)."""
     names, index = np.unique(np.asarray(catalog.category).astype(str), return_inverse=True)
     k = len(names)
 
@@ -39,19 +47,14 @@ def category_figures(
 
     cost = np.asarray(catalog.unit_cost, dtype=float)
     fee = np.asarray(catalog.disposal_fee, dtype=float)
-    price = ledger.window("price", days) * (1.0 - ledger.window("markdown", days))
-    sales = ledger.window("sales", days).astype(float)
-    expired = ledger.window("expired", days).astype(float)
-    closing = ledger.window("closing_stock", days).astype(float)
-    demand = ledger.window("demand", days).astype(float)
-    revenue = per_category((price * sales).sum(axis=0))
-    sold = per_category(sales.sum(axis=0))
-    wasted = per_category(expired.sum(axis=0))
-    holding = float(catalog.holding_rate) * per_category(cost * closing.sum(axis=0))
-    profit = revenue - per_category(cost * sales.sum(axis=0)) - holding
-    profit -= per_category((cost + fee) * expired.sum(axis=0))
-    demanded = per_category(demand.sum(axis=0))
-    stockouts = per_category(ledger.window("stocked_out", days).sum(axis=0).astype(float))
+    sales, expired = sums["sales"], sums["expired"]
+    revenue = per_category(sums["revenue"])
+    sold = per_category(sales)
+    wasted = per_category(expired)
+    holding = float(catalog.holding_rate) * per_category(cost * sums["closing_stock"])
+    profit = revenue - per_category(cost * sales) - holding - per_category((cost + fee) * expired)
+    demanded = per_category(sums["demand"])
+    stockouts = per_category(sums["stocked_out"])
     return {
         str(names[c]): {
             "revenue": float(revenue[c]),
@@ -80,31 +83,33 @@ def comparable_from(live: Ledger, baseline: Ledger, minimum: int = MIN_WASTE_UNI
 
 
 def by_category(live: Ledger, baseline: Ledger, catalog: Any, window: int) -> dict[str, Any]:
-    """The live store against its baseline twin per category, over every day held and over the
-    trailing `window` days. `since_start_days` says how many days the first period covers: all
-    traded days while the ledger's ring still holds them, its length after that."""
+    """The live store against its baseline twin per category, since the start and over the
+    trailing `window` days. `since_start_days` says how many days the first period covers."""
     if live.days != baseline.days:
         raise ValueError(
             f"baseline: expected a ledger of the same {live.days} days, got {baseline.days}"
         )
-    held = min(live.days, live.history_days)
+    held = min(live.days, live.history_days, baseline.history_days)  # days both rings hold
+    # since the start from the running sums; a store restored from a checkpoint made before
+    # they were kept has only its ring, and then both stores are compared over the days held
+    whole = all(getattr(led, "sku_totals", None) is not None for led in (live, baseline))
+    since = live.days if whole else held
     periods = {
-        "since_start": (
-            category_figures(live, catalog),
-            category_figures(baseline, catalog),
-        ),
-        "window": (
-            category_figures(live, catalog, window),
-            category_figures(baseline, catalog, window),
-        ),
+        "since_start": [
+            category_figures(sku_sums(led, None if whole else held), catalog)
+            for led in (live, baseline)
+        ],
+        "window": [
+            category_figures(sku_sums(led, min(window, held)), catalog) for led in (live, baseline)
+        ],
     }
     names, counts = np.unique(np.asarray(catalog.category).astype(str), return_counts=True)
     skus = {str(name): int(count) for name, count in zip(names, counts, strict=True)}
     return {
         "day": live.days,
         "window_days": min(window, held),
-        "since_start_days": held,
-        "covers_since_start": held == live.days,
+        "since_start_days": since,
+        "covers_since_start": since == live.days,
         "waste_min_units": MIN_WASTE_UNITS,
         "waste_comparable_from_day": comparable_from(live, baseline),
         "categories": [

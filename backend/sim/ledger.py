@@ -54,6 +54,9 @@ TOTAL_FIELDS = (
 # expected profit at posted and at optimal prices (NaN until price_scores computes the day).
 DAY_SUMS = ("expired", "stocked_out", "posted", "optimal")
 # The ring's attributes: per-day rows, stored a day at a time (rows / put_rows), not whole.
+# Per-SKU running sums since the start (the ring drops old days; these do not), for figures
+# per SKU or category over the whole run: money and units of each SKU add up across days.
+SKU_TOTALS = ("revenue", "sales", "expired", "closing_stock", "demand", "stocked_out")
 RING = ("_arrays", "_scalars", "_posted", "_optimal", "_sums")
 OBSERVABLE_FIELDS = (
     "price",
@@ -149,6 +152,7 @@ class Ledger:
         for f in ("revenue", "cogs", "holding", "disposal"):
             self.totals[f] = 0.0
         self.inventory_value = 0.0
+        self.sku_totals = {f: np.zeros(self.n) for f in SKU_TOTALS}
 
     def _allocate_ring(self) -> None:
         h, n = self.history_days, self.n
@@ -213,6 +217,10 @@ class Ledger:
         t["units_demanded"] += int(rec.demand.sum(dtype=np.int64))
         t["stockout_sku_days"] += int(rec.stocked_out.sum())
         self.inventory_value = rec.inventory_value
+        s = self.sku_totals
+        s["revenue"] += rec.effective_price * rec.sales
+        for f in SKU_TOTALS[1:]:
+            s[f] += getattr(rec, f)
         self._count += 1
 
     # -- reading the ring --------------------------------------------------------------------
@@ -334,6 +342,7 @@ class Ledger:
             "scalars": {f: a.copy() for f, a in self._scalars.items()},
             "price_scores": (self._posted.copy(), self._optimal.copy()),
             "sums": {f: a.copy() for f, a in self._sums.items()},
+            "sku_totals": {f: a.copy() for f, a in self.sku_totals.items()},
         }
 
     @classmethod
@@ -347,6 +356,10 @@ class Ledger:
         for f in SCALAR_FIELDS:
             led._scalars[f][...] = state["scalars"][f]
         led._posted[...], led._optimal[...] = state["price_scores"]
+        if "sku_totals" in state:
+            led.sku_totals = {f: np.array(a, dtype=float) for f, a in state["sku_totals"].items()}
+        else:  # saved before they were kept: not known for the days before the ring
+            del led.sku_totals
         if "sums" in state:
             for f, a in led._sums.items():
                 a[...] = state["sums"][f]

@@ -75,6 +75,14 @@ def decisions_table() -> None:
     if chosen:
         frame = frame[frame["action_type"].isin(chosen)]
     frame = frame.sort_values("timestamp", ascending=False)[COLUMNS]
+    if frame.empty:
+        st.info(
+            "No decision matches these filters."
+            if agents or chosen
+            else "No decisions yet: they appear here from the store's first trading day.",
+            icon=":material/info:",
+        )
+        return
     st.caption(f"{len(frame)} decision(s) shown, newest first.")
     st.dataframe(
         frame,

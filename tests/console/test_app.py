@@ -329,3 +329,20 @@ def test_replay_shows_a_chosen_past_day_with_the_retention(
     assert list(table["sku"]) == [d["sku"] for d in api.decisions]
     tiles = {m.label: m.value for m in at.metric}
     assert tiles["Revenue"] == "2,100.00"  # metrics(11): 1000 + 100 x 11
+
+
+def test_every_page_says_so_when_it_has_nothing_to_show(live: tuple[FakeApi, FakeListener]) -> None:
+    api, _ = live
+    api.decisions, api.alerts, api.skus, api.log = [], [], [], []
+    api.by_category["categories"] = []
+    expected = {
+        "views/decisions.py": "No decisions yet",
+        "views/store.py": "reports no SKUs yet",
+        "views/audit.py": "No interventions yet",
+        "views/override.py": "No SKU matches",
+    }
+    for page, words in expected.items():
+        at = run_app(page)
+        assert any(words in i.value for i in at.info), page
+    assert any("No active alerts" in s.value for s in run_app("views/alerts.py").success)
+    assert any("No category figures yet" in i.value for i in run_app("views/store.py").info)
