@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import pickle
+from collections.abc import Iterable
 from datetime import datetime
 
 import numpy as np
@@ -278,7 +279,8 @@ class Operation:
             )
         return out
 
-    def sku_rows(self) -> list[dict]:
+    def sku_rows(self, index: Iterable[int] | None = None) -> list[dict]:
+        """The shelf per SKU, for every SKU or for those at `index` (in that order)."""
         c, s = self.public, self.live
         stock = s.stock_by_age
         on_hand = stock.sum(axis=1)
@@ -286,7 +288,7 @@ class Operation:
         on_order = s.pipeline.sum(axis=1)
         until = self.holds.until(self.day)
         rows = []
-        for i in range(c.n):
+        for i in range(c.n) if index is None else index:
             nz = np.flatnonzero(stock[i])
             rows.append(
                 {

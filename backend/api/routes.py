@@ -153,8 +153,7 @@ async def store_skus(
         Query(max_length=100, description="only SKUs whose id or name contains this (any case)"),
     ] = None,
 ) -> list[dict]:
-    svc = service(request)
-    total, rows = svc.insight.sku_page(await svc.sku_rows(), offset, limit, category, q)
+    total, rows = await service(request).insight.sku_page(offset, limit, category, q)
     response.headers["X-Total-Count"] = str(total)
     return rows
 

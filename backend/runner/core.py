@@ -63,7 +63,6 @@ class Runner:
         self._backoff = 0.0
         self._task: asyncio.Task[None] | None = None
         self._stopping: asyncio.Event | None = None
-        self._sku_cache: tuple[int, list[dict[str, Any]]] | None = None
         self.recent = RecentDecisions()  # newest decisions as persisted, for decisions/recent
         self.started_at: float | None = None
         self.last_error: str | None = None  # the database's last refusal, while it lasts
@@ -523,23 +522,6 @@ class Runner:
 
     def set_open_alerts(self, count: int) -> None:
         self._view = replace(self.view, active_alerts_count=count)
-
-    def cached_sku_rows(self) -> list[dict[str, Any]] | None:
-        """The rows if nothing changed the store since they were read, else None."""
-        cached = self._sku_cache
-        return cached[1] if cached is not None and cached[0] == self.view.version else None
-
-    def sku_rows(self) -> list[dict[str, Any]]:
-        """The store's rows; cached until the next day or intervention changes the store."""
-        version = self.view.version
-        cached = self._sku_cache
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        with self._lock:
-            version = self.view.version
-            rows = [convert.sku_row(r) for r in self._op.sku_rows()]
-        self._sku_cache = (version, rows)
-        return rows
 
     def read(self, fn: Any, *args: Any) -> Any:
         """fn(operation, *args) under the store lock: a consistent view between two days.

@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import numpy as np
+
 from backend.agents.preview import preview_override, realised
 from backend.db import replay
 from backend.errors import AutoOpsError, UnknownAction, UnknownAgent
+from backend.runner import convert
 from backend.runner.core import ACTIONS, Runner
 from backend.runner.errors import AgentMismatch
 from backend.sim.categories import by_category
@@ -36,6 +39,8 @@ class Insight:
         self.runner = runner
         # the by-category body and the view version it was computed on (a day or an intervention)
         self._categories: tuple[int, dict[str, Any] | None] = (-1, None)
+        # pages of store/skus by (offset, limit, category, q), for the view version they show
+        self._pages: tuple[int, dict[tuple, tuple[int, list[dict[str, Any]]]]] = (-1, {})
 
     async def by_category(self) -> dict[str, Any]:
         version = self.runner.view.version
@@ -89,19 +94,38 @@ class Insight:
         with self.runner.engine.connect() as conn:
             return fn(conn)
 
-    @staticmethod
-    def sku_page(
-        rows: list[dict[str, Any]], offset: int, limit: int, category: str | None, q: str | None
+    async def sku_page(
+        self, offset: int, limit: int, category: str | None, q: str | None
     ) -> tuple[int, list[dict[str, Any]]]:
-        """(rows matching the filters, the page of them from `offset`), in catalog order."""
-        if category is not None:
-            rows = [r for r in rows if r["category"] == category]
-        if q:
-            needle = q.casefold()
-            rows = [
-                r for r in rows if needle in r["sku"].casefold() or needle in r["name"].casefold()
-            ]
-        return len(rows), rows[offset : offset + limit]
+        """(SKUs matching the filters, the page of them from `offset`), in catalog order; only
+        the page's rows are built, once per change of the store."""
+        version = self.runner.view.version
+        if self._pages[0] != version:
+            self._pages = (version, {})
+        key = (offset, limit, category, q)
+        page = self._pages[1].get(key)
+        if page is None:
+            page = await asyncio.to_thread(self.runner.read, _sku_page, *key)
+            if len(self._pages[1]) < 64:  # a few pages per version: the ones being looked at
+                self._pages[1][key] = page
+        return page
+
+
+def _sku_page(
+    op: Any, offset: int, limit: int, category: str | None, q: str | None
+) -> tuple[int, list[dict[str, Any]]]:
+    pub = op.public
+    keep = np.ones(pub.n, dtype=bool)
+    if category is not None:
+        keep &= np.asarray(pub.category).astype(str) == category
+    if q:
+        needle = q.casefold()
+        text = np.char.add(np.asarray(pub.sku).astype(str), "\n")
+        text = np.char.lower(np.char.add(text, np.asarray(pub.name).astype(str)))
+        keep &= np.char.find(text, needle) >= 0
+    index = np.flatnonzero(keep)
+    page = index[offset : offset + limit].tolist()
+    return len(index), [convert.sku_row(r) for r in op.sku_rows(page)]
 
 
 def _realised(op: Any, previews: list[dict[str, Any]]) -> list[dict[str, Any] | None]:

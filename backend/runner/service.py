@@ -76,10 +76,6 @@ class Service:
             self._metrics_json = (view, encode(self.dashboard_metrics()))
         return self._metrics_json[1]
 
-    async def sku_rows(self) -> list[dict[str, Any]]:
-        cached = self.runner.cached_sku_rows()  # no thread hop while the store is unchanged
-        return cached if cached is not None else await asyncio.to_thread(self.runner.sku_rows)
-
     # ---- stored history -------------------------------------------------------------------
 
     async def recent_decisions(self, limit: int, agent_id: str | None) -> list[dict[str, Any]]:
