@@ -1,5 +1,9 @@
 """The Operation: live store, shadow baseline store, the three agents, levers, KPIs and alerts.
 
+The shadow store trades the same catalog and demand draws under the competent baseline
+(backend/sim/baseline.py, its safety factors tuned once at construction); paused or failed
+agents' levers in the live store follow the same rule.
+
 The only object the runner talks to (docs/interfaces.md). Not thread-safe: the runner
 serialises every call. Checkpoints are pickles behind a version header; they are trusted local
 state of this backend, never accepted from clients.
@@ -30,6 +34,7 @@ from backend.agents.records import (
 )
 from backend.errors import UnknownAgent
 from backend.sim import kpis
+from backend.sim.baseline import baseline_actions, tune_safety_factors
 from backend.sim.catalog import make_catalog
 from backend.sim.store import Actions, Store
 
@@ -58,7 +63,7 @@ __all__ = [
 
 
 class Operation:
-    """A store run by the agents next to its standing-rule twin on the same demand draws."""
+    """A store run by the agents next to its competent-baseline twin on the same demand draws."""
 
     def __init__(
         self, n_skus: int = 50, seed: int = 0, window_days: int = 28, stockout_window_days: int = 7
@@ -75,6 +80,7 @@ class Operation:
         self.stockout_window = stockout_window_days
         self.live = Store(catalog, seed)
         self.baseline = Store(catalog, seed)
+        self.baseline_z = tune_safety_factors(catalog, seed)
         self.public = catalog.public()
         self.sku_index = {str(s): i for i, s in enumerate(self.public.sku)}
         self.agents = make_agents(self.public, seed)
@@ -101,9 +107,10 @@ class Operation:
         seen = [getattr(self.agents[a], "seen_day", -1) for a in active]
         need = max([1] + [day - 1 - s for s in seen])
         snap = live.snapshot(history_days=min(need, live.ledger.history_days))
-        dp = coordinate(snap, live.standing_actions(), self.agents, active, self.holds.locks(day))
+        standing = baseline_actions(live, self.baseline_z)
+        dp = coordinate(snap, standing, self.agents, active, self.holds.locks(day))
         live.apply(Actions(price=dp.price, markdown=dp.markdown, order_qty=dp.order_qty))
-        self.baseline.apply(self.baseline.standing_actions())
+        self.baseline.apply(baseline_actions(self.baseline, self.baseline_z))
         events = [self._fail(a, exc) for a, exc in dp.errors.items()]
         decisions: list[Decision] = []
         drafts_all = []

@@ -32,6 +32,7 @@ from backend.sim.store import Actions, Store, daily_draws
 __all__ = [
     "Oracle",
     "expected_profit",
+    "expected_write_offs",
     "lerner_price",
     "optimal_price",
     "oracle_actions",
@@ -51,13 +52,17 @@ def _write_off_risk(catalog: Catalog, mean_day: np.ndarray) -> np.ndarray:
     return np.where(catalog.shelf_life <= 1, 1.0, below)
 
 
-def _expected_write_offs(store: Store, today_price: np.ndarray) -> np.ndarray:
-    """Units expected to expire between now and the opening of day + L (fluid projection)."""
+def expected_write_offs(
+    store: Store, today_price: np.ndarray, later_price: np.ndarray | None = None
+) -> np.ndarray:
+    """Units expected to expire between now and the opening of day + L (fluid projection):
+    mean demand at today_price today and at later_price (default the Lerner price) after,
+    taken oldest first."""
     c = store.catalog
     rows = np.arange(c.n)
     stock = store.stock_by_age.astype(float)
     pipe = store.pipeline.astype(float)
-    lerner = lerner_price(c)
+    lerner = lerner_price(c) if later_price is None else later_price
     lost = np.zeros(c.n)
     for j in range(c.max_lead_time):
         wd = (store.day + j) % 7
@@ -99,9 +104,7 @@ def oracle_actions(store: Store) -> Actions:
     )
     ratio = np.clip(margin / (margin + over), 0.0, MAX_CRITICAL_RATIO)
     target = stats.nbinom.ppf(ratio, shape, shape / (shape + mean))
-    position = (
-        available - arriving + store.pipeline.sum(axis=1) - _expected_write_offs(store, price)
-    )
+    position = available - arriving + store.pipeline.sum(axis=1) - expected_write_offs(store, price)
     order = np.maximum(np.ceil(target - position), 0).astype(np.int64)
     # Same-day deliveries (L = 0) land before trading: price on the stock they bring.
     now = (c.lead_time == 0) & (order > 0)
