@@ -49,6 +49,7 @@ class SkuTotals:
         self.demanded = np.zeros(n, dtype=np.int64)
         self.expired = np.zeros(n, dtype=np.int64)
         self.stockout_days = np.zeros(n, dtype=np.int64)
+        self.revenue = np.zeros(n)
 
     def add(self, rec: DayRecord) -> None:
         c = self.catalog
@@ -58,9 +59,16 @@ class SkuTotals:
             - (c.unit_cost + c.disposal_fee) * rec.expired
         )
         self.sold += rec.sales
+        self.revenue += rec.effective_price * rec.sales
         self.demanded += rec.demand
         self.expired += rec.expired
         self.stockout_days += rec.stocked_out
+
+    def shrink_pct_of_sales(self, mask: np.ndarray) -> float:
+        """Units written off at list price as % of sales revenue over the SKUs in `mask`: how
+        stores report shrink (of retail sales)."""
+        lost = float((self.catalog.list_price * self.expired)[mask].sum())
+        return 100.0 * lost / max(float(self.revenue[mask].sum()), 1e-12)
 
     def fill_rate(self) -> np.ndarray:
         return np.where(self.demanded > 0, self.sold / np.maximum(self.demanded, 1), 1.0)

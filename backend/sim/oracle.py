@@ -59,14 +59,18 @@ def expected_write_offs(
     mean demand at today_price today and at later_price (default the Lerner price) after,
     taken oldest first."""
     c = store.catalog
-    rows = np.arange(c.n)
-    stock = store.stock_by_age.astype(float)
+    # Only the cohorts that can reach their last day within max_lead_time days matter: sales
+    # take the oldest first, so younger stock neither expires in the window nor changes what
+    # the older cohorts sell.
+    k = min(c.max_shelf_life, c.max_lead_time + 1)
+    stock = store.stock_by_age[:, :k].astype(float)
     pipe = store.pipeline.astype(float)
+    lands = np.flatnonzero(c.shelf_life <= k)
     lerner = lerner_price(c) if later_price is None else later_price
     lost = np.zeros(c.n)
     for j in range(c.max_lead_time):
         wd = (store.day + j) % 7
-        stock[rows, c.shelf_life - 1] += pipe[:, j]
+        stock[lands, c.shelf_life[lands] - 1] += pipe[lands, j]
         price = today_price if j == 0 else lerner
         mean = c.base_demand * c.weekday[:, wd] * (price / c.list_price) ** c.elasticity
         sell = np.minimum(mean, stock.sum(axis=1))

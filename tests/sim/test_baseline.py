@@ -69,3 +69,17 @@ def test_the_tuned_rule_keeps_its_availability_promise_on_unseen_draws() -> None
     assert np.median(tot.fill_rate()) >= FILL_FLOOR
     # and it wastes less than the naive rule, which ignores perishability
     assert tot.expired.sum() < naive.expired.sum()
+
+
+def test_baseline_shrink_lands_in_published_department_ranges() -> None:
+    """Produce 4.0-6.5% and meat 3.7-5.8% of retail sales (docs/sim.md cites the figures),
+    widened by the sampling error of two 100-SKU stores over a year."""
+    pooled: dict[str, list[float]] = {"produce": [], "meat": []}
+    for seed in (21, 22):
+        c = make_catalog(100, seed)
+        tot = _run(Store(c, seed), CompetentBaseline(c, seed).actions, 364)
+        for k in pooled:
+            pooled[k].append(tot.shrink_pct_of_sales(c.category == k))
+    produce, meat = np.mean(pooled["produce"]), np.mean(pooled["meat"])
+    assert 3.0 <= produce <= 7.5, pooled
+    assert 2.7 <= meat <= 6.8, pooled
