@@ -34,7 +34,7 @@ from backend.agents.records import (
 )
 from backend.errors import UnknownAgent
 from backend.sim import kpis
-from backend.sim.baseline import baseline_actions, tune_safety_factors
+from backend.sim.baseline import baseline_actions, tune
 from backend.sim.catalog import make_catalog
 from backend.sim.store import Actions, Store
 
@@ -80,7 +80,7 @@ class Operation:
         self.stockout_window = stockout_window_days
         self.live = Store(catalog, seed)
         self.baseline = Store(catalog, seed)
-        self.baseline_z = tune_safety_factors(catalog, seed)
+        self.baseline_z, self.baseline_clearance = tune(catalog, seed)
         self.public = catalog.public()
         self.sku_index = {str(s): i for i, s in enumerate(self.public.sku)}
         self.agents = make_agents(self.public, seed)
@@ -107,10 +107,12 @@ class Operation:
         seen = [getattr(self.agents[a], "seen_day", -1) for a in active]
         need = max([1] + [day - 1 - s for s in seen])
         snap = live.snapshot(history_days=min(need, live.ledger.history_days))
-        standing = baseline_actions(live, self.baseline_z)
+        standing = baseline_actions(live, self.baseline_z, self.baseline_clearance)
         dp = coordinate(snap, standing, self.agents, active, self.holds.locks(day))
         live.apply(Actions(price=dp.price, markdown=dp.markdown, order_qty=dp.order_qty))
-        self.baseline.apply(baseline_actions(self.baseline, self.baseline_z))
+        self.baseline.apply(
+            baseline_actions(self.baseline, self.baseline_z, self.baseline_clearance)
+        )
         events = [self._fail(a, exc) for a, exc in dp.errors.items()]
         decisions: list[Decision] = []
         drafts_all = []

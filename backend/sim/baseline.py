@@ -10,11 +10,13 @@ and never changes the list price. Each day it
   their last day of life exceed CLEARANCE_TRIGGER x today's expected sales. Today's own bake of
   a one-day line is not a carry-over: a one-day line is never cleared by this rule.
 
-z is chosen per SKU by simulation on the known parameters: the store is run once per value of
-Z_GRID (all values side by side, on the same demand draws) for TUNING_DAYS on random streams no
-store seed can produce (a separate spawn key), and each SKU takes the z with the best profit
+z, and whether the clearance rule runs on the SKU at all, are chosen per SKU by simulation on
+the known parameters: the store is run once per value of Z_GRID with the rule on and once with
+it off (all side by side, on the same demand draws) for TUNING_DAYS on random streams no store
+seed can produce (a separate spawn key), and each SKU takes the setting with the best profit
 among those whose fill rate (units sold / units demanded) is at least FILL_FLOOR; a SKU that no
-z brings to the floor takes the z with the highest fill rate. Without the floor a profit-only
+setting brings to the floor takes the one with the highest fill rate. (In this store a markdown
+discounts every unit of the SKU, so on fast lines it can cost more margin than it saves.) Without the floor a profit-only
 rule runs its shelves near empty, which no grocer promises.
 """
 
@@ -74,8 +76,9 @@ class SkuTotals:
         return np.where(self.demanded > 0, self.sold / np.maximum(self.demanded, 1), 1.0)
 
 
-def baseline_actions(store: Store, z: np.ndarray) -> Actions:
-    """Today's competent-baseline decisions for `store` with per-SKU safety factors z."""
+def baseline_actions(store: Store, z: np.ndarray, clearance: np.ndarray | None = None) -> Actions:
+    """Today's competent-baseline decisions for `store` with per-SKU safety factors z, the
+    clearance rule on the SKUs where `clearance` is True (all when None)."""
     c, day = store.catalog, store.day
     rows = np.arange(c.n)
     shape = np.roll(c.weekday, -(day % 7), axis=1)  # multipliers of days t .. t+6
@@ -94,6 +97,8 @@ def baseline_actions(store: Store, z: np.ndarray) -> Actions:
     order = np.maximum(np.ceil(level - position), 0).astype(np.int64)
     carried = store.stock_by_age[rows, 0]
     clear = carried > CLEARANCE_TRIGGER * daily[:, 0]
+    if clearance is not None:
+        clear &= np.asarray(clearance, dtype=bool)
     return Actions(
         price=list_price.copy(),
         markdown=np.where(clear, CLEARANCE_DISCOUNT, 0.0),
@@ -116,16 +121,23 @@ class _Tiled:
         return np.tile(self.gen.gamma(shape[:m], scale[:m]), self.reps)
 
 
+def tune(
+    catalog: Catalog, seed: int, days: int = TUNING_DAYS, grid: np.ndarray = Z_GRID
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-SKU (z, clearance on): best simulated profit subject to fill rate >= FILL_FLOOR."""
+    grid = np.asarray(grid, dtype=float)
+    z, clear = np.empty(catalog.n), np.empty(catalog.n, dtype=bool)
+    for start in range(0, catalog.n, CHUNK_SKUS):
+        rows = np.arange(start, min(start + CHUNK_SKUS, catalog.n))
+        z[rows], clear[rows] = _tune_rows(_rows_of(catalog, rows), seed, days, grid)
+    return z, clear
+
+
 def tune_safety_factors(
     catalog: Catalog, seed: int, days: int = TUNING_DAYS, grid: np.ndarray = Z_GRID
 ) -> np.ndarray:
-    """Per-SKU z: best simulated profit subject to fill rate >= FILL_FLOOR (module docstring)."""
-    grid = np.asarray(grid, dtype=float)
-    z = np.empty(catalog.n)
-    for start in range(0, catalog.n, CHUNK_SKUS):
-        rows = np.arange(start, min(start + CHUNK_SKUS, catalog.n))
-        z[rows] = _tune_rows(_rows_of(catalog, rows), seed, days, grid)
-    return z
+    """Per-SKU z of tune() (the clearance choice dropped)."""
+    return tune(catalog, seed, days, grid)[0]
 
 
 def _rows_of(catalog: Catalog, rows: np.ndarray) -> Catalog:
@@ -138,8 +150,10 @@ def _rows_of(catalog: Catalog, rows: np.ndarray) -> Catalog:
     )
 
 
-def _tune_rows(catalog: Catalog, seed: int, days: int, grid: np.ndarray) -> np.ndarray:
-    n, g = catalog.n, len(grid)
+def _tune_rows(
+    catalog: Catalog, seed: int, days: int, grid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    n, g = catalog.n, 2 * len(grid)  # every z with the clearance rule on, then off
     store = Store(_rows_of(catalog, np.tile(np.arange(n), g)), seed, history_days=1)
     store._rng = {
         name: _Tiled(
@@ -148,16 +162,19 @@ def _tune_rows(catalog: Catalog, seed: int, days: int, grid: np.ndarray) -> np.n
         )
         for i, name in enumerate(STREAMS)
     }
-    z = np.repeat(grid, n)
+    zs = np.concatenate([grid, grid])
+    ons = np.repeat([True, False], len(grid))
+    z, on = np.repeat(zs, n), np.repeat(ons, n)
     totals = SkuTotals(store.catalog)
     for _ in range(days):
-        store.apply(baseline_actions(store, z))
+        store.apply(baseline_actions(store, z, on))
         totals.add(store.step())
     profit = totals.profit.reshape(g, n)
     fill = totals.fill_rate().reshape(g, n)
     ok = fill >= FILL_FLOOR
     best_ok = np.where(ok, profit, -np.inf).argmax(axis=0)
-    return grid[np.where(ok.any(axis=0), best_ok, fill.argmax(axis=0))]
+    pick = np.where(ok.any(axis=0), best_ok, fill.argmax(axis=0))
+    return zs[pick], ons[pick]
 
 
 class CompetentBaseline:
@@ -165,9 +182,9 @@ class CompetentBaseline:
 
     def __init__(self, catalog: Catalog, seed: int, days: int = TUNING_DAYS) -> None:
         self.catalog = catalog
-        self.z = tune_safety_factors(catalog, seed, days)
+        self.z, self.clearance = tune(catalog, seed, days)
 
     def actions(self, store: Store) -> Actions:
         if store.n != self.catalog.n:
             raise ValueError(f"store: expected {self.catalog.n} SKUs, got {store.n}")
-        return baseline_actions(store, self.z)
+        return baseline_actions(store, self.z, self.clearance)

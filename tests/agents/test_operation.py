@@ -50,7 +50,7 @@ def test_paused_inventory_agent_orders_exactly_the_competent_baseline() -> None:
     run(op, 5)
     op.pause("inventory_agent")
     for _ in range(4):
-        expected = baseline_actions(op.live, op.baseline_z).order_qty
+        expected = baseline_actions(op.live, op.baseline_z, op.baseline_clearance).order_qty
         report = op.run_day(NOW)
         assert not [d for d in report.decisions if d.agent_id == "inventory_agent"]
         assert np.array_equal(op.live.ledger.last().ordered, expected)
