@@ -1,11 +1,10 @@
 """Agents see only what a store sees: no hidden generator field read, no hidden value copied.
 
-The deciding modules (everything in backend/agents but operation.py, the harness that owns the
-simulated stores) import nothing from the simulation, touch no hidden catalog field, and hold
-no module constant equal to a value the generator hides (fresh-pick share, demand dispersion,
-the catalog's median demand or its log, the squared demand CV it targets, the elasticity
-range, the
-weekday shape).
+The deciding modules (everything in backend/agents but the harness: operation.py, which owns
+the simulated stores, and state.py, which encodes checkpoints) import nothing from the
+simulation, touch no hidden catalog field, and hold no module constant equal to a value the
+generator hides (fresh-pick share, demand dispersion, the catalog's median demand or its log,
+the squared demand CV it targets, the elasticity range, the weekday shape).
 """
 
 from __future__ import annotations
@@ -20,7 +19,8 @@ import numpy as np
 from backend.sim import catalog as gen
 
 ROOT = Path(__file__).resolve().parents[2]
-AGENTS = sorted(p for p in (ROOT / "backend/agents").glob("*.py") if p.name != "operation.py")
+HARNESS = {"operation.py", "state.py"}  # owns the simulated stores / encodes checkpoints
+AGENTS = sorted(p for p in (ROOT / "backend/agents").glob("*.py") if p.name not in HARNESS)
 HIDDEN_FIELDS = {"base_demand", "dispersion", "fresh_share"}
 HIDDEN_VALUES = {
     "fresh share": gen.FRESH_SHARE,
