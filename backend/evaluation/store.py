@@ -31,7 +31,8 @@ from backend.agents.records import AGENT_IDS
 from backend.sim import oracle
 from backend.sim.baseline import CompetentBaseline, SkuTotals
 from backend.sim.catalog import CATEGORIES, make_catalog
-from backend.sim.store import Actions, Store
+from backend.sim.store import Actions
+from backend.sim.worlds import WORLDS, make_store, world_catalog
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +47,15 @@ def run_policy(
     coalition: tuple[str, ...] | str,
     baseline: CompetentBaseline | None = None,
     per_sku: bool = False,
+    world: str | None = None,
 ) -> dict:
     """One run: 'oracle', 'naive', or a coalition of agent ids (() = the competent baseline).
 
-    `baseline` (tuned for this catalog and seed) is built when not given; with per_sku the
-    result carries the per-SKU totals under "sku" (a SkuTotals).
+    `baseline` (tuned for this catalog, seed and world) is built when not given; with per_sku
+    the result carries the per-SKU totals under "sku" (a SkuTotals).
     """
-    catalog = make_catalog(n_skus, seed)
-    store = Store(catalog, seed)
+    catalog = world_catalog(make_catalog(n_skus, seed), world, seed)
+    store = make_store(catalog, seed, world)
     if coalition not in ("oracle", "naive") and baseline is None:
         baseline = CompetentBaseline(catalog, seed)
     agents = make_agents(catalog.public(), seed) if not isinstance(coalition, str) else {}
@@ -110,21 +112,22 @@ def _fill(r: dict) -> float:
     return 100.0 * r["sold"] / max(r["demanded"], 1)
 
 
-def evaluate_seed(args: tuple[int, int, int] | tuple[int, int, int, bool]) -> dict:
-    """Every run for one seed, and the seed's figures (coalitions unless told otherwise)."""
+def evaluate_seed(args: tuple) -> dict:
+    """Every run for one seed, and the seed's figures: args (skus, seed, days[, coalitions
+    (default True)[, world (default None)]])."""
     n_skus, seed, days, *rest = args
     coalitions = rest[0] if rest else True
-    catalog = make_catalog(n_skus, seed)
+    world = rest[1] if len(rest) > 1 else None
+    catalog = world_catalog(make_catalog(n_skus, seed), world, seed)
     baseline = CompetentBaseline(catalog, seed)
     runs: dict[str, dict] = {
-        "oracle": run_policy(n_skus, seed, days, "oracle", per_sku=True),
-        "naive": run_policy(n_skus, seed, days, "naive", per_sku=True),
+        p: run_policy(n_skus, seed, days, p, per_sku=True, world=world) for p in ("oracle", "naive")
     }
     sizes = range(len(AGENT_IDS) + 1) if coalitions else (0, len(AGENT_IDS))
     for k in sizes:
         for c in itertools.combinations(AGENT_IDS, k):
             runs["+".join(c) or "baseline"] = run_policy(
-                n_skus, seed, days, c, baseline, per_sku=True
+                n_skus, seed, days, c, baseline, per_sku=True, world=world
             )
     agents, base, orc = runs["+".join(AGENT_IDS)], runs["baseline"], runs["oracle"]
     named = {"agents": agents, "baseline": base, "naive": runs["naive"], "oracle": orc}
@@ -332,9 +335,10 @@ def evaluate(
     seed_base: int = 0,
     processes: int = 1,
     coalitions: bool = True,
+    world: str | None = None,
 ) -> dict:
     t0 = time.perf_counter()
-    work = [(skus, seed_base + i, days, coalitions) for i in range(seeds)]
+    work = [(skus, seed_base + i, days, coalitions, world) for i in range(seeds)]
     if processes > 1:
         with Pool(processes) as pool:
             per_seed = pool.map(evaluate_seed, work)
@@ -343,8 +347,56 @@ def evaluate(
     return summarise(
         per_seed,
         time.perf_counter() - t0,
-        {"skus": skus, "days": days, "seeds": seeds, "seed_base": seed_base},
+        {"skus": skus, "days": days, "seeds": seeds, "seed_base": seed_base, "world": world},
     )
+
+
+WORLD_KEYS = (
+    "profit_uplift_vs_baseline_pct",
+    "profit_uplift_ci95",
+    "profit_pct_of_oracle",
+    "waste_pct_of_baseline",
+    "fill_rate",
+    "baseline_fill_rate",
+)
+
+
+def evaluate_worlds(
+    names: list[str], skus: int, days: int, seeds: int, seed_base: int, processes: int
+) -> dict:
+    """The evaluation (agents, baseline, naive, oracle; no coalitions) in each named world."""
+    t0 = time.perf_counter()
+    worlds = {}
+    for w in names:
+        s = evaluate(skus, days, seeds, seed_base, processes, coalitions=False, world=w)
+        worlds[w] = {k: s[k] for k in WORLD_KEYS} | {
+            "baseline_pct_of_oracle": s["baseline_pct_of_oracle"],
+            "per_category": s["per_category"],
+        }
+    return {
+        "config": {"skus": skus, "days": days, "seeds": seeds, "seed_base": seed_base},
+        "worlds": worlds,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def worlds_table(s: dict) -> str:
+    """Markdown table: one row per world against its competent baseline and oracle."""
+    lines = [
+        "| world | uplift vs baseline, % (95% CI) | % of oracle | baseline, % of oracle | "
+        "waste, % of baseline | fill rate, % (baseline) | targets |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for w, r in s["worlds"].items():
+        lo, hi = r["profit_uplift_ci95"]
+        ok = lo > 0 and r["profit_pct_of_oracle"] >= 85.0
+        lines.append(
+            f"| {w} | {r['profit_uplift_vs_baseline_pct']:+.1f} ({lo:+.1f}..{hi:+.1f}) | "
+            f"{r['profit_pct_of_oracle']:.1f} | {r['baseline_pct_of_oracle']:.1f} | "
+            f"{r['waste_pct_of_baseline']:.1f} | {r['fill_rate']:.2f} "
+            f"({r['baseline_fill_rate']:.2f}) | {'met' if ok else 'missed'} |"
+        )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -359,16 +411,28 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run only agents, baseline, naive and oracle (no synergy figures)",
     )
+    ap.add_argument(
+        "--world",
+        default=None,
+        help=f"run in a world the agents were not tuned for: one of {', '.join(WORLDS)}, or all",
+    )
     ap.add_argument("--json", default=None, help="write the summary here")
     a = ap.parse_args(argv)
+    if a.world is not None and a.world != "all" and a.world not in WORLDS:
+        ap.error(f"--world: expected one of {', '.join(WORLDS)} or all, got {a.world!r}")
     for name in ("skus", "days", "seeds"):
         if getattr(a, name) < 1:
             ap.error(f"--{name}: expected an integer >= 1, got {getattr(a, name)}")
     if a.seed_base < 0:
         ap.error(f"--seed-base: expected an integer >= 0, got {a.seed_base}")
     logging.basicConfig(level=logging.WARNING)
-    s = evaluate(a.skus, a.days, a.seeds, a.seed_base, a.processes, not a.no_coalitions)
-    print(table(s))
+    if a.world is not None:
+        names = list(WORLDS) if a.world == "all" else [a.world]
+        s = evaluate_worlds(names, a.skus, a.days, a.seeds, a.seed_base, a.processes)
+        print(worlds_table(s))
+    else:
+        s = evaluate(a.skus, a.days, a.seeds, a.seed_base, a.processes, not a.no_coalitions)
+        print(table(s))
     if a.json:
         with open(a.json, "w") as fh:
             json.dump(s, fh, indent=2)

@@ -134,3 +134,18 @@ def test_bad_arguments_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         evaluate.main(["--seeds", "0"])
     assert "--seeds: expected an integer >= 1, got 0" in capsys.readouterr().err
+
+
+def test_world_evaluation_writes_the_world_keys(tmp_path: Path) -> None:
+    out = tmp_path / "w.json"
+    args = ["--skus", "5", "--days", "10", "--seeds", "2", "--processes", "1"]
+    assert evaluate.main([*args, "--world", "seasonal", "--json", str(out)]) == 0
+    s = json.loads(out.read_text())
+    assert set(s["worlds"]) == {"seasonal"}
+    assert set(evaluate.WORLD_KEYS) <= set(s["worlds"]["seasonal"])
+
+
+def test_an_unknown_world_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        evaluate.main(["--world", "moon"])
+    assert "--world: expected one of level_low" in capsys.readouterr().err

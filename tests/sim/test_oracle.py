@@ -95,5 +95,5 @@ def test_oracle_object_gives_the_oracle_actions() -> None:
     store = Store(cat, 0)
     a, b = Oracle(cat).actions(store), oracle_actions(store)
     assert np.array_equal(a.price, b.price) and np.array_equal(a.order_qty, b.order_qty)
-    with pytest.raises(ValueError, match="expected a store built on this oracle's catalog"):
-        Oracle(make_catalog(20, 1)).actions(store)
+    with pytest.raises(ValueError, match="store: expected 21 SKUs, got 20"):
+        Oracle(make_catalog(21, 1)).actions(store)
