@@ -8,18 +8,20 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from types import ModuleType
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from backend.bus import Bus
 from backend.config import Settings
-from backend.db import repo
+from backend.db import lease, repo
 from backend.db.engine import init_db
+from backend.db.lease import Deposed
 from backend.errors import AutoOpsError
 from backend.runner import alerts, convert
 from backend.runner.errors import CheckpointIncompatible, NotReady
@@ -32,6 +34,23 @@ __all__ = ["ACTIONS", "Runner", "View", "events_channel", "utcnow"]
 log = logging.getLogger(__name__)
 
 EVENTS_PER_KIND = 20  # alert events published one by one per day; the rest go in one summary
+# the View's fields that followers are sent (all but its version, which the state row carries)
+STATE_FIELDS = (
+    "day",
+    "timestamp",
+    "metrics",
+    "agents",
+    "active_alerts_count",
+    "recent_decisions_count",
+)
+
+
+class _Settled(Exception):
+    """A pending intervention left pending before the leader got to it."""
+
+
+class _Moved(Exception):
+    """Another runner persisted more of the run after this one read it: read it again."""
 
 
 class Runner:
@@ -67,6 +86,15 @@ class Runner:
         self.last_error: str | None = None  # the database's last refusal, while it lasts
         self.last_day_at: float | None = None
         self._late_days = 0
+        # The run epoch this runner trades under (runner_lease.epoch, raised by 1 when it starts).
+        self.epoch = 0
+        self.holder = settings.instance_id
+        self.deposed: Deposed | None = None  # set when a write found a newer epoch: stopped
+        # With replicas, every write also stores the View and SKU rows for followers to serve.
+        self.publish_state = False
+        self.on_change: Callable[[View], None] | None = None  # a new View was made
+        # The lease as the restore read it, until this runner takes it (then None).
+        self._restored_from: dict[str, Any] | None = None
         # The store's clock gets its own thread, so a burst of REST reads cannot delay a day.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runner")
 
@@ -126,8 +154,9 @@ class Runner:
         self.started_at = time.monotonic()
         return True
 
-    async def stop(self) -> None:
-        """Stop after the current day and checkpoint the last state."""
+    async def stop(self, checkpoint: bool = True) -> None:
+        """Stop after the current day and checkpoint the last state (`checkpoint=False`, or a
+        runner another one replaced: stop writing at once, the stored state stands)."""
         if self._stopping is None:
             return
         self._stopping.set()
@@ -135,7 +164,7 @@ class Runner:
             await asyncio.wait({self._task})
             if not self._task.cancelled() and self._task.exception() is not None:
                 log.error("the runner loop had died: %r", self._task.exception())
-        if self._op is None:  # never restored: there is no state to checkpoint
+        if self._op is None or self.deposed is not None or not checkpoint:
             self._executor.shutdown(wait=False)
             return
         if self._pending is not None:
@@ -158,8 +187,9 @@ class Runner:
 
     @property
     def persist_failing(self) -> bool:
-        """True while a traded day waits for the database to take it (a flush failed)."""
-        return self._pending is not None and self._backoff > 0
+        """True while a traded day (or the lease) waits for the database to take it."""
+        waiting = self._pending is not None or self._restored_from is not None
+        return waiting and self._backoff > 0
 
     def ticking(self) -> tuple[bool, float | None]:
         """Whether days are being traded on schedule, and seconds since the last one."""
@@ -174,16 +204,19 @@ class Runner:
     # ---- restore and checkpoint -----------------------------------------------------------
 
     def _restore(self) -> None:
+        """Load the state of the day the lease says is persisted, then take the lease under a
+        new epoch (a database that takes no writes still serves what it holds)."""
         with self.engine.connect() as conn:
-            checkpoint = repo.latest_checkpoint(conn)
+            held = lease.read(conn)
+            checkpoint = self._checkpoint_of(conn, held["day"])
             replay = repo.interventions_after(
                 conn, checkpoint["last_intervention_seq"] if checkpoint else 0
             )
-            self._applied_seq = repo.last_intervention_seq(conn)
             open_count = repo.count_open_alerts(conn)
             op = self._load(checkpoint)
             recent = repo.count_decisions(conn, day=op.day - 1) if checkpoint else 0
             newest = repo.recent_decisions(conn, self.recent.size)
+        self._restored_from = held
         for record in replay:  # interventions acknowledged after the checkpoint was written
             try:
                 self._apply(op, record["agent_id"], record["action"], record["parameters"])
@@ -199,6 +232,46 @@ class Runner:
             "from checkpoint" if checkpoint else "new run",
             len(replay),
         )
+        try:
+            self._take_lease()
+        except Exception as exc:  # retried before the next day (tick) or intervention
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.error("taking the runner lease failed (%s); retrying", exc)
+
+    def _take_lease(self) -> None:
+        """Trade under a new epoch; the lease must still say what the restore read."""
+        expected, now = self._restored_from, utcnow()
+        with self.engine.begin() as conn:
+            held = lease.take(conn, self.holder, now)
+            if (held["day"], held["apply_seq"]) != (expected["day"], expected["apply_seq"]):
+                raise _Moved(f"the run moved on to day {held['day']} since it was read")
+            if held["day"] is None:  # the first run under a lease: its day is the checkpoint's
+                lease.set_day(conn, held["epoch"], int(self._op.day), now)
+        self.epoch, self._applied_seq = int(held["epoch"]), int(held["apply_seq"])
+        self._restored_from = None
+        self.last_error = None
+        log.info("runner trades under epoch %d", self.epoch)
+
+    def _ensure_lease(self) -> None:
+        """Take the lease if the restore could not (worker thread); reload if the run moved."""
+        if self._restored_from is None:
+            return
+        try:
+            self._take_lease()
+        except _Moved:
+            self._restore()
+            if self._restored_from is not None:
+                raise
+
+    @staticmethod
+    def _checkpoint_of(conn: Connection, day: int | None) -> dict[str, Any] | None:
+        if day is None:
+            return repo.latest_checkpoint(conn)
+        checkpoint = repo.latest_checkpoint(conn, day)
+        if checkpoint is None and day > 0:
+            log.error("no checkpoint of the persisted day %d; restoring the newest one", day)
+            return repo.latest_checkpoint(conn)
+        return checkpoint
 
     def _load(self, checkpoint: dict[str, Any] | None) -> Any:
         s = self.settings
@@ -217,8 +290,10 @@ class Runner:
     def _checkpoint_now(self) -> None:
         with self._lock:
             data, day, seq = self._op.to_bytes(), int(self._op.day), self._applied_seq
+        now = utcnow()
         with self.engine.begin() as conn:
-            repo.insert_checkpoint(conn, day, utcnow(), data, seq, self.settings.checkpoints_kept)
+            lease.fence(conn, self.epoch, now)
+            repo.insert_checkpoint(conn, day, now, data, seq, self.settings.checkpoints_kept)
         log.info("checkpoint written at day %d", day)
 
     def _fresh_view(self, now: datetime, open_count: int, recent: int, version: int) -> View:
@@ -275,6 +350,9 @@ class Runner:
         if self._pending is not None:
             if time.monotonic() < self._retry_at or not await self._flush():
                 return  # the database is away: hold the store until its last day is persisted
+        if self._restored_from is not None:
+            if time.monotonic() < self._retry_at or not await self._lease_taken():
+                return  # no epoch yet: nothing may be written
         try:
             result = await self._in_runner_thread(self._trade, utcnow())
         except Exception as exc:
@@ -303,26 +381,37 @@ class Runner:
                 conditions=list(self._op.conditions()),
                 checkpoint=self._op.to_bytes(),
                 intervention_seq=self._applied_seq,
+                skus=self._sku_rows_locked() if self.publish_state else None,
             )
             result.seconds = time.perf_counter() - t0
         return result
+
+    async def _lease_taken(self) -> bool:
+        try:
+            await self._in_runner_thread(self._ensure_lease)
+        except Exception as exc:
+            self._failed("taking the runner lease", exc)
+            return False
+        self._backoff = 0.0
+        return True
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        self.telemetry.persist_failures.inc()
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        self._backoff = min(30.0, max(self.settings.day_seconds, self._backoff * 2 or 1.0))
+        self._retry_at = time.monotonic() + self._backoff
+        log.error("%s failed (%s); retrying in %.1f s", what, exc, self._backoff)
 
     async def _flush(self) -> bool:
         result = self._pending
         assert result is not None
         try:
             await self._in_runner_thread(self._persist, result)
+        except Deposed as exc:
+            self.step_down(exc)
+            return False
         except Exception as exc:
-            self.telemetry.persist_failures.inc()
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            self._backoff = min(30.0, max(self.settings.day_seconds, self._backoff * 2 or 1.0))
-            self._retry_at = time.monotonic() + self._backoff
-            log.error(
-                "persisting day %d failed (%s); retrying in %.1f s",
-                result.traded_day,
-                exc,
-                self._backoff,
-            )
+            self._failed(f"persisting day {result.traded_day}", exc)
             return False
         self._pending, self._backoff, self.last_error = None, 0.0, None
         self.recent.add_day(
@@ -340,13 +429,30 @@ class Runner:
             recent_decisions_count=len(result.decisions),
             version=self.view.version + 1,
         )
+        self._changed()
         self._count(result)
         await self._announce(result)
         return True
 
+    def step_down(self, exc: Deposed) -> None:
+        """Another runner holds the lease: stop trading now; nothing of this one is written."""
+        if self.deposed is None:
+            log.error("%s", exc)
+        self.deposed, self._pending, self.last_error = exc, None, str(exc)
+        if self._stopping is not None:
+            self._stopping.set()
+        if self.on_change is not None and self._view is not None:
+            self.on_change(self._view)
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self.view)
+
     def _persist(self, r: DayResult) -> None:
-        """One transaction per day: decisions, outcomes, snapshot, states, alerts, checkpoint."""
+        """One transaction per day, fenced: decisions, outcomes, snapshot, states, alerts, checkpoint."""
         with self.engine.begin() as conn:
+            if not lease.fence_day(conn, self.epoch, r.day, r.timestamp):
+                return  # this epoch's earlier commit of the day landed; only its answer was lost
             repo.insert_decisions(conn, r.decisions)
             repo.record_outcomes(conn, r.outcomes)
             repo.insert_snapshot(conn, r.traded_day, r.timestamp, r.metrics)
@@ -364,6 +470,16 @@ class Runner:
                 conn, r.day, self.settings.retention_days, self.settings.audit_retention_days
             )
             r.open_alerts = repo.count_open_alerts(conn)
+            if r.skus is not None:
+                view = {
+                    "day": r.day,
+                    "timestamp": r.timestamp,
+                    "metrics": r.metrics,
+                    "agents": r.agents,
+                    "active_alerts_count": r.open_alerts,
+                    "recent_decisions_count": len(r.decisions),
+                }
+                self._save_state(conn, self.view.version + 1, view, r.skus)
 
     def _count(self, r: DayResult) -> None:
         t = self.telemetry
@@ -472,22 +588,122 @@ class Runner:
             "client": client,
             "sub": sub,
         }
+        self._ensure_lease()
         with self._lock:
             record["day"] = int(self._op.day)
             # The audit row goes in first: a database that is away refuses before anything changes.
             with self.engine.begin() as conn:
+                record["apply_seq"] = lease.fence_apply(conn, self.epoch, record["timestamp"])
+                record["epoch"] = self.epoch
                 seq = repo.insert_intervention(conn, record)
                 record["message"] = self._apply(self._op, agent_id, action, parameters)
                 repo.set_intervention_message(conn, seq, record["message"])
-            self._applied_seq = seq
-            record["agents"] = [convert.agent_status(a) for a in self._op.agent_stats()]
+                record["agents"] = self._after_apply(conn)
+            self._applied_seq = record["apply_seq"]
         return record
+
+    def apply_pending_locked(self) -> list[dict[str, Any]]:
+        """Apply the interventions other replicas recorded, in the order they came; each in its
+        own fenced transaction. Runs in a worker thread; returns the applied records."""
+        self._ensure_lease()
+        with self.engine.connect() as conn:
+            rows = repo.pending_interventions(conn)
+        applied = []
+        for row in rows:
+            with self._lock:
+                now = utcnow()
+                try:
+                    with self.engine.begin() as conn:
+                        apply_seq = lease.fence_apply(conn, self.epoch, now)
+                        if not repo.settle_intervention(
+                            conn, row["seq"], "applied", apply_seq=apply_seq, epoch=self.epoch
+                        ):
+                            raise _Settled  # its requester expired it: roll the fence back
+                        row["message"] = self._apply(
+                            self._op, row["agent_id"], row["action"], row["parameters"]
+                        )
+                        repo.set_intervention_message(conn, row["seq"], row["message"])
+                        row["agents"] = self._after_apply(conn)
+                except _Settled:
+                    continue
+                except Deposed:
+                    raise
+                except AutoOpsError as exc:  # the store refused it: the requester is told why
+                    with self.engine.begin() as conn:
+                        repo.settle_intervention(conn, row["seq"], "rejected", message=str(exc))
+                    continue
+                self._applied_seq = apply_seq
+            applied.append(row)
+        return applied
+
+    def _after_apply(self, conn: Connection) -> list[dict[str, Any]]:
+        """The agents as the intervention left them, also stored for followers (lock held)."""
+        agents = [convert.agent_status(a) for a in self._op.agent_stats()]
+        if self.publish_state:
+            view = {k: getattr(self.view, k) for k in STATE_FIELDS} | {"agents": agents}
+            self._save_state(conn, self.view.version + 1, view, self._sku_rows_locked())
+        return agents
+
+    def _save_state(
+        self, conn: Connection, version: int, view: dict[str, Any], skus: list[dict[str, Any]]
+    ) -> None:
+        lease.save_state(
+            conn,
+            {
+                "epoch": self.epoch,
+                "version": version,
+                "day": view["day"],
+                "view": convert.jsonable(view),
+                "skus": convert.jsonable(skus),
+                "updated_at": utcnow(),
+            },
+        )
+
+    def _sku_rows_locked(self) -> list[dict[str, Any]]:
+        return [convert.sku_row(r) for r in self._op.sku_rows()]
+
+    async def apply_pending(self) -> list[dict[str, Any]]:
+        """Apply what other replicas recorded (in the runner's thread, between days)."""
+        try:
+            applied = await self._in_runner_thread(self.apply_pending_locked)
+        except Deposed as exc:
+            self.step_down(exc)
+            return []
+        for record in applied:
+            self.after_intervention(record.pop("agents"))
+            log.info(
+                "intervention %s from another replica: %s %s (%s)",
+                record["intervention_id"],
+                record["action"],
+                record["agent_id"],
+                record["message"],
+            )
+        return applied
+
+    async def publish_intervention(self, record: dict[str, Any]) -> None:
+        """Tell every live-updates subscriber: the store took an intervention."""
+        broadcast = {
+            "type": "agent_intervention",
+            "agent_id": record["agent_id"],
+            "action": record["action"],
+            "timestamp": record["timestamp"].isoformat().replace("+00:00", "Z"),
+            "reason": record["reason"],
+            "parameters": record["parameters"],
+            "intervention_id": record["intervention_id"],
+            "message": record["message"],
+        }
+        try:
+            await self.bus.publish(self.events_channel, broadcast)
+        except Exception as exc:  # recorded and in effect already; only the broadcast is lost
+            log.error("broadcasting intervention %s failed: %s", record["intervention_id"], exc)
 
     def after_intervention(self, agents: list[dict[str, Any]]) -> None:
         self._view = replace(self.view, agents=agents, version=self.view.version + 1)
+        self._changed()
 
     def set_open_alerts(self, count: int) -> None:
         self._view = replace(self.view, active_alerts_count=count)
+        self._changed()
 
     def cached_sku_rows(self) -> list[dict[str, Any]] | None:
         """The rows if nothing changed the store since they were read, else None."""
@@ -502,6 +718,6 @@ class Runner:
             return cached[1]
         with self._lock:
             version = self.view.version
-            rows = [convert.sku_row(r) for r in self._op.sku_rows()]
+            rows = self._sku_rows_locked()
         self._sku_cache = (version, rows)
         return rows

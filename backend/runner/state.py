@@ -46,6 +46,7 @@ class DayResult:
     conditions: list[Any]
     checkpoint: bytes
     intervention_seq: int
+    skus: list[dict[str, Any]] | None = None  # the SKU rows after the day, when published
     seconds: float = 0.0
     alerts_raised: list[dict[str, Any]] = field(default_factory=list)
     alerts_resolved: list[dict[str, Any]] = field(default_factory=list)
