@@ -65,6 +65,9 @@ class SystemMetrics(Wire):
     )
 
 
+METRIC_FIELDS: tuple[str, ...] = tuple(SystemMetrics.model_fields)
+
+
 class AgentState(str, Enum):
     ACTIVE = "active"
     PAUSED = "paused"

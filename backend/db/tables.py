@@ -1,6 +1,7 @@
-"""The tables: decisions, alerts, interventions, metric snapshots, agent states, checkpoints, and the
-runner's lease and published state. Migrations (backend/db/migrations) build them; this module is
-what the code reads and writes through, and a test holds the two the same."""
+"""The tables: decisions, alerts, interventions, metric snapshots, agent states, checkpoints, the
+ledger rows beside them, and the runner's lease and published state. Migrations
+(backend/db/migrations) build them; this module is what the code reads and writes through, and a
+test holds the two the same."""
 
 from __future__ import annotations
 
@@ -143,7 +144,7 @@ checkpoints = Table(
     Column("timestamp", UTCDateTime, nullable=False),
     # Interventions with a larger apply_seq came after this state and are replayed on restore.
     Column("last_intervention_seq", Integer, nullable=False),
-    Column("codec", String(16), nullable=False),  # "zlib" or "raw"
+    Column("codec", String(16), nullable=False),  # "zstd", "zlib" (older rows) or "raw"
     Column("data", LargeBinary, nullable=False),
 )
 
@@ -171,4 +172,17 @@ runner_state = Table(
     Column("view", JSON, nullable=False),
     Column("skus", JSON, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The stores' per-day rows (their last year of days), stored as each day is traded rather than
+# inside every checkpoint; a checkpoint whose ring is kept apart is rebuilt from these.
+ledger_rows = Table(
+    "ledger_rows",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("first_day", Integer, nullable=False),
+    Column("last_day", Integer, nullable=False),
+    Column("codec", String(16), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Index("ix_ledger_rows_last_day", "last_day"),
 )

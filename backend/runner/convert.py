@@ -7,18 +7,11 @@ from typing import Any
 
 import orjson
 
-METRIC_FIELDS = (
-    "total_revenue",
-    "total_profit",
-    "inventory_turnover",
-    "stockout_incidents",
-    "waste_reduction_percentage",
-    "price_optimization_score",
-    "promotion_effectiveness",
-    "agent_collaboration_score",
-    "decision_count",
-    "response_time_avg",
-)
+from backend.db.engine import json_bytes
+from backend.schemas import METRIC_FIELDS
+
+__all__ = ["METRIC_FIELDS", "jsonable"]
+
 INT_METRICS = frozenset({"stockout_incidents", "decision_count"})
 # Ratios over traded days: before the first day there is nothing to divide, whatever the core says.
 RATIOS = frozenset(
@@ -35,9 +28,7 @@ RATIOS = frozenset(
 
 def jsonable(value: Any) -> Any:
     """Plain JSON types for anything the core returns (numpy scalars and arrays included; NaN -> None)."""
-    return orjson.loads(
-        orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
-    )
+    return orjson.loads(json_bytes(value))
 
 
 def _number(value: Any, integer: bool) -> int | float | None:
@@ -73,24 +64,31 @@ def agent_status(stats: Any) -> dict[str, Any]:
     }
 
 
-def decision(d: Any) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "agent_id": d.agent_id,
-        "timestamp": d.timestamp,
-        "day": int(d.day),
-        "action_type": d.action_type,
-        "sku": str(d.sku),
-        "parameters": jsonable(d.parameters),
-        "rationale": d.rationale,
-        "confidence_score": float(d.confidence_score),
-        "expected_outcome": jsonable(d.expected_outcome),
-        "outcome": None if d.outcome is None else jsonable(d.outcome),
-    }
+def decisions(ds: list[Any]) -> list[dict[str, Any]]:
+    """A day's decisions as stored rows, their JSON fields converted in one pass."""
+    fields = jsonable([[d.parameters, d.expected_outcome, d.outcome] for d in ds])
+    return [
+        {
+            "id": d.id,
+            "agent_id": d.agent_id,
+            "timestamp": d.timestamp,
+            "day": int(d.day),
+            "action_type": d.action_type,
+            "sku": str(d.sku),
+            "parameters": p,
+            "rationale": d.rationale,
+            "confidence_score": float(d.confidence_score),
+            "expected_outcome": e,
+            "outcome": o,
+        }
+        for d, (p, e, o) in zip(ds, fields)
+    ]
 
 
-def outcome(o: Any) -> tuple[str, dict[str, Any], bool]:
-    return o.decision_id, jsonable(o.outcome), bool(o.hit)
+def outcomes(us: list[Any]) -> list[tuple[str, dict[str, Any], bool]]:
+    """A day's outcome updates as (decision id, outcome, hit), converted in one pass."""
+    fields = jsonable([u.outcome for u in us])
+    return [(u.decision_id, f, bool(u.hit)) for u, f in zip(us, fields)]
 
 
 def sku_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -23,10 +23,10 @@ from backend.db import lease, repo
 from backend.db.engine import init_db
 from backend.db.lease import Deposed
 from backend.errors import AutoOpsError
-from backend.runner import alerts, convert
+from backend.runner import convert, persistence
 from backend.runner.errors import CheckpointIncompatible, NotReady
 from backend.runner.recent import RecentDecisions
-from backend.runner.state import ACTIONS, DayResult, View, events_channel, utcnow
+from backend.runner.state import ACTIONS, Checkpoint, DayResult, View, events_channel, utcnow
 from backend.runner.telemetry import Telemetry
 
 __all__ = ["ACTIONS", "Runner", "View", "events_channel", "utcnow"]
@@ -43,10 +43,6 @@ STATE_FIELDS = (
     "active_alerts_count",
     "recent_decisions_count",
 )
-
-
-class _Settled(Exception):
-    """A pending intervention left pending before the leader got to it."""
 
 
 class _Moved(Exception):
@@ -74,6 +70,7 @@ class Runner:
         self._op: Any = None
         self._lock = threading.Lock()
         self._applied_seq = 0
+        self._rows_from = 0  # the first day whose store rows are not in the database yet
         self._view: View | None = None
         self._pending: DayResult | None = None
         self._retry_at = 0.0
@@ -86,6 +83,7 @@ class Runner:
         self.last_error: str | None = None  # the database's last refusal, while it lasts
         self.last_day_at: float | None = None
         self._late_days = 0
+        self.last_day: DayResult | None = None  # the last day persisted, with its phase timings
         # The run epoch this runner trades under (runner_lease.epoch, raised by 1 when it starts).
         self.epoch = 0
         self.holder = settings.instance_id
@@ -213,7 +211,7 @@ class Runner:
                 conn, checkpoint["last_intervention_seq"] if checkpoint else 0
             )
             open_count = repo.count_open_alerts(conn)
-            op = self._load(checkpoint)
+            op = self._load(conn, checkpoint)
             recent = repo.count_decisions(conn, day=op.day - 1) if checkpoint else 0
             newest = repo.recent_decisions(conn, self.recent.size)
         self._restored_from = held
@@ -238,9 +236,20 @@ class Runner:
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.error("taking the runner lease failed (%s); retrying", exc)
 
+    @staticmethod
+    def _checkpoint_of(conn: Connection, day: int | None) -> dict[str, Any] | None:
+        if day is None:
+            return repo.latest_checkpoint(conn)
+        checkpoint = repo.latest_checkpoint(conn, day)
+        if checkpoint is None and day > 0:
+            log.error("no checkpoint of the persisted day %d; restoring the newest one", day)
+            return repo.latest_checkpoint(conn)
+        return checkpoint
+
     def _take_lease(self) -> None:
         """Trade under a new epoch; the lease must still say what the restore read."""
         expected, now = self._restored_from, utcnow()
+        assert expected is not None
         with self.engine.begin() as conn:
             held = lease.take(conn, self.holder, now)
             if (held["day"], held["apply_seq"]) != (expected["day"], expected["apply_seq"]):
@@ -263,38 +272,48 @@ class Runner:
             if self._restored_from is not None:
                 raise
 
-    @staticmethod
-    def _checkpoint_of(conn: Connection, day: int | None) -> dict[str, Any] | None:
-        if day is None:
-            return repo.latest_checkpoint(conn)
-        checkpoint = repo.latest_checkpoint(conn, day)
-        if checkpoint is None and day > 0:
-            log.error("no checkpoint of the persisted day %d; restoring the newest one", day)
-            return repo.latest_checkpoint(conn)
-        return checkpoint
-
-    def _load(self, checkpoint: dict[str, Any] | None) -> Any:
-        s = self.settings
+    def _load(self, conn: Any, checkpoint: dict[str, Any] | None) -> Any:
+        s, cls = self.settings, self.module.Operation
+        self._rows_from = 0
         if checkpoint is None:
-            return self.module.Operation(
+            return cls(
                 n_skus=s.skus,
                 seed=s.seed,
                 window_days=s.window_days,
                 stockout_window_days=s.stockout_window_days,
             )
         try:
-            return self.module.Operation.from_bytes(checkpoint["data"])
+            data = checkpoint["data"]
+            apart = cls.rows_kept_apart(data)
+            rows = [cls.decode_rows(b) for b in repo.ledger_row_batches(conn, 0)] if apart else None
+            op = cls.from_bytes(data, rows)
         except Exception as exc:
             raise CheckpointIncompatible(checkpoint["day"], exc) from exc
+        # An older checkpoint carried its rows inside: they go to the database with the next write.
+        self._rows_from = int(op.day) if apart else 0
+        return op
+
+    def _capture(self, now: datetime) -> Checkpoint:
+        """Copies of the store's state and its unstored day rows. Caller holds the lock."""
+        op = self._op
+        tree, arrays = op.export_state(ring=False)
+        return Checkpoint(
+            day=int(op.day),
+            timestamp=now,
+            intervention_seq=self._applied_seq,
+            tree=tree,
+            arrays=arrays,
+            rows=op.ring_rows(self._rows_from),
+            codec=type(op),
+            history_days=int(op.live.ledger.history_days),
+        )
 
     def _checkpoint_now(self) -> None:
         with self._lock:
-            data, day, seq = self._op.to_bytes(), int(self._op.day), self._applied_seq
-        now = utcnow()
-        with self.engine.begin() as conn:
-            lease.fence(conn, self.epoch, now)
-            repo.insert_checkpoint(conn, day, now, data, seq, self.settings.checkpoints_kept)
-        log.info("checkpoint written at day %d", day)
+            checkpoint = self._capture(utcnow())
+        persistence.write_checkpoint(self.engine, checkpoint, self.settings, self.epoch)
+        self._rows_from = checkpoint.day
+        log.info("checkpoint written at day %d", checkpoint.day)
 
     def _fresh_view(self, now: datetime, open_count: int, recent: int, version: int) -> View:
         # Caller holds the lock.
@@ -366,24 +385,46 @@ class Runner:
         await self._flush()
 
     def _trade(self, now: datetime) -> DayResult:
+        """Trade a day; under the lock only what reads or changes the store (no I/O)."""
+        clock = time.perf_counter
+        t0 = clock()
         with self._lock:
-            t0 = time.perf_counter()
-            report = self._op.run_day(now)
-            result = DayResult(
-                day=int(self._op.day),
-                traded_day=int(report.day),
-                timestamp=now,
-                decisions=[convert.decision(d) for d in report.decisions],
-                outcomes=[convert.outcome(o) for o in report.outcomes],
-                events=list(report.events),
-                metrics=convert.metrics(self._op.kpis(), int(self._op.day)),
-                agents=[convert.agent_status(a) for a in self._op.agent_stats()],
-                conditions=list(self._op.conditions()),
-                checkpoint=self._op.to_bytes(),
-                intervention_seq=self._applied_seq,
-                skus=self._sku_rows_locked() if self.publish_state else None,
-            )
-            result.seconds = time.perf_counter() - t0
+            op = self._op
+            report = op.run_day(now)
+            t1 = clock()
+            kpis = op.kpis()
+            t2 = clock()
+            conditions = list(op.conditions())
+            t3 = clock()
+            stats = op.agent_stats()
+            checkpoint = self._capture(now)
+            seq = self._applied_seq
+            skus = [convert.sku_row(r) for r in op.sku_rows()] if self.publish_state else None
+        t4 = clock()
+        day = int(checkpoint.day)
+        result = DayResult(
+            day=day,
+            traded_day=int(report.day),
+            timestamp=now,
+            decisions=convert.decisions(report.decisions),
+            outcomes=convert.outcomes(report.outcomes),
+            events=list(report.events),
+            metrics=convert.metrics(kpis, day),
+            agents=[convert.agent_status(a) for a in stats],
+            conditions=conditions,
+            checkpoint=checkpoint,
+            intervention_seq=seq,
+            skus=skus,
+        )
+        t5 = clock()
+        result.phases = {
+            "trade": t1 - t0,
+            "kpis": t2 - t1,
+            "conditions": t3 - t2,
+            "capture": t4 - t3,
+            "convert": t5 - t4,
+        }
+        result.seconds = t5 - t0
         return result
 
     async def _lease_taken(self) -> bool:
@@ -405,8 +446,13 @@ class Runner:
     async def _flush(self) -> bool:
         result = self._pending
         assert result is not None
+        publish = self._state_writer(result) if result.skus is not None else None
         try:
-            await self._in_runner_thread(self._persist, result)
+            t0 = time.perf_counter()
+            await self._in_runner_thread(
+                persistence.write_day, self.engine, result, self.settings, self.epoch, publish
+            )
+            result.phases["persist"] = time.perf_counter() - t0
         except Deposed as exc:
             self.step_down(exc)
             return False
@@ -414,6 +460,7 @@ class Runner:
             self._failed(f"persisting day {result.traded_day}", exc)
             return False
         self._pending, self._backoff, self.last_error = None, 0.0, None
+        self._rows_from = result.day
         self.recent.add_day(
             result.decisions, result.outcomes, result.day - self.settings.retention_days
         )
@@ -431,8 +478,28 @@ class Runner:
         )
         self._changed()
         self._count(result)
+        t0 = time.perf_counter()
         await self._announce(result)
+        result.phases["publish"] = time.perf_counter() - t0
+        self.last_day = result
         return True
+
+    def _state_writer(self, r: DayResult) -> Callable[[Connection], None]:
+        """Writes the state the day leaves, for followers, inside the day's transaction."""
+        version = self.view.version + 1
+
+        def write(conn: Connection) -> None:
+            view = {
+                "day": r.day,
+                "timestamp": r.timestamp,
+                "metrics": r.metrics,
+                "agents": r.agents,
+                "active_alerts_count": r.open_alerts,
+                "recent_decisions_count": len(r.decisions),
+            }
+            self._save_state(conn, version, view, r.skus or [])
+
+        return write
 
     def step_down(self, exc: Deposed) -> None:
         """Another runner holds the lease: stop trading now; nothing of this one is written."""
@@ -441,45 +508,10 @@ class Runner:
         self.deposed, self._pending, self.last_error = exc, None, str(exc)
         if self._stopping is not None:
             self._stopping.set()
-        if self.on_change is not None and self._view is not None:
-            self.on_change(self._view)
 
     def _changed(self) -> None:
         if self.on_change is not None:
             self.on_change(self.view)
-
-    def _persist(self, r: DayResult) -> None:
-        """One transaction per day, fenced: decisions, outcomes, snapshot, states, alerts, checkpoint."""
-        with self.engine.begin() as conn:
-            if not lease.fence_day(conn, self.epoch, r.day, r.timestamp):
-                return  # this epoch's earlier commit of the day landed; only its answer was lost
-            repo.insert_decisions(conn, r.decisions)
-            repo.record_outcomes(conn, r.outcomes)
-            repo.insert_snapshot(conn, r.traded_day, r.timestamp, r.metrics)
-            repo.save_agent_states(conn, r.day, r.timestamp, convert.jsonable(r.agents))
-            r.alerts_raised, r.alerts_resolved = alerts.sync(conn, r.conditions, r.timestamp, r.day)
-            repo.insert_checkpoint(
-                conn,
-                r.day,
-                r.timestamp,
-                r.checkpoint,
-                r.intervention_seq,
-                self.settings.checkpoints_kept,
-            )
-            repo.prune(
-                conn, r.day, self.settings.retention_days, self.settings.audit_retention_days
-            )
-            r.open_alerts = repo.count_open_alerts(conn)
-            if r.skus is not None:
-                view = {
-                    "day": r.day,
-                    "timestamp": r.timestamp,
-                    "metrics": r.metrics,
-                    "agents": r.agents,
-                    "active_alerts_count": r.open_alerts,
-                    "recent_decisions_count": len(r.decisions),
-                }
-                self._save_state(conn, self.view.version + 1, view, r.skus)
 
     def _count(self, r: DayResult) -> None:
         t = self.telemetry
@@ -591,14 +623,13 @@ class Runner:
         self._ensure_lease()
         with self._lock:
             record["day"] = int(self._op.day)
-            # The audit row goes in first: a database that is away refuses before anything changes.
-            with self.engine.begin() as conn:
-                record["apply_seq"] = lease.fence_apply(conn, self.epoch, record["timestamp"])
-                record["epoch"] = self.epoch
-                seq = repo.insert_intervention(conn, record)
-                record["message"] = self._apply(self._op, agent_id, action, parameters)
-                repo.set_intervention_message(conn, seq, record["message"])
-                record["agents"] = self._after_apply(conn)
+            persistence.record_intervention(
+                self.engine,
+                record,
+                self.epoch,
+                lambda: self._apply(self._op, agent_id, action, parameters),
+                self._after_apply,
+            )
             self._applied_seq = record["apply_seq"]
         return record
 
@@ -611,56 +642,26 @@ class Runner:
         applied = []
         for row in rows:
             with self._lock:
-                now = utcnow()
                 try:
-                    with self.engine.begin() as conn:
-                        apply_seq = lease.fence_apply(conn, self.epoch, now)
-                        if not repo.settle_intervention(
-                            conn, row["seq"], "applied", apply_seq=apply_seq, epoch=self.epoch
-                        ):
-                            raise _Settled  # its requester expired it: roll the fence back
-                        row["message"] = self._apply(
-                            self._op, row["agent_id"], row["action"], row["parameters"]
-                        )
-                        repo.set_intervention_message(conn, row["seq"], row["message"])
-                        row["agents"] = self._after_apply(conn)
-                except _Settled:
-                    continue
+                    taken = persistence.apply_pending(
+                        self.engine,
+                        row,
+                        self.epoch,
+                        lambda r=row: self._apply(
+                            self._op, r["agent_id"], r["action"], r["parameters"]
+                        ),
+                        self._after_apply,
+                    )
                 except Deposed:
                     raise
                 except AutoOpsError as exc:  # the store refused it: the requester is told why
-                    with self.engine.begin() as conn:
-                        repo.settle_intervention(conn, row["seq"], "rejected", message=str(exc))
+                    persistence.reject_pending(self.engine, row, str(exc))
                     continue
-                self._applied_seq = apply_seq
+                if not taken:
+                    continue  # its requester expired it first
+                self._applied_seq = row["apply_seq"]
             applied.append(row)
         return applied
-
-    def _after_apply(self, conn: Connection) -> list[dict[str, Any]]:
-        """The agents as the intervention left them, also stored for followers (lock held)."""
-        agents = [convert.agent_status(a) for a in self._op.agent_stats()]
-        if self.publish_state:
-            view = {k: getattr(self.view, k) for k in STATE_FIELDS} | {"agents": agents}
-            self._save_state(conn, self.view.version + 1, view, self._sku_rows_locked())
-        return agents
-
-    def _save_state(
-        self, conn: Connection, version: int, view: dict[str, Any], skus: list[dict[str, Any]]
-    ) -> None:
-        lease.save_state(
-            conn,
-            {
-                "epoch": self.epoch,
-                "version": version,
-                "day": view["day"],
-                "view": convert.jsonable(view),
-                "skus": convert.jsonable(skus),
-                "updated_at": utcnow(),
-            },
-        )
-
-    def _sku_rows_locked(self) -> list[dict[str, Any]]:
-        return [convert.sku_row(r) for r in self._op.sku_rows()]
 
     async def apply_pending(self) -> list[dict[str, Any]]:
         """Apply what other replicas recorded (in the runner's thread, between days)."""
@@ -697,6 +698,30 @@ class Runner:
         except Exception as exc:  # recorded and in effect already; only the broadcast is lost
             log.error("broadcasting intervention %s failed: %s", record["intervention_id"], exc)
 
+    def _after_apply(self, conn: Connection) -> list[dict[str, Any]]:
+        """The agents as the intervention left them, also stored for followers (lock held)."""
+        agents = [convert.agent_status(a) for a in self._op.agent_stats()]
+        if self.publish_state:
+            view = {k: getattr(self.view, k) for k in STATE_FIELDS} | {"agents": agents}
+            skus = [convert.sku_row(r) for r in self._op.sku_rows()]
+            self._save_state(conn, self.view.version + 1, view, skus)
+        return agents
+
+    def _save_state(
+        self, conn: Connection, version: int, view: dict[str, Any], skus: list[dict[str, Any]]
+    ) -> None:
+        lease.save_state(
+            conn,
+            {
+                "epoch": self.epoch,
+                "version": version,
+                "day": view["day"],
+                "view": convert.jsonable(view),
+                "skus": convert.jsonable(skus),
+                "updated_at": utcnow(),
+            },
+        )
+
     def after_intervention(self, agents: list[dict[str, Any]]) -> None:
         self._view = replace(self.view, agents=agents, version=self.view.version + 1)
         self._changed()
@@ -718,6 +743,6 @@ class Runner:
             return cached[1]
         with self._lock:
             version = self.view.version
-            rows = self._sku_rows_locked()
+            rows = [convert.sku_row(r) for r in self._op.sku_rows()]
         self._sku_cache = (version, rows)
         return rows
