@@ -26,6 +26,7 @@ from backend.api.errors import close_code_for, close_reason
 from backend.api.gcfreeze import FrozenConnections
 from backend.auth import Principal
 from backend.bus import Bus, Subscription
+from backend.bus.counts import SharedCounts
 from backend.config import Settings
 from backend.errors import AutoOpsError, NotAuthenticated, UnknownAgent
 from backend.runner import Service, events_channel
@@ -163,6 +164,7 @@ class Hub:
         self._ticks: dict[str, int] = {}  # each cadence's tick count since this process started
         self._seq_offset: dict[str, int] = {}  # so a new leader's seq continues the old one's
         self._relayed: dict[str, tuple[int, float]] = {}  # stream -> (last seq, when relayed)
+        self._counts: SharedCounts | None = None  # the per-address cap across replicas
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -191,6 +193,12 @@ class Hub:
             callbacks = getattr(self.bus, "on_reconnect", None)
             if callbacks is not None:
                 callbacks.append(self._gap)
+            shared_counts = getattr(self.bus, "shared_counts", None)
+            if shared_counts is not None:
+                self._counts = shared_counts(s.bus_namespace, s.instance_id)
+                self._tasks.append(
+                    asyncio.create_task(self._counts.keep_published(self.per_ip), name="hub:counts")
+                )
         if s.auth == "jwt":
             self._tasks.append(
                 asyncio.create_task(
@@ -260,7 +268,7 @@ class Hub:
             problem = NotReady("the database has not answered since the server started; retrying")
         elif stream == AGENT and agent_id not in self.service.agent_ids:
             problem = UnknownAgent(str(agent_id), self.service.agent_ids)
-        elif self.per_ip[ip] >= self.settings.ws_max_connections_per_ip:
+        elif await self._connections(ip) >= self.settings.ws_max_connections_per_ip:
             problem = limits.TooManyConnections(ip, self.settings.ws_max_connections_per_ip)
         if problem is not None:
             code = close_code_for(problem)
@@ -293,6 +301,19 @@ class Hub:
             if client.writer is not None:
                 client.writer.cancel()
             self._unregister(client)
+
+    async def _connections(self, ip: str) -> int:
+        """Open connections from `ip`: this replica's, plus the other replicas' when shared."""
+        own = self.per_ip[ip]
+        if self._counts is None or own >= self.settings.ws_max_connections_per_ip:
+            return own
+        self.per_ip[ip] += 1  # held while Redis answers, so connects meanwhile count this one
+        try:
+            return own + await self._counts.others(ip)
+        finally:
+            self.per_ip[ip] -= 1
+            if self.per_ip[ip] <= 0:
+                del self.per_ip[ip]
 
     def _authenticate(self, token: str | None) -> Principal | AutoOpsError:
         if token is None and self.settings.auth == "jwt":

@@ -22,6 +22,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from backend.bus.base import Message, Subscription
+from backend.bus.counts import SharedCounts
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,10 @@ class RedisBus:
             asyncio.create_task(self._read(), name="redis-bus:read"),
             asyncio.create_task(self._write(), name="redis-bus:write"),
         ]
+
+    def shared_counts(self, namespace: str, instance: str) -> SharedCounts:
+        assert self._client is not None
+        return SharedCounts(self._client, namespace, instance)
 
     def _require(self) -> Any:
         if self._pubsub is None:

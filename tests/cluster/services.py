@@ -18,6 +18,7 @@ from tests.api.support import fast_env
 from tests.conftest import PG_URL, free_port
 
 PG_DSN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
+CAP = 6  # WebSocket connections per address across the cluster, in these tests
 
 
 def wait_port(port: int, timeout: float = 10.0) -> None:
@@ -119,6 +120,7 @@ def replica_env(tmp_path: Path, name: str, schema: str, redis: Redis) -> dict[st
         AUTOOPS_METRICS_INTERVAL="0.5",
         AUTOOPS_LEASE_POLL="0.5",
         AUTOOPS_TRUSTED_PROXIES="127.0.0.1",
+        AUTOOPS_WS_MAX_CONNECTIONS_PER_IP=str(CAP),
         AUTOOPS_LOG_DIR=str(tmp_path / f"logs-{name}"),
     )
 

@@ -1,7 +1,8 @@
 """Replicas on real processes: nginx, two uvicorn replicas, PostgreSQL and a private Redis.
 
 (a) the same frames on every replica, (b) an intervention posted to a follower, (c) the leader
-killed, (d) a paused leader fenced off, (e) Redis restarted."""
+killed, (d) a paused leader fenced off, (e) Redis restarted; and the per-address connection cap holds
+across replicas."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ import time
 
 import httpx
 import orjson
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.api.support import wait_until
 from tests.cluster.conftest import Cluster
-from tests.cluster.services import pg_query, ready, role
+from tests.cluster.services import CAP, pg_query, ready, role
 
 API = "/api/dashboard"
 METRICS_WS = f"{API}/ws/metrics/real-time"
@@ -238,3 +239,26 @@ def test_e_redis_restarted_replicas_resubscribe_and_the_run_goes_on(cluster: Clu
         if line.startswith("autoops_bus_gaps_total")
     )
     assert reconnects >= 1  # the reconnect was signalled, and the state re-read
+
+
+def test_the_connection_cap_per_address_holds_across_replicas(cluster: Cluster) -> None:
+    a, b = cluster.replicas["a"], cluster.replicas["b"]
+
+    async def first_or_close(ws: ClientConnection) -> int | str:
+        """The close code the server sent, or "open" when it sends a frame instead."""
+        try:
+            await asyncio.wait_for(ws.recv(), timeout=10)
+        except ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd else 0
+        return "open"
+
+    async def scenario() -> list[int | str]:
+        held = [await connect(a.ws + METRICS_WS, open_timeout=10) for _ in range(CAP - 2)]
+        await asyncio.sleep(5)  # the counts are shared every few seconds
+        on_b = [await connect(b.ws + METRICS_WS, open_timeout=10) for _ in range(3)]
+        answers = [await first_or_close(ws) for ws in on_b]
+        for ws in held + on_b:
+            await ws.close()
+        return answers
+
+    assert asyncio.run(scenario()) == ["open", "open", 1008]
