@@ -124,8 +124,10 @@ def _stamp_unversioned(conn: Connection, config: Config, schema: str | None) -> 
         revision = "0001"
     elif not inspector.has_table("ledger_rows", schema=schema):
         revision = "0002"
-    else:
+    elif "preview" not in columns:
         revision = "0003"
+    else:
+        revision = "0004"
     command.stamp(config, revision)
     log.warning("database made before migrations: marked as revision %s", revision)
 

@@ -249,6 +249,7 @@ def insert_intervention(conn: Connection, record: dict[str, Any]) -> int:
         "status": record.get("status", "applied"),
         "apply_seq": record.get("apply_seq"),
         "epoch": record.get("epoch"),
+        "preview": record.get("preview"),
         **{
             k: record[k]
             for k in (

@@ -108,6 +108,8 @@ interventions = Table(
     Column("client", String(64), nullable=True),
     # Who made it: the token's `sub`, or "anonymous" with auth off (and for rows made before).
     Column("sub", Text, nullable=False, server_default="anonymous"),
+    # An override's what-if preview as computed when it was applied (null for other actions).
+    Column("preview", JSON, nullable=True),
     # pending (recorded by any replica), applied (by the leader, in apply_seq order), rejected (the
     # store refused it) or expired (its requester gave up first; it never applies).
     Column("status", String(16), nullable=False, server_default="applied"),

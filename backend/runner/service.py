@@ -22,6 +22,7 @@ from backend.runner.errors import (
     InterventionTimedOut,
     NotReady,
 )
+from backend.runner.insight import Insight
 from backend.runner.leadership import Leadership, commands_channel
 from backend.runner.replica import Replica
 
@@ -42,6 +43,7 @@ class Service:
         self.engine = leadership.engine
         self.bus = leadership.bus
         self.telemetry = leadership.telemetry
+        self.insight = Insight(lambda: self.runner)  # the console's reads beyond the live view
         # Set when the readiness probe found the database away: reads that need it then ask it
         # (and answer 503) rather than serve the in-memory copy as if it were still the record.
         self._database_away = False
@@ -159,7 +161,8 @@ class Service:
     async def interventions(self, limit: int, agent_id: str | None) -> list[dict[str, Any]]:
         if agent_id is not None:
             self.check_agent(agent_id)
-        return await asyncio.to_thread(self._read, repo.list_interventions, limit, agent_id)
+        rows = await asyncio.to_thread(self._read, repo.list_interventions, limit, agent_id)
+        return await self.insight.with_realised(rows)
 
     async def active_alerts(self) -> list[dict[str, Any]]:
         return await asyncio.to_thread(self._read, repo.open_alerts)

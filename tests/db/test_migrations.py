@@ -31,7 +31,7 @@ def test_the_migrated_schema_is_the_tables_module(database: tuple[str, str | Non
     engine.dispose()
     assert diff == []
     assert [(r["id"], r["epoch"], r["day"], r["apply_seq"]) for r in lease] == [(1, 0, None, 0)]
-    assert version == "0004"
+    assert version == "0005"
 
 
 def test_replicas_starting_together_migrate_once(pg_schema: str) -> None:
