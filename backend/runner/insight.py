@@ -122,7 +122,7 @@ class Insight:
         key = (offset, limit, category, q)
         page = self._pages[1].get(key)
         if page is None:
-            page = await asyncio.to_thread(self.runner.read, _sku_page, *key)
+            page = await asyncio.to_thread(self._store().read, _sku_page, *key)
             if len(self._pages[1]) < 64:  # a few pages per version: the ones being looked at
                 self._pages[1][key] = page
         return page
