@@ -11,7 +11,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'data' / 'autoops.db'}"
-CONTRACT_ORIGINS = ["http://localhost:3000", "http://localhost:8501"]
+# The contract's two origins, and Vite's default dev server for a React team.
+CONTRACT_ORIGINS = ["http://localhost:3000", "http://localhost:8501", "http://localhost:5173"]
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 JWT_ALGORITHMS = (
     "HS256",
@@ -72,6 +73,11 @@ class Settings(BaseSettings):
     # HTTP and WebSocket limits.
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(CONTRACT_ORIGINS)
+    )
+    ws_history_size: int = Field(
+        2000,
+        ge=0,
+        description="live-updates events kept in memory for ?since= resume (0: no resume)",
     )
     ws_max_connections_per_ip: int = Field(100, ge=1)
     ws_messages_per_second: float = Field(10.0, gt=0)

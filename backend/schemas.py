@@ -27,8 +27,75 @@ IsoTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_utc)]
 
 
 class Wire(BaseModel):
-    # Outgoing shapes drop internal fields; the one request body forbids unknown ones.
-    model_config = ConfigDict(extra="ignore")
+    # Outgoing shapes drop internal fields; the one request body forbids unknown ones. What the
+    # server always sends is required in the published schemas, defaults included (`type`).
+    model_config = ConfigDict(extra="ignore", json_schema_serialization_defaults_required=True)
+
+
+def example(value: Any) -> ConfigDict:
+    """One example body for the published schemas (mocks, Swagger, generated clients)."""
+    return ConfigDict(json_schema_extra={"examples": [value]})
+
+
+AgentId = Literal["pricing_agent", "inventory_agent", "promotion_agent"]
+ActionType = Literal[
+    "price_adjustment", "inventory_restock", "markdown_application", "promotion_creation"
+]
+EventName = Literal[
+    "alert_raised", "alert_resolved", "promotion_started", "agent_error", "runner_error"
+]
+ErrorName = Literal[
+    "UnknownAgent",
+    "UnknownAlert",
+    "UnknownAction",
+    "UnknownSku",
+    "InvalidOverride",
+    "AgentMismatch",
+    "AlertConflict",
+    "NotAuthenticated",
+    "Forbidden",
+    "NotReady",
+    "CheckpointIncompatible",
+    "DatabaseUnavailable",
+    "ValidationError",
+    "BadRequest",
+    "NotFound",
+    "MethodNotAllowed",
+    "HTTPError",
+]
+
+T0 = "2026-11-28T10:11:58.048405Z"
+METRICS_EXAMPLE = {
+    "total_revenue": 6419.95,
+    "total_profit": 2249.52,
+    "inventory_turnover": 64.95,
+    "stockout_incidents": 26,
+    "waste_reduction_percentage": 10.53,
+    "price_optimization_score": 0.86,
+    "promotion_effectiveness": 0.89,
+    "agent_collaboration_score": 0.93,
+    "decision_count": 219,
+    "response_time_avg": 0.0047,
+}
+AGENT_EXAMPLE = {
+    "agent_id": "pricing_agent",
+    "name": "Pricing Agent",
+    "status": "paused",
+    "current_activity": "Paused on day 8; prices follow the standing rule",
+    "last_decision_time": "2026-11-28T10:11:57.549084Z",
+    "decisions_count": 56,
+    "success_rate": 67.86,
+    "avg_response_time": 0.0035,
+    "interval_coverage": 78.6,
+}
+DASHBOARD_EXAMPLE = {
+    "timestamp": T0,
+    "day": 9,
+    "system_metrics": METRICS_EXAMPLE,
+    "agent_statuses": [AGENT_EXAMPLE],
+    "active_alerts_count": 9,
+    "recent_decisions_count": 29,
+}
 
 
 # ---- shared shapes -------------------------------------------------------------------------
@@ -64,6 +131,8 @@ class SystemMetrics(Wire):
         description="mean wall seconds an agent's decide() took, over the window"
     )
 
+    model_config = example(METRICS_EXAMPLE)
+
 
 class AgentState(str, Enum):
     ACTIVE = "active"
@@ -72,7 +141,7 @@ class AgentState(str, Enum):
 
 
 class AgentStatus(Wire):
-    agent_id: str
+    agent_id: AgentId
     name: str
     status: AgentState
     current_activity: str
@@ -89,6 +158,8 @@ class AgentStatus(Wire):
         "fell inside their 80% interval (about 80 when calibrated)",
     )
 
+    model_config = example(AGENT_EXAMPLE)
+
 
 class DashboardMetrics(Wire):
     timestamp: datetime
@@ -98,19 +169,42 @@ class DashboardMetrics(Wire):
     active_alerts_count: int
     recent_decisions_count: int = Field(description="decisions made on the last traded day")
 
+    model_config = example(DASHBOARD_EXAMPLE)
+
 
 class Decision(Wire):
     id: str
-    agent_id: str
+    agent_id: AgentId
     timestamp: datetime
     day: int
-    action_type: str
+    action_type: ActionType
     sku: str
-    parameters: dict[str, Any]
+    parameters: dict[str, Any] = Field(
+        description="the decision's levers, by action_type: price_adjustment {old_price, "
+        "new_price, elasticity}; inventory_restock {order_qty, order_up_to, lead_time_days}; "
+        "markdown_application and promotion_creation {discount, units_at_risk, days_left, price}"
+    )
     rationale: str
     confidence_score: float
-    expected_outcome: dict[str, Any]
-    outcome: dict[str, Any] | None
+    expected_outcome: dict[str, Any] = Field(description="what the agent expects, in its units")
+    outcome: dict[str, Any] | None = Field(description="the realised outcome; null until known")
+
+    model_config = example(
+        {
+            "id": "d000008-promotion-0003",
+            "agent_id": "promotion_agent",
+            "timestamp": T0,
+            "day": 8,
+            "action_type": "markdown_application",
+            "sku": "SKU432821",
+            "parameters": {"discount": 0.2, "units_at_risk": 9, "days_left": 1, "price": 2.9},
+            "rationale": "9 units expire in 1 day(s) against expected sales 2.9; 20% off adds "
+            "+2.82 expected value",
+            "confidence_score": 0.529,
+            "expected_outcome": {"old_units_sold_today": 4.96, "value_gain": 2.82},
+            "outcome": {"units_sold": 6, "expected_at_least": 2.48, "stocked_out": False, "day": 8},
+        }
+    )
 
 
 class Severity(str, Enum):
@@ -132,11 +226,26 @@ class Alert(Wire):
     severity: Severity
     title: str
     message: str
-    agent_id: str | None
+    agent_id: AgentId | None
     sku: str | None
     status: AlertStatus
     auto_dismiss: bool = Field(description="resolves by itself once its condition clears")
     resolved_at: datetime | None = None
+
+    model_config = example(
+        {
+            "id": "alert-000009-63eb220509",
+            "timestamp": T0,
+            "severity": "warning",
+            "title": "Low stock cover",
+            "message": "SKU432821 Family Pack Gala Apples 1kg: 7 units against a forecast of 14.8",
+            "agent_id": None,
+            "sku": "SKU432821",
+            "status": "active",
+            "auto_dismiss": True,
+            "resolved_at": None,
+        }
+    )
 
 
 class InterventionAction(str, Enum):
@@ -174,16 +283,27 @@ class InterventionRequest(Wire):
 
 class InterventionResponse(Wire):
     success: bool
-    agent_id: str
+    agent_id: AgentId
     action: InterventionAction
     timestamp: datetime
     message: str
     intervention_id: str
 
+    model_config = example(
+        {
+            "success": True,
+            "agent_id": "pricing_agent",
+            "action": "pause",
+            "timestamp": T0,
+            "message": "Pricing Agent paused; its prices follow the standing rule",
+            "intervention_id": "iv-0bff95aceffe4f67",
+        }
+    )
+
 
 class InterventionRecord(Wire):
     intervention_id: str
-    agent_id: str
+    agent_id: AgentId
     action: InterventionAction
     parameters: dict[str, Any]
     reason: str
@@ -195,11 +315,28 @@ class InterventionRecord(Wire):
     )
     sub: str = Field(description="who made it: the token's `sub`, or 'anonymous' when auth is off")
 
+    model_config = example(
+        {
+            "intervention_id": "iv-0bff95aceffe4f67",
+            "agent_id": "pricing_agent",
+            "action": "pause",
+            "parameters": {},
+            "reason": "Manual testing intervention",
+            "message": "Pricing Agent paused; its prices follow the standing rule",
+            "timestamp": T0,
+            "day": 8,
+            "client": "127.0.0.1",
+            "sub": "anonymous",
+        }
+    )
+
 
 class MetricSnapshot(Wire):
     day: int
     timestamp: datetime
     system_metrics: SystemMetrics
+
+    model_config = example({"day": 8, "timestamp": T0, "system_metrics": METRICS_EXAMPLE})
 
 
 class SkuRow(Wire):
@@ -215,9 +352,27 @@ class SkuRow(Wire):
     on_order: int
     override_until: int | None = Field(description="sim day an operator override holds until")
 
+    model_config = example(
+        {
+            "sku": "SKU432821",
+            "name": "Family Pack Gala Apples 1kg",
+            "category": "produce",
+            "price": 3.63,
+            "markdown_price": 2.9,
+            "cost": 2.1,
+            "stock": 7,
+            "stock_by_age": {"1": 5, "4": 2},
+            "days_to_expiry": 1,
+            "on_order": 8,
+            "override_until": None,
+        }
+    )
+
 
 class Health(Wire):
     status: Literal["ok"]
+
+    model_config = example({"status": "ok"})
 
 
 class Readiness(Wire):
@@ -228,16 +383,63 @@ class Readiness(Wire):
     seconds_since_last_tick: float | None
     detail: str
 
+    model_config = example(
+        {
+            "status": "ready",
+            "database": True,
+            "runner_ticking": True,
+            "day": 9,
+            "seconds_since_last_tick": 0.4,
+            "detail": "database reachable and runner trading",
+        }
+    )
+
 
 class ErrorBody(Wire):
-    error: str = Field(description="the condition, e.g. UnknownAgent")
+    error: ErrorName = Field(description="the condition, e.g. UnknownAgent")
     detail: str = Field(description="what was expected and what came")
+
+    model_config = example(
+        {
+            "error": "UnknownAgent",
+            "detail": "unknown agent 'cashier_agent': expected one of pricing_agent, "
+            "inventory_agent, promotion_agent",
+        }
+    )
+
+
+class FieldError(Wire):
+    loc: list[str | int] = Field(description="where: body, query or path, then the field")
+    msg: str
+    type: str = Field(description="pydantic's error type, e.g. less_than_equal")
+
+    model_config = example(
+        {
+            "loc": ["query", "limit"],
+            "msg": "Input should be less than or equal to 500",
+            "type": "less_than_equal",
+        }
+    )
 
 
 class ValidationErrorBody(Wire):
     error: Literal["ValidationError"]
     detail: str
-    errors: list[dict[str, Any]]
+    errors: list[FieldError]
+
+    model_config = example(
+        {
+            "error": "ValidationError",
+            "detail": "query.limit: Input should be less than or equal to 500, got '501'",
+            "errors": [
+                {
+                    "loc": ["query", "limit"],
+                    "msg": "Input should be less than or equal to 500",
+                    "type": "less_than_equal",
+                }
+            ],
+        }
+    )
 
 
 # ---- WebSocket messages ---------------------------------------------------------------------
@@ -246,12 +448,34 @@ SEQ = Field(description="per-stream sequence number of the scheduled tick")
 TICK = Field(
     description="the tick's scheduled time on the server's time.monotonic() clock, seconds"
 )
+EPOCH = Field(
+    description="the run's epoch: raised by one each time a runner starts trading (a restart, a "
+    "change of leader); offsets and seq of different epochs are not comparable"
+)
+OFFSET = Field(
+    description="position of this event on its stream within the epoch: +1 per event, so a gap "
+    "is a missed event; resume with ?since=<epoch>:<offset>"
+)
 
 
 class ConnectionEstablished(Wire):
     type: Literal["connection_established"] = "connection_established"
     timestamp: datetime
     message: str
+    epoch: int = EPOCH
+    offset: int = Field(
+        description="the offset of the stream's last event at connect (0: none yet this epoch); "
+        "the events that follow have higher offsets"
+    )
+    recovered: bool | None = Field(
+        description="the answer to ?since=: true when every event after it follows (replayed "
+        "before live traffic), false when the history cannot cover the gap (another epoch, or "
+        "older than the history keeps): reload state by REST; null without ?since="
+    )
+    open_alerts: int = Field(
+        description="alerts not yet resolved at connect (the list: GET /api/dashboard/alerts/"
+        "active); a new subscriber gets this count, not one event per alert"
+    )
 
 
 class LiveMetricsUpdate(Wire):
@@ -260,52 +484,61 @@ class LiveMetricsUpdate(Wire):
     data: DashboardMetrics
     seq: int = SEQ
     tick: float = TICK
+    epoch: int = EPOCH
 
 
 class AgentIntervention(Wire):
     type: Literal["agent_intervention"] = "agent_intervention"
-    agent_id: str
+    agent_id: AgentId
     action: InterventionAction
     timestamp: datetime
     reason: str
     parameters: dict[str, Any]
     intervention_id: str
     message: str
+    epoch: int = EPOCH
+    offset: int = OFFSET
 
 
 class SystemEvent(Wire):
     type: Literal["system_event"] = "system_event"
     timestamp: datetime
-    event: str = Field(
-        description="alert_raised | alert_resolved | promotion_started | agent_error | ..."
-    )
+    event: EventName
     severity: Severity
     message: str
-    agent_id: str | None
+    agent_id: AgentId | None
     sku: str | None
-    data: dict[str, Any]
+    data: dict[str, Any] = Field(
+        description="by event: alert_raised and alert_resolved {alert_id}, or for the day's "
+        "tail {count, alert_ids}; promotion_started {skus, count}; agent_error {error, day}"
+    )
+    epoch: int = EPOCH
+    offset: int = OFFSET
 
 
 class AgentStatusMessage(Wire):
     type: Literal["agent_status"] = "agent_status"
-    agent_id: str
+    agent_id: AgentId
     timestamp: datetime
     data: AgentStatus
+    epoch: int = EPOCH
 
 
 class AgentStatusUpdate(Wire):
     type: Literal["agent_status_update"] = "agent_status_update"
-    agent_id: str
+    agent_id: AgentId
     timestamp: datetime
     data: AgentStatus
     seq: int = SEQ
     tick: float = TICK
+    epoch: int = EPOCH
 
 
 class MetricsStream(Wire):
     type: Literal["metrics_stream"] = "metrics_stream"
     timestamp: datetime
     data: SystemMetrics
+    epoch: int = EPOCH
 
 
 class RealtimeMetricsUpdate(Wire):
@@ -314,17 +547,20 @@ class RealtimeMetricsUpdate(Wire):
     data: SystemMetrics
     seq: int = SEQ
     tick: float = TICK
+    epoch: int = EPOCH
 
 
 class ErrorMessage(Wire):
     type: Literal["error"] = "error"
     timestamp: datetime
     message: str = Field(description="what was expected and what came")
+    epoch: int = EPOCH
 
 
 class Pong(Wire):
     type: Literal["pong"] = "pong"
     timestamp: datetime
+    epoch: int = EPOCH
 
 
 class Ping(Wire):

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel, ValidationError
+from starlette.datastructures import Headers, QueryParams
 from starlette.requests import HTTPConnection
 from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -24,6 +25,7 @@ from backend import schemas
 from backend.api import access, limits
 from backend.api.errors import close_code_for, close_reason
 from backend.api.gcfreeze import FrozenConnections
+from backend.api.resume import BadCursor, History, parse_cursor
 from backend.auth import Principal
 from backend.bus import Bus, Subscription
 from backend.config import Settings
@@ -144,6 +146,11 @@ class Hub:
         self.gc = FrozenConnections(settings.gc_collect_share)
         self._tasks: list[asyncio.Task[None]] = []
         self._events: Subscription | None = None
+        self.history = History(settings.ws_history_size)
+
+    @property
+    def epoch(self) -> int:
+        return self.service.runner.epoch
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -224,6 +231,8 @@ class Hub:
             problem = limits.ShuttingDown()
         elif isinstance(caller := self._authenticate(token), AutoOpsError):
             problem = caller
+        elif self.settings.auth == "jwt" and not self._origin_allowed(scope):
+            problem = limits.OriginNotAllowed(self._origin(scope), self.settings.cors_origins)
         elif not self.service.ready:
             problem = NotReady("the database has not answered since the server started; retrying")
         elif stream == AGENT and agent_id not in self.service.agent_ids:
@@ -245,7 +254,9 @@ class Hub:
             release_handshake(client.direct)
         self._register(client)
         try:
-            self._reply(client, self._greeting(client))
+            # No await from here to the read loop: the greeting's offset, the replay and the
+            # first live event follow each other without a gap or a repeat.
+            self._greet(client, QueryParams(scope.get("query_string", b"")).get("since"))
             client.reading = True
             await self._read(client, receive)
             client.reading = False
@@ -305,20 +316,60 @@ class Hub:
             len(self.clients),
         )
 
-    def _greeting(self, client: Client) -> BaseModel:
-        now = utcnow()
-        if client.stream == LIVE:
-            return schemas.ConnectionEstablished(
-                timestamp=now, message="Connected to live updates stream"
-            )
+    @staticmethod
+    def _origin(scope: Scope) -> str | None:
+        return Headers(scope=scope).get("origin")
+
+    def _origin_allowed(self, scope: Scope) -> bool:
+        """A browser names the page's origin; other clients send none and pass."""
+        origin = self._origin(scope)
+        allowed = self.settings.cors_origins
+        return origin is None or "*" in allowed or origin in allowed
+
+    def _greet(self, client: Client, since: str | None) -> None:
+        """The stream's first message; on live-updates, then what `?since=` missed."""
+        now, epoch = utcnow(), self.epoch
         if client.stream == AGENT:
             assert client.agent_id is not None
-            return schemas.AgentStatusMessage(
-                agent_id=client.agent_id,
-                timestamp=now,
-                data=self.service.agent_status(client.agent_id),
+            self._reply(
+                client,
+                schemas.AgentStatusMessage(
+                    agent_id=client.agent_id,
+                    timestamp=now,
+                    data=self.service.agent_status(client.agent_id),
+                    epoch=epoch,
+                ),
             )
-        return schemas.MetricsStream(timestamp=now, data=self.service.view().metrics)
+            return
+        if client.stream == METRICS:
+            self._reply(
+                client,
+                schemas.MetricsStream(timestamp=now, data=self.service.view().metrics, epoch=epoch),
+            )
+            return
+        missed: list[str] | None = None
+        problem: str | None = None
+        if since is not None:
+            try:
+                missed = self.history.after(epoch, parse_cursor(since))
+            except BadCursor as exc:
+                problem = str(exc)
+        self._reply(
+            client,
+            schemas.ConnectionEstablished(
+                timestamp=now,
+                message="Connected to live updates stream",
+                epoch=epoch,
+                offset=self.history.position(epoch),
+                recovered=None if since is None else missed is not None,
+                open_alerts=self.service.view().active_alerts_count,
+            ),
+        )
+        for text in missed or ():
+            if self.offer(client, text):
+                self.telemetry.ws_sent.labels(stream=client.stream).inc()
+        if problem is not None:
+            self._reply(client, schemas.ErrorMessage(timestamp=now, message=problem, epoch=epoch))
 
     def _send_eagerly(self, client: Client, text: str) -> None:
         """Run the send right here; only a send that has to wait gets a task (the writer).
@@ -375,7 +426,7 @@ class Hub:
             self._reply(client, self._answer(raw))
 
     def _answer(self, raw: str | bytes) -> BaseModel:
-        now = utcnow()
+        now, epoch = utcnow(), self.epoch
         excerpt = raw[:80] if isinstance(raw, str) else f"{len(raw)} bytes of binary data"
         try:
             payload = orjson.loads(raw)
@@ -385,6 +436,7 @@ class Hub:
                 message=(
                     f'expected a JSON object such as {{"type": "ping"}}, got malformed JSON {excerpt!r}'
                 ),
+                epoch=epoch,
             )
         try:
             schemas.CLIENT_MESSAGE.validate_python(payload)
@@ -393,8 +445,9 @@ class Hub:
             return schemas.ErrorMessage(
                 timestamp=now,
                 message=(f'expected a message of type "ping" ({{"type": "ping"}}), got {got!r}'),
+                epoch=epoch,
             )
-        return schemas.Pong(timestamp=now)
+        return schemas.Pong(timestamp=now, epoch=epoch)
 
     # ---- delivery -------------------------------------------------------------------------
 
@@ -505,7 +558,9 @@ class Hub:
             except ValidationError as exc:
                 log.error("dropping a bus event that is not a live-updates message: %s", exc)
                 continue
-            self.broadcast(LIVE, dump(message))
+            text = dump(message)
+            self.history.add(message.epoch, message.offset, text)
+            self.broadcast(LIVE, text)
 
     # ---- cadences -------------------------------------------------------------------------
 
@@ -532,7 +587,11 @@ class Hub:
     def _emit_live(self, seq: int, tick: float) -> None:
         if self._has(LIVE):
             message = schemas.LiveMetricsUpdate(
-                timestamp=utcnow(), seq=seq, tick=tick, data=self.service.dashboard_metrics()
+                timestamp=utcnow(),
+                seq=seq,
+                tick=tick,
+                data=self.service.dashboard_metrics(),
+                epoch=self.epoch,
             )
             self.broadcast(LIVE, dump(message))
 
@@ -540,14 +599,23 @@ class Hub:
         for agent in self.service.agent_statuses():
             if self._has(AGENT, agent["agent_id"]):
                 message = schemas.AgentStatusUpdate(
-                    agent_id=agent["agent_id"], timestamp=utcnow(), seq=seq, tick=tick, data=agent
+                    agent_id=agent["agent_id"],
+                    timestamp=utcnow(),
+                    seq=seq,
+                    tick=tick,
+                    data=agent,
+                    epoch=self.epoch,
                 )
                 self.broadcast(AGENT, dump(message), agent["agent_id"])
 
     def _emit_metrics(self, seq: int, tick: float) -> None:
         if self._has(METRICS):
             message = schemas.RealtimeMetricsUpdate(
-                timestamp=utcnow(), seq=seq, tick=tick, data=self.service.view().metrics
+                timestamp=utcnow(),
+                seq=seq,
+                tick=tick,
+                data=self.service.view().metrics,
+                epoch=self.epoch,
             )
             self.broadcast(METRICS, dump(message))
 

@@ -16,6 +16,7 @@ from backend.db.tables import (
     decisions,
     interventions,
     metric_snapshots,
+    runner_lease,
 )
 
 DECISION_FIELDS = (
@@ -159,6 +160,26 @@ def latest_checkpoint(conn: Connection) -> dict[str, Any] | None:
     codec = data.pop("codec")
     data["data"] = zlib.decompress(data["data"]) if codec == "zlib" else bytes(data["data"])
     return data
+
+
+# ---- the run's epoch ------------------------------------------------------------------------
+
+
+def raise_epoch(
+    conn: Connection, holder: str, day: int, apply_seq: int, timestamp: datetime
+) -> int:
+    """Take the next epoch (1 on a new database) for a runner that starts trading; returns it."""
+    values = {"holder": holder, "day": day, "apply_seq": apply_seq, "updated_at": timestamp}
+    done = conn.execute(
+        update(runner_lease)
+        .where(runner_lease.c.id == 1)
+        .values(epoch=runner_lease.c.epoch + 1, **values)
+    )
+    if done.rowcount == 0:
+        conn.execute(insert(runner_lease).values(id=1, epoch=1, **values))
+    return int(
+        conn.execute(select(runner_lease.c.epoch).where(runner_lease.c.id == 1)).scalar_one()
+    )
 
 
 # ---- interventions (the audit log) ----------------------------------------------------------

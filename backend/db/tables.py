@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -136,4 +137,17 @@ checkpoints = Table(
     Column("last_intervention_seq", Integer, nullable=False),
     Column("codec", String(16), nullable=False),  # "zlib" or "raw"
     Column("data", LargeBinary, nullable=False),
+)
+
+# One row (id 1): the run's epoch, raised by one each time a runner starts trading, so that
+# stream offsets of different runs are never mistaken for one another.
+runner_lease = Table(
+    "runner_lease",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("epoch", BigInteger, nullable=False),
+    Column("holder", Text, nullable=True),
+    Column("day", Integer, nullable=True),
+    Column("apply_seq", BigInteger, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=True),
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
@@ -31,6 +33,7 @@ __all__ = ["ACTIONS", "Runner", "View", "events_channel", "utcnow"]
 
 log = logging.getLogger(__name__)
 
+HOLDER = f"{socket.gethostname()}:{os.getpid()}"  # who holds the lease, for the operator
 EVENTS_PER_KIND = 20  # alert events published one by one per day; the rest go in one summary
 
 
@@ -67,6 +70,10 @@ class Runner:
         self.last_error: str | None = None  # the database's last refusal, while it lasts
         self.last_day_at: float | None = None
         self._late_days = 0
+        # The run's epoch (runner_lease) and the offset of the last event published in it.
+        self.epoch = 0
+        self.offset = 0
+        self._publishing = asyncio.Lock()
         # The store's clock gets its own thread, so a burst of REST reads cannot delay a day.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runner")
 
@@ -184,6 +191,8 @@ class Runner:
             op = self._load(checkpoint)
             recent = repo.count_decisions(conn, day=op.day - 1) if checkpoint else 0
             newest = repo.recent_decisions(conn, self.recent.size)
+        with self.engine.begin() as conn:
+            epoch = repo.raise_epoch(conn, HOLDER, int(op.day), self._applied_seq, utcnow())
         for record in replay:  # interventions acknowledged after the checkpoint was written
             try:
                 self._apply(op, record["agent_id"], record["action"], record["parameters"])
@@ -191,13 +200,15 @@ class Runner:
                 log.error("replaying intervention %s failed: %s", record["intervention_id"], exc)
         with self._lock:
             self._op = op
+            self.epoch, self.offset = epoch, 0
             self.recent.fill(newest)
             self._view = self._fresh_view(utcnow(), open_count, recent, version=0)
         log.info(
-            "runner restored at day %d (%s, %d interventions replayed)",
+            "runner restored at day %d (%s, %d interventions replayed), epoch %d",
             op.day,
             "from checkpoint" if checkpoint else "new run",
             len(replay),
+            epoch,
         )
 
     def _load(self, checkpoint: dict[str, Any] | None) -> Any:
@@ -440,9 +451,18 @@ class Runner:
             "data": data,
         }
         try:
-            await self.bus.publish(self.events_channel, event)
+            await self.publish(event)
         except Exception as exc:  # a bus outage must not stop the store
             log.error("publishing %s on the bus failed: %s", kind, exc)
+
+    async def publish(self, event: dict[str, Any]) -> None:
+        """Put one live-updates event on the bus with the epoch and the next offset; one at a
+        time, so that subscribers see offsets in order."""
+        async with self._publishing:
+            self.offset += 1
+            await self.bus.publish(
+                self.events_channel, {**event, "epoch": self.epoch, "offset": self.offset}
+            )
 
     # ---- interventions --------------------------------------------------------------------
 

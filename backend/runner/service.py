@@ -182,7 +182,7 @@ class Service:
             "message": record["message"],
         }
         try:
-            await self.runner.bus.publish(self.runner.events_channel, broadcast)
+            await self.runner.publish(broadcast)
         except Exception as exc:  # recorded and in effect already; only the broadcast is lost
             log.error("broadcasting intervention %s failed: %s", record["intervention_id"], exc)
         return {
