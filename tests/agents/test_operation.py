@@ -268,17 +268,15 @@ def test_records_are_json_ready() -> None:
     json.dumps(op.sku_rows())
 
 
-def test_with_every_agent_paused_the_live_store_trades_like_its_baseline_twin() -> None:
+def test_paused_from_the_first_day_the_live_store_trades_like_its_baseline_twin() -> None:
     op = Operation(n_skus=15, seed=13)
     for a in AGENT_IDS:
         op.pause(a)
-    reports = run(op, 20)
+    reports = run(op, 40)
     assert not [d for r in reports for d in r.decisions]
     assert op.live.ledger.summary() == op.baseline.ledger.summary()
-    assert (
-        op.kpis()["waste_reduction_percentage"] == 0.0
-        or op.baseline.ledger.totals["units_expired"] > 0
-    )
+    assert op.baseline.ledger.totals["units_expired"] > 0  # so the next line can fail
+    assert op.kpis()["waste_reduction_percentage"] == 0.0
 
 
 def test_extreme_operator_orders_are_traded_through() -> None:
