@@ -11,6 +11,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from pydantic import BaseModel, ValidationError
@@ -321,10 +322,14 @@ class Hub:
         return Headers(scope=scope).get("origin")
 
     def _origin_allowed(self, scope: Scope) -> bool:
-        """A browser names the page's origin; other clients send none and pass."""
-        origin = self._origin(scope)
+        """A browser names the page's origin; other clients send none (or, like websocket-client,
+        the server's own, which is same-origin) and pass."""
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
         allowed = self.settings.cors_origins
-        return origin is None or "*" in allowed or origin in allowed
+        if origin is None or "*" in allowed or origin in allowed:
+            return True
+        return urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
 
     def _greet(self, client: Client, since: str | None) -> None:
         """The stream's first message; on live-updates, then what `?since=` missed."""

@@ -143,6 +143,11 @@ def _definitions(ref_template: str) -> dict[str, Any]:
         [(m, "serialization") for m in _all_models()], ref_template=ref_template
     )
     defs: dict[str, Any] = top["$defs"]
+    for schema in defs.values():
+        # a property's title ("Type", "Epoch") would become a type alias of its own in generated
+        # TypeScript; the models' titles stay
+        for prop in schema.get("properties", {}).values():
+            prop.pop("title", None)
     for _, union_name, union in [*STREAMS.values(), ("", *CLIENT)]:
         defs[union_name] = {
             "title": union_name,
