@@ -134,6 +134,9 @@ class SystemMetrics(Wire):
     model_config = example(METRICS_EXAMPLE)
 
 
+METRIC_FIELDS: tuple[str, ...] = tuple(SystemMetrics.model_fields)
+
+
 class AgentState(str, Enum):
     ACTIVE = "active"
     PAUSED = "paused"

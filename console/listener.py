@@ -19,20 +19,11 @@ from typing import Any
 
 import websocket
 
+from console.kpis import KPIS
+
 log = logging.getLogger(__name__)
 
-METRIC_FIELDS = (
-    "total_revenue",
-    "total_profit",
-    "inventory_turnover",
-    "stockout_incidents",
-    "waste_reduction_percentage",
-    "price_optimization_score",
-    "promotion_effectiveness",
-    "agent_collaboration_score",
-    "decision_count",
-    "response_time_avg",
-)
+METRIC_FIELDS = tuple(k.field for k in KPIS)
 STREAM_PATHS = {
     "metrics": "/api/dashboard/ws/metrics/real-time",
     "live": "/api/dashboard/ws/live-updates",

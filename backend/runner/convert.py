@@ -7,18 +7,10 @@ from typing import Any
 
 import orjson
 
-METRIC_FIELDS = (
-    "total_revenue",
-    "total_profit",
-    "inventory_turnover",
-    "stockout_incidents",
-    "waste_reduction_percentage",
-    "price_optimization_score",
-    "promotion_effectiveness",
-    "agent_collaboration_score",
-    "decision_count",
-    "response_time_avg",
-)
+from backend.schemas import METRIC_FIELDS
+
+__all__ = ["METRIC_FIELDS", "jsonable"]
+
 INT_METRICS = frozenset({"stockout_incidents", "decision_count"})
 # Ratios over traded days: before the first day there is nothing to divide, whatever the core says.
 RATIOS = frozenset(

@@ -9,20 +9,10 @@ import pytest
 
 from backend.agents.operation import AGENT_IDS, AgentStatus, Operation
 from backend.errors import InvalidOverride, UnknownAgent, UnknownSku
+from backend.schemas import METRIC_FIELDS
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-KPI_FIELDS = {
-    "total_revenue",
-    "total_profit",
-    "inventory_turnover",
-    "stockout_incidents",
-    "waste_reduction_percentage",
-    "price_optimization_score",
-    "promotion_effectiveness",
-    "agent_collaboration_score",
-    "decision_count",
-    "response_time_avg",
-}
+KPI_FIELDS = set(METRIC_FIELDS)
 
 
 def run(op: Operation, days: int) -> list:
