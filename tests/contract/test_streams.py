@@ -163,3 +163,23 @@ def test_a_restart_raises_the_epoch_and_a_new_subscriber_gets_one_alert_summary(
     assert abs(after[0]["open_alerts"] - len(open_alerts)) <= 20  # a day may pass in between
     # quiet: the open alerts come as one count; any system_event after it is a new event
     assert all(m["offset"] > after[0]["offset"] for m in after if m["type"] == "system_event")
+
+
+def test_a_gap_older_than_the_history_is_answered_recovered_false(tmp_path: Path) -> None:
+    env = fast_env(tmp_path, AUTOOPS_DAY_SECONDS="0.1", AUTOOPS_WS_HISTORY_SIZE="3")
+    srv = Server(env, tmp_path / "server.log").start()
+    live = f"{srv.ws}{API}/ws/live-updates"
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with connect(live) as ws:
+            seen = await _until(ws, lambda m: "event" in m or m["type"] == "agent_intervention")
+            mark = seen[-1]
+            await _until(ws, lambda m: m.get("offset", 0) >= mark["offset"] + 5 and "event" in m)
+        async with connect(f"{live}?since={mark['epoch']}:{mark['offset']}") as ws:
+            return mark, json.loads(await ws.recv())
+
+    try:
+        mark, greeting = asyncio.run(scenario())
+    finally:
+        srv.stop()
+    assert greeting["recovered"] is False and greeting["offset"] >= mark["offset"] + 5
