@@ -66,6 +66,7 @@ class Client:
         "reading",
         "abandoned",
         "expires",
+        "backlog",
     )
 
     def __init__(
@@ -85,6 +86,7 @@ class Client:
         self.reading = False  # the connection's task is waiting for the peer in `Hub._read`
         self.abandoned = False  # the hub cancelled that wait after closing the client
         self.expires: float | None = None  # the token's expiry (Unix seconds) when auth is on
+        self.backlog = 0  # events replayed at connect: room in the outbox on top of its size
 
     @property
     def closing(self) -> bool:
@@ -370,6 +372,7 @@ class Hub:
                 open_alerts=self.service.view().active_alerts_count,
             ),
         )
+        client.backlog = len(missed or ())
         for text in missed or ():
             if self.offer(client, text):
                 self.telemetry.ws_sent.labels(stream=client.stream).inc()
@@ -457,13 +460,17 @@ class Hub:
     # ---- delivery -------------------------------------------------------------------------
 
     def offer(self, client: Client, text: str) -> bool:
-        """Send now if caught up, else queue; a client whose outbox is full is closed, never waited for."""
+        """Send now if caught up, else queue; a client whose outbox is full is closed, never waited for.
+
+        A resuming client's outbox has room for its replay on top (`Client.backlog`): the texts
+        are the history's own, already in memory, and asking what it missed is not falling behind.
+        """
         if client.closing:
             return False
         if client.writer is None:  # nothing in flight, so nothing queued: order is kept
             self._send_eagerly(client, text)
             return True
-        if client.queued >= self.settings.ws_outbox_size:
+        if client.queued >= self.settings.ws_outbox_size + client.backlog:
             self.close(client, limits.SlowConsumer(self.settings.ws_outbox_size))
             return False
         if client.outbox is None:

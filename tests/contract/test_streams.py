@@ -183,3 +183,4 @@ def test_a_gap_older_than_the_history_is_answered_recovered_false(tmp_path: Path
     finally:
         srv.stop()
     assert greeting["recovered"] is False and greeting["offset"] >= mark["offset"] + 5
+
