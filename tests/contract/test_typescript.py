@@ -13,4 +13,4 @@ def test_the_package_passes_its_tests_against_a_real_backend(typescript_package:
     generated = (typescript_package / "src" / "generated" / "ws.ts").read_text()
     assert "export type LiveUpdatesMessage" in generated
     out = npm(typescript_package, "test")
-    assert "# fail 0" in out and "# pass 6" in out, out[-2000:]
+    assert "# fail 0" in out and "# pass 7" in out, out[-2000:]
