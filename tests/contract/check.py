@@ -54,8 +54,13 @@ def rest_problems(method: str, path: str, status: int, content_type: str, body: 
     schema = declared.get("content", {}).get("application/json", {}).get("schema")
     if schema is None:
         return [f"{method} {path} {status}: JSON body without a declared schema"]
-    validator = _validator(schema, document("openapi.json")["components"])
+    validator = _response_validator(json.dumps(schema, sort_keys=True))
     return [f"{method} {path} {status}: {e}" for e in _errors(validator, json.loads(body))]
+
+
+@cache
+def _response_validator(schema: str) -> Draft202012Validator:
+    return _validator(json.loads(schema), document("openapi.json")["components"])
 
 
 @cache
