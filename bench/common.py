@@ -288,18 +288,37 @@ def uvicorn_argv(target: str, port: int) -> list[str]:
 
 
 def app_env(workdir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Environment for the app under test: a private SQLite file, the default cadences."""
+    """Environment for the app under test: a private SQLite file, the default cadences, and the
+    Procfile's log level (it sets none, so the default: every run logs as a deployment does)."""
     env = {
         "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-        "LOG_LEVEL": "WARNING",
         "AUTOOPS_LOG_DIR": str(workdir / "logs"),
     }
     env.update(extra or {})
     return env
 
 
+def app_factory() -> str:
+    # BENCH_APP_FACTORY points the benchmarks at another build of the app (e.g. a stand-in).
+    return os.environ.get("BENCH_APP_FACTORY", APP_FACTORY)
+
+
+def app_facts(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """What ran as "the app", for a results file: factory, log level, uvicorn options, env."""
+    from backend.config import Settings
+
+    env = {**(env or {})}
+    level = env.get("LOG_LEVEL") or os.environ.get("LOG_LEVEL") or Settings().log_level
+    return {
+        "app_factory": app_factory(),
+        "log_level": level,
+        "uvicorn_options": uvicorn_options(),
+        "env": env,
+    }
+
+
 def app_server(workdir: Path, extra_env: dict[str, str] | None = None) -> ServerProcess:
     port = free_port()
-    # BENCH_APP_FACTORY points the benchmarks at another build of the app (e.g. a stand-in).
-    factory = os.environ.get("BENCH_APP_FACTORY", APP_FACTORY)
-    return ServerProcess(uvicorn_argv(factory, port), port, app_env(workdir, extra_env), "app")
+    return ServerProcess(
+        uvicorn_argv(app_factory(), port), port, app_env(workdir, extra_env), "app"
+    )

@@ -25,6 +25,7 @@ from websockets.sync.client import connect
 
 from bench.common import (
     ServerProcess,
+    app_facts,
     app_server,
     free_port,
     machine_facts,
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "benchmark": "console",
         "machine": machine_facts(),
         "versions": versions(),
-        "config": {"seconds": args.seconds, "tile": TILE},
+        "config": {"seconds": args.seconds, "tile": TILE, "app_under_test": app_facts()},
     }
     with tempfile.TemporaryDirectory(prefix="bench-console-") as tmp:
         app = app_server(Path(tmp))

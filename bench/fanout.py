@@ -29,6 +29,7 @@ from websockets.asyncio.client import connect
 
 from bench.common import (
     ServerProcess,
+    app_facts,
     app_server,
     cpu_seconds,
     free_port,
@@ -400,6 +401,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         out["config"] = {
             "uvicorn_options": uvicorn_options(),
             "app_env": bench.app_env,
+            "app_under_test": app_facts(bench.app_env),
             "seconds": args.seconds,
             "grace_s": args.grace,
             "extra_share": args.extra_share,
@@ -429,6 +431,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 steps.append(bench.step(n, args.seconds, app_first=i % 2 == 0))
             out["steps"] = steps
             ran = [s for s in steps if "skipped" not in s]
+            # every step's app/reference p99, so that no step hides behind the capacity figure
+            by_step = {str(s["clients"]): s["ratio"]["p99_ms"] for s in ran if "ratio" in s}
+            out["p99_ratio_by_step"] = by_step
+            out["p99_ratio_worst"] = max((r for r in by_step.values() if r), default=None)
             for side in args.sides:
                 out[side] = {
                     "capacity": capacity(ran, side),

@@ -1,9 +1,12 @@
-"""REST benchmark: the app's dashboard reads against a bare Starlette endpoint of the same payload.
+"""REST benchmark: the app's dashboard reads against a bare Starlette endpoint of the same bytes.
 
 `python -m bench.rest` loads /api/dashboard/metrics/current and /api/dashboard/decisions/recent
-with 64 keep-alive connections (wrk if installed, else bench.loadgen), first against the app and
-then against `create_reference_app` (Starlette, JSONResponse of the body captured from the app),
-both under the same uvicorn options, and reports requests/s, p50/p99 latency and the ratios.
+with 64 keep-alive connections (wrk if installed, else bench.loadgen) against three servers under
+the same uvicorn options, one at a time: the app; `create_reference_app`, bare Starlette routes
+sending the very bytes captured from the app (the app encodes these reads once per change of the
+store, so the reference does no more and no less); and `create_validated_app`, the app with every
+read through FastAPI's route, validation and encoding. Reports requests/s, p50/p99 latency and
+the ratios to the reference.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from typing import Any
 
 from bench.common import (
     ServerProcess,
+    app_env,
+    app_facts,
     app_server,
     cpu_seconds,
     free_port,
@@ -49,10 +54,11 @@ UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 
 def create_reference_app() -> Any:
-    """The reference: Starlette routes at the same paths returning the captured bodies as JSON."""
+    """The reference: bare Starlette routes at the same paths sending the app's captured bytes,
+    as the app does (its reads are encoded once per change of the store, not per request)."""
     from starlette.applications import Starlette
     from starlette.requests import Request
-    from starlette.responses import JSONResponse
+    from starlette.responses import Response
     from starlette.routing import Route
 
     path = os.environ.get(PAYLOADS_ENV)
@@ -60,20 +66,30 @@ def create_reference_app() -> Any:
         raise RuntimeError(
             f"{PAYLOADS_ENV}: expected the path of the captured payloads, got nothing"
         )
-    payloads: dict[str, Any] = json.loads(Path(path).read_text())
+    payloads: dict[str, str] = json.loads(Path(path).read_text())
 
-    def endpoint(body: Any) -> Any:
-        async def handler(request: Request) -> JSONResponse:
-            return JSONResponse(body)
+    def endpoint(body: bytes) -> Any:
+        async def handler(request: Request) -> Response:
+            return Response(body, media_type="application/json")
 
         return handler
 
-    return Starlette(routes=[Route(p, endpoint(b)) for p, b in payloads.items()])
+    return Starlette(routes=[Route(p, endpoint(b.encode())) for p, b in payloads.items()])
 
 
-def fetch(port: int, path: str, timeout: float = 5.0) -> Any:
+def create_validated_app() -> Any:
+    """The app with every read through FastAPI's routing, validation and encoding (the path
+    that errors and unusual queries take), for comparison beside the app's own."""
+    from backend.api.app import create_app
+
+    app = create_app()
+    app.fast_reads = False  # type: ignore[attr-defined]
+    return app
+
+
+def fetch(port: int, path: str, timeout: float = 5.0) -> bytes:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as response:
-        return json.loads(response.read())
+        return response.read()
 
 
 def capture(port: int, wait: float = 60.0) -> dict[str, Any]:
@@ -81,8 +97,8 @@ def capture(port: int, wait: float = 60.0) -> dict[str, Any]:
     deadline = time.monotonic() + wait
     while True:
         with contextlib.suppress(OSError, ValueError):
-            bodies = {p: fetch(port, p) for p in ENDPOINTS.values()}
-            if bodies[ENDPOINTS["decisions_recent"]]:
+            bodies = {p: fetch(port, p).decode() for p in ENDPOINTS.values()}
+            if json.loads(bodies[ENDPOINTS["decisions_recent"]]):
                 return bodies
         if time.monotonic() > deadline:
             raise RuntimeError(
@@ -247,17 +263,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "tool": args.tool,
             "requests": args.requests or None,
             "uvicorn_options": uvicorn_options(),
+            "app_under_test": app_facts(),
+            "reference": "bench.rest:create_reference_app (bare Starlette, the app's bytes)",
+            "app_fastapi_path": "bench.rest:create_validated_app (fast_reads off)",
         },
     }
     with tempfile.TemporaryDirectory(prefix="bench-rest-") as tmp:
         workdir = Path(tmp)
-        results: dict[str, dict[str, Any]] = {"app": {}, "reference": {}}
+        results: dict[str, dict[str, Any]] = {"app": {}, "reference": {}, "app_fastapi_path": {}}
         with running(app_server(workdir)) as app:
             bodies = capture(app.port)
             payload_file = workdir / "payloads.json"
             payload_file.write_text(json.dumps(bodies))
             out["config"]["payload_bytes"] = {
-                k: len(json.dumps(bodies[p]).encode()) for k, p in ENDPOINTS.items()
+                k: len(bodies[p].encode()) for k, p in ENDPOINTS.items()
             }
             ref_port = free_port()
             ref = ServerProcess(
@@ -266,12 +285,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 {PAYLOADS_ENV: str(payload_file)},
                 "reference",
             )
-            with running(ref):
+            v_port = free_port()
+            validated = ServerProcess(
+                uvicorn_argv("bench.rest:create_validated_app", v_port),
+                v_port,
+                app_env(workdir / "validated"),
+                "app_fastapi_path",
+            )
+            with running(ref), running(validated):
+                servers = ((app, "app"), (ref, "reference"), (validated, "app_fastapi_path"))
                 for i, (name, path) in enumerate(ENDPOINTS.items()):
-                    order = ((app, "app"), (ref, "reference"))
-                    for srv, side in order if i % 2 == 0 else order[::-1]:
-                        # the app's store keeps trading in the background: freeze it meanwhile
-                        with paused(app) if side == "reference" else contextlib.nullcontext():
+                    for srv, side in servers if i % 2 == 0 else servers[::-1]:
+                        # the other sides' stores keep trading: freeze them meanwhile
+                        others = [s for s, _ in servers if s is not srv and s is not ref]
+                        with contextlib.ExitStack() as stack:
+                            for other in others:
+                                stack.enter_context(paused(other))
                             results[side][name] = measure(srv, path, args)
     out.update(results)
     out["ratio"] = {
@@ -279,6 +308,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "rps": ratio(results["app"][name]["rps"], results["reference"][name]["rps"]),
             "p50_ms": ratio(results["app"][name]["p50_ms"], results["reference"][name]["p50_ms"]),
             "p99_ms": ratio(results["app"][name]["p99_ms"], results["reference"][name]["p99_ms"]),
+        }
+        for name in ENDPOINTS
+    }
+    out["ratio_fastapi_path"] = {
+        name: {
+            "rps": ratio(
+                results["app_fastapi_path"][name]["rps"], results["reference"][name]["rps"]
+            ),
+            "p99_ms": ratio(
+                results["app_fastapi_path"][name]["p99_ms"], results["reference"][name]["p99_ms"]
+            ),
         }
         for name in ENDPOINTS
     }

@@ -6,6 +6,8 @@ a single "kind:many" condition naming the count and the worst few.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from backend.agents.records import AGENT_NAMES, AgentStatus, Condition
@@ -17,32 +19,35 @@ def _per_kind(
     kind: str,
     title: str,
     severity: str,
-    skus: np.ndarray,
-    names: np.ndarray,
-    detail: list[str],
+    idx: np.ndarray,
+    sku: np.ndarray,
+    name: np.ndarray,
+    describe: Callable[[int], str],
     many_severity: str | None = None,
 ) -> list[Condition]:
-    if len(skus) == 0:
+    """`idx`: the affected SKUs' indices, worst first; only the few named are described."""
+    if len(idx) == 0:
         return []
-    if len(skus) <= PER_SKU_LIMIT:
+    named = [int(i) for i in idx[:PER_SKU_LIMIT]]
+    if len(idx) <= PER_SKU_LIMIT:
         return [
             Condition(
-                key=f"{kind}:{s}",
+                key=f"{kind}:{sku[i]}",
                 severity=severity,
                 title=title,
-                message=f"{s} {n}: {d}",
+                message=f"{sku[i]} {name[i]}: {describe(i)}",
                 agent_id=None,
-                sku=str(s),
+                sku=str(sku[i]),
             )
-            for s, n, d in zip(skus, names, detail)
+            for i in named
         ]
-    listed = "; ".join(f"{s} {d}" for s, d in zip(skus[:PER_SKU_LIMIT], detail[:PER_SKU_LIMIT]))
+    listed = "; ".join(f"{sku[i]} {describe(i)}" for i in named)
     return [
         Condition(
             key=f"{kind}:many",
             severity=many_severity or severity,
             title=title,
-            message=f"{len(skus)} SKUs, worst: {listed}",
+            message=f"{len(idx)} SKUs, worst: {listed}",
             agent_id=None,
             sku=None,
         )
@@ -76,9 +81,10 @@ def store_conditions(
         "stockout",
         "Stock-out",
         "warning",
-        sku[so],
-        name[so],
-        [f"sold out on day {last.day} after {int(last.sales[i])} units" for i in so],
+        so,
+        sku,
+        name,
+        lambda i: f"sold out on day {last.day} after {int(last.sales[i])} units",
         "error" if len(so) > 0.1 * n else "warning",
     )
     on_hand = stock_by_age.sum(axis=1)
@@ -89,12 +95,10 @@ def store_conditions(
         "low_cover",
         "Low stock cover",
         "warning",
-        sku[low],
-        name[low],
-        [
-            f"{int(on_hand[i] + arriving[i])} units against a forecast of {forecast[i]:.1f}"
-            for i in low
-        ],
+        low,
+        sku,
+        name,
+        lambda i: f"{int(on_hand[i] + arriving[i])} units against a forecast of {forecast[i]:.1f}",
     )
     exp = stock_by_age[:, 0]
     risky = np.flatnonzero(exp > np.maximum(forecast, 1.0))
@@ -103,13 +107,13 @@ def store_conditions(
         "expiring",
         "Units expiring",
         "info",
-        sku[risky],
-        name[risky],
-        [
+        risky,
+        sku,
+        name,
+        lambda i: (
             f"{int(exp[i])} units reach end of life at the next close, forecast sales "
             f"{forecast[i]:.1f}"
-            for i in risky
-        ],
+        ),
     )
     eff = last.price * (1.0 - last.markdown)
     below = np.flatnonzero((eff < catalog.unit_cost) & (last.sales > 0))
@@ -117,9 +121,10 @@ def store_conditions(
         "margin",
         "Selling below cost",
         "info",
-        sku[below],
-        name[below],
-        [f"sold at {eff[i]:.2f} against cost {catalog.unit_cost[i]:.2f}" for i in below],
+        below,
+        sku,
+        name,
+        lambda i: f"sold at {eff[i]:.2f} against cost {catalog.unit_cost[i]:.2f}",
     )
     if base_profit7 > 0 and profit7 < base_profit7:
         out.append(

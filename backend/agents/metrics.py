@@ -29,6 +29,8 @@ class DayBook:
     decisions: int = 0
     conflicts: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    promo_sold: int = 0  # units sold under a markdown
+    promo_lost: int = 0  # units written off that had been on the shelf under a markdown
 
 
 def count_conflicts(
@@ -81,6 +83,12 @@ class Books:
         self.days.append(book)
         self.decision_total += book.decisions
 
+    def promotion(self) -> float | None:
+        """promotion_effectiveness over the window, from the days' running counts."""
+        sold = sum(b.promo_sold for b in self.days)
+        lost = sum(b.promo_lost for b in self.days)
+        return None if sold + lost == 0 else sold / (sold + lost)
+
     def collaboration(self) -> float | None:
         dec = sum(b.decisions for b in self.days)
         con = sum(b.conflicts for b in self.days)
@@ -110,6 +118,20 @@ def marked_down_units(
     sold = np.where(md, sales, 0).sum(axis=1)
     lost = np.where(marked, expired, 0).sum(axis=1)
     return sold.astype(np.int64), lost.astype(np.int64)
+
+
+def mark_day(last_markdown: np.ndarray, rec, shelf_life: np.ndarray) -> tuple[int, int]:
+    """One traded day's (units sold under a markdown, write-offs of marked-down units).
+
+    The running form of marked_down_units: `last_markdown` (per SKU, the last day a markdown
+    was posted, very negative for never) is updated in place with the day's markdowns.
+    """
+    md = np.asarray(rec.markdown) > 0
+    last_markdown[md] = rec.day
+    marked = rec.day - last_markdown <= np.asarray(shelf_life) - 1
+    sold = int(np.asarray(rec.sales)[md].sum(dtype=np.int64))
+    lost = int(np.asarray(rec.expired)[marked].sum(dtype=np.int64))
+    return sold, lost
 
 
 def promotion_effectiveness(

@@ -1,19 +1,22 @@
 """The Operation: live store, shadow baseline store, the three agents, levers, KPIs and alerts.
 
 The only object the runner talks to (docs/interfaces.md). Not thread-safe: the runner
-serialises every call. Checkpoints are pickles behind a version header; they are trusted local
-state of this backend, never accepted from clients.
+serialises every call. Checkpoints are the state as named arrays plus a small JSON tree
+(state.py) behind a version header; the stores' per-day rows can be kept apart and stored a day
+at a time (export_state(ring=False), ring_rows). They are trusted local state of this backend,
+never accepted from clients.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import pickle
 from datetime import datetime
 
 import numpy as np
 
-from backend.agents import metrics
+from backend.agents import metrics, state
 from backend.agents.conditions import agent_conditions, store_conditions
 from backend.agents.levers import Holds, validate
 from backend.agents.outcomes import Outcomes
@@ -31,12 +34,16 @@ from backend.agents.records import (
 from backend.errors import UnknownAgent
 from backend.sim import kpis
 from backend.sim.catalog import make_catalog
+from backend.sim.ledger import RING, Ledger
 from backend.sim.store import Actions, Store
 
 log = logging.getLogger(__name__)
 
 MAGIC = b"AUTOOPS-OPERATION"
-VERSION = 1
+VERSION = 2
+LEGACY_VERSION = 1  # a pickle of the object graph, still read
+NEVER = -(10**9)  # "no markdown yet" in last_markdown
+STORES = ("live", "baseline")
 SHORT = {"pricing_agent": "pricing", "inventory_agent": "inventory", "promotion_agent": "promotion"}
 LEVER_NAME = {
     "pricing_agent": "prices",
@@ -74,7 +81,8 @@ class Operation:
         self.window = window_days
         self.stockout_window = stockout_window_days
         self.live = Store(catalog, seed)
-        self.baseline = Store(catalog, seed)
+        # The shadow store is read for its totals and last week's profit: a short ring will do.
+        self.baseline = Store(catalog, seed, history_days=max(7, window_days))
         self.public = catalog.public()
         self.sku_index = {str(s): i for i, s in enumerate(self.public.sku)}
         self.agents = make_agents(self.public, seed)
@@ -88,6 +96,7 @@ class Operation:
         self.books = metrics.Books(window_days)
         self.outcomes = Outcomes()
         self.today_orders = np.zeros(catalog.n, dtype=np.int64)
+        self.last_markdown = np.full(catalog.n, NEVER, dtype=np.int64)
 
     @property
     def day(self) -> int:
@@ -155,6 +164,9 @@ class Operation:
         )
         rec = live.step()
         self.baseline.step()
+        book.promo_sold, book.promo_lost = metrics.mark_day(
+            self.last_markdown, rec, self.public.shelf_life
+        )
         self.books.add(book)
         self.today_orders = np.zeros(self.public.n, dtype=np.int64)
         updates = self.outcomes.resolve(rec, self.epoch)
@@ -242,13 +254,7 @@ class Operation:
             self.window,
             self.stockout_window,
         )
-        led = self.live.ledger
-        life = np.asarray(self.public.shelf_life)
-        reach = self.window + int(life.max()) - 1  # a write-off's markdown may predate the window
-        md, sales, expired = (led.window(f, reach) for f in ("markdown", "sales", "expired"))
-        out["promotion_effectiveness"] = metrics.promotion_effectiveness(
-            md, sales, expired, life, self.window
-        )
+        out["promotion_effectiveness"] = self.books.promotion()
         out["agent_collaboration_score"] = self.books.collaboration()
         out["decision_count"] = int(self.books.decision_total)
         out["response_time_avg"] = self.books.response_time()
@@ -308,7 +314,7 @@ class Operation:
         last = led.last()
         model = self.agents["inventory_agent"].model
         forecast = model.mean_demand(s.price * (1 - s.markdown), s.weekday)
-        expired = led.window("expired", self.window).sum(axis=1) if led.days else np.zeros(0)
+        expired = led.day_sums("expired", self.window)
         p7 = float(led.window("profit", 7).sum()) if led.days else 0.0
         b7 = float(self.baseline.ledger.window("profit", 7).sum()) if led.days else 0.0
         out = store_conditions(
@@ -317,28 +323,107 @@ class Operation:
         return out + agent_conditions(self.status, self.errors)
 
     # -- checkpoint ------------------------------------------------------------------------------
+    def export_state(self, ring: bool = True) -> tuple[object, dict[str, np.ndarray]]:
+        """(tree, arrays), copied: safe to encode after the caller lets go of the Operation.
+
+        ring=False leaves the stores' per-day rows out; ring_rows() hands them over a day at a
+        time and from_bytes(rows=...) puts them back.
+        """
+
+        def skip(obj: object, name: str) -> bool:
+            return (obj is self and name == "sku_index") or (
+                not ring and isinstance(obj, Ledger) and name in RING
+            )
+
+        return state.flatten(self, skip)
+
+    @staticmethod
+    def encode(tree: object, arrays: dict[str, np.ndarray]) -> bytes:
+        return MAGIC + bytes([VERSION]) + state.pack(tree, arrays)
+
+    @staticmethod
+    def encode_rows(rows: dict[str, np.ndarray]) -> bytes:
+        return state.pack(None, rows)
+
+    @staticmethod
+    def decode_rows(data: bytes) -> dict[str, np.ndarray]:
+        return state.unpack(data)[1]
+
     def to_bytes(self) -> bytes:
-        state = dict(self.__dict__)
-        state["live"], state["baseline"] = self.live.state(), self.baseline.state()
-        return MAGIC + bytes([VERSION]) + pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        return self.encode(*self.export_state())
+
+    def ring_rows(self, first: int = 0) -> dict[str, np.ndarray]:
+        """The stores' rows of days first.. that their ledgers still hold (copies)."""
+        out = {}
+        for name in STORES:
+            rows = getattr(self, name).ledger.rows(first)
+            out |= {f"{name}/{k}": v for k, v in rows.items()}
+        return out
+
+    @staticmethod
+    def rows_kept_apart(data: bytes) -> bool:
+        """True when a checkpoint needs the ring rows stored beside it (export_state(ring=False))."""
+        if _version(data) != VERSION:
+            return False
+        body = memoryview(data)[len(MAGIC) + 1 :]
+        tree = json.loads(bytes(body[8 : 8 + int.from_bytes(body[:8], "little")]))["tree"]
+        return "_arrays" not in tree["fields"]["live"]["fields"]["ledger"]["fields"]
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Operation:
-        if not isinstance(data, (bytes, bytearray)) or not bytes(data[: len(MAGIC)]) == MAGIC:
-            head = (
-                bytes(data[: len(MAGIC)])
-                if isinstance(data, (bytes, bytearray))
-                else type(data).__name__
-            )
-            raise ValueError(f"checkpoint: expected bytes starting with {MAGIC!r}, got {head!r}")
-        version = data[len(MAGIC)] if len(data) > len(MAGIC) else None
+    def from_bytes(cls, data: bytes, rows: list[dict[str, np.ndarray]] | None = None) -> Operation:
+        """Rebuild from to_bytes() or encode(); `rows` are ring_rows() batches, oldest first."""
+        version = _version(data)
+        if version == LEGACY_VERSION:
+            return cls._from_pickle(bytes(data[len(MAGIC) + 1 :]))
         if version != VERSION:
             raise ValueError(f"checkpoint: expected version {VERSION}, got {version!r}")
-        state = pickle.loads(bytes(data[len(MAGIC) + 1 :]))
-        op = cls.__new__(cls)
-        op.__dict__.update(state)
-        op.live, op.baseline = Store.from_state(state["live"]), Store.from_state(state["baseline"])
+        op = state.unflatten(*state.unpack(memoryview(data)[len(MAGIC) + 1 :]))
+        if not isinstance(op, cls):
+            raise ValueError(f"checkpoint: expected an Operation, got {type(op).__name__}")
+        op.sku_index = {str(s): i for i, s in enumerate(op.public.sku)}
+        for name in STORES:
+            ledger = getattr(op, name).ledger
+            if not hasattr(ledger, "_arrays"):
+                ledger.put_rows({"day_index": np.zeros(0, dtype=np.int64)})  # an empty ring
+                for batch in rows or ():
+                    ledger.put_rows(
+                        {
+                            k[len(name) + 1 :]: v
+                            for k, v in batch.items()
+                            if k.startswith(name + "/")
+                        }
+                    )
         return op
+
+    @classmethod
+    def _from_pickle(cls, payload: bytes) -> Operation:
+        saved = pickle.loads(payload)
+        op = cls.__new__(cls)
+        op.__dict__.update(saved)
+        op.live, op.baseline = Store.from_state(saved["live"]), Store.from_state(saved["baseline"])
+        if not hasattr(op, "last_markdown"):  # running counts started after this checkpoint
+            led, life = op.live.ledger, np.asarray(op.public.shelf_life)
+            reach = op.window + int(life.max()) - 1
+            md = led.window("markdown", reach)
+            sold, lost = metrics.marked_down_units(
+                md, led.window("sales", reach), led.window("expired", reach), life
+            )
+            for book, s_, l_ in zip(reversed(op.books.days), sold[::-1], lost[::-1]):
+                book.promo_sold, book.promo_lost = int(s_), int(l_)
+            days = led.window("day", reach)[:, None]
+            op.last_markdown = np.where(md > 0, days, NEVER).max(axis=0, initial=NEVER)
+        return op
+
+
+def _version(data: bytes) -> int | None:
+    if not isinstance(data, (bytes, bytearray, memoryview)) or bytes(data[: len(MAGIC)]) != MAGIC:
+        head = (
+            bytes(data[: len(MAGIC)])
+            if isinstance(data, (bytes, bytearray, memoryview))
+            else type(data).__name__
+        )
+        raise ValueError(f"checkpoint: expected bytes starting with {MAGIC!r}, got {head!r}")
+    return data[len(MAGIC)] if len(data) > len(MAGIC) else None
 
 
 def _activity(agent_id: str, day: int, drafts: list) -> str:

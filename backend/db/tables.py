@@ -1,4 +1,5 @@
-"""The tables: decisions, alerts, interventions, metric snapshots, agent states, checkpoints."""
+"""The tables: decisions, alerts, interventions, metric snapshots, agent states, checkpoints
+and the ledger rows beside them."""
 
 from __future__ import annotations
 
@@ -135,8 +136,21 @@ checkpoints = Table(
     Column("timestamp", UTCDateTime, nullable=False),
     # Interventions with a larger seq came after this state and are replayed on restore.
     Column("last_intervention_seq", Integer, nullable=False),
-    Column("codec", String(16), nullable=False),  # "zlib" or "raw"
+    Column("codec", String(16), nullable=False),  # "zstd", "zlib" (older rows) or "raw"
     Column("data", LargeBinary, nullable=False),
+)
+
+# The stores' per-day rows (their last year of days), stored as each day is traded rather than
+# inside every checkpoint; a checkpoint whose ring is kept apart is rebuilt from these.
+ledger_rows = Table(
+    "ledger_rows",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("first_day", Integer, nullable=False),
+    Column("last_day", Integer, nullable=False),
+    Column("codec", String(16), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Index("ix_ledger_rows_last_day", "last_day"),
 )
 
 # One row (id 1): the run's epoch, raised by one each time a runner starts trading, so that

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from backend.db.engine import json_bytes
 from backend.schemas import METRIC_FIELDS
 
 __all__ = ["METRIC_FIELDS", "jsonable"]
@@ -27,9 +28,7 @@ RATIOS = frozenset(
 
 def jsonable(value: Any) -> Any:
     """Plain JSON types for anything the core returns (numpy scalars and arrays included; NaN -> None)."""
-    return orjson.loads(
-        orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
-    )
+    return orjson.loads(json_bytes(value))
 
 
 def _number(value: Any, integer: bool) -> int | float | None:
@@ -65,24 +64,31 @@ def agent_status(stats: Any) -> dict[str, Any]:
     }
 
 
-def decision(d: Any) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "agent_id": d.agent_id,
-        "timestamp": d.timestamp,
-        "day": int(d.day),
-        "action_type": d.action_type,
-        "sku": str(d.sku),
-        "parameters": jsonable(d.parameters),
-        "rationale": d.rationale,
-        "confidence_score": float(d.confidence_score),
-        "expected_outcome": jsonable(d.expected_outcome),
-        "outcome": None if d.outcome is None else jsonable(d.outcome),
-    }
+def decisions(ds: list[Any]) -> list[dict[str, Any]]:
+    """A day's decisions as stored rows, their JSON fields converted in one pass."""
+    fields = jsonable([[d.parameters, d.expected_outcome, d.outcome] for d in ds])
+    return [
+        {
+            "id": d.id,
+            "agent_id": d.agent_id,
+            "timestamp": d.timestamp,
+            "day": int(d.day),
+            "action_type": d.action_type,
+            "sku": str(d.sku),
+            "parameters": p,
+            "rationale": d.rationale,
+            "confidence_score": float(d.confidence_score),
+            "expected_outcome": e,
+            "outcome": o,
+        }
+        for d, (p, e, o) in zip(ds, fields)
+    ]
 
 
-def outcome(o: Any) -> tuple[str, dict[str, Any], bool]:
-    return o.decision_id, jsonable(o.outcome), bool(o.hit)
+def outcomes(us: list[Any]) -> list[tuple[str, dict[str, Any], bool]]:
+    """A day's outcome updates as (decision id, outcome, hit), converted in one pass."""
+    fields = jsonable([u.outcome for u in us])
+    return [(u.decision_id, f, bool(u.hit)) for u, f in zip(us, fields)]
 
 
 def sku_row(row: dict[str, Any]) -> dict[str, Any]:

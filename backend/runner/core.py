@@ -23,10 +23,10 @@ from backend.config import Settings
 from backend.db import repo
 from backend.db.engine import init_db
 from backend.errors import AutoOpsError
-from backend.runner import alerts, convert
+from backend.runner import convert, persistence
 from backend.runner.errors import CheckpointIncompatible, NotReady
 from backend.runner.recent import RecentDecisions
-from backend.runner.state import ACTIONS, DayResult, View, events_channel, utcnow
+from backend.runner.state import ACTIONS, Checkpoint, DayResult, View, events_channel, utcnow
 from backend.runner.telemetry import Telemetry
 
 __all__ = ["ACTIONS", "Runner", "View", "events_channel", "utcnow"]
@@ -58,6 +58,7 @@ class Runner:
         self._op: Any = None
         self._lock = threading.Lock()
         self._applied_seq = 0
+        self._rows_from = 0  # the first day whose store rows are not in the database yet
         self._view: View | None = None
         self._pending: DayResult | None = None
         self._retry_at = 0.0
@@ -70,6 +71,7 @@ class Runner:
         self.last_error: str | None = None  # the database's last refusal, while it lasts
         self.last_day_at: float | None = None
         self._late_days = 0
+        self.last_day: DayResult | None = None  # the last day persisted, with its phase timings
         # The run's epoch (runner_lease) and the offset of the last event published in it.
         self.epoch = 0
         self.offset = 0
@@ -188,7 +190,7 @@ class Runner:
             )
             self._applied_seq = repo.last_intervention_seq(conn)
             open_count = repo.count_open_alerts(conn)
-            op = self._load(checkpoint)
+            op = self._load(conn, checkpoint)
             recent = repo.count_decisions(conn, day=op.day - 1) if checkpoint else 0
             newest = repo.recent_decisions(conn, self.recent.size)
         with self.engine.begin() as conn:
@@ -211,26 +213,48 @@ class Runner:
             epoch,
         )
 
-    def _load(self, checkpoint: dict[str, Any] | None) -> Any:
-        s = self.settings
+    def _load(self, conn: Any, checkpoint: dict[str, Any] | None) -> Any:
+        s, cls = self.settings, self.module.Operation
+        self._rows_from = 0
         if checkpoint is None:
-            return self.module.Operation(
+            return cls(
                 n_skus=s.skus,
                 seed=s.seed,
                 window_days=s.window_days,
                 stockout_window_days=s.stockout_window_days,
             )
         try:
-            return self.module.Operation.from_bytes(checkpoint["data"])
+            data = checkpoint["data"]
+            apart = cls.rows_kept_apart(data)
+            rows = [cls.decode_rows(b) for b in repo.ledger_row_batches(conn, 0)] if apart else None
+            op = cls.from_bytes(data, rows)
         except Exception as exc:
             raise CheckpointIncompatible(checkpoint["day"], exc) from exc
+        # An older checkpoint carried its rows inside: they go to the database with the next write.
+        self._rows_from = int(op.day) if apart else 0
+        return op
+
+    def _capture(self, now: datetime) -> Checkpoint:
+        """Copies of the store's state and its unstored day rows. Caller holds the lock."""
+        op = self._op
+        tree, arrays = op.export_state(ring=False)
+        return Checkpoint(
+            day=int(op.day),
+            timestamp=now,
+            intervention_seq=self._applied_seq,
+            tree=tree,
+            arrays=arrays,
+            rows=op.ring_rows(self._rows_from),
+            codec=type(op),
+            history_days=int(op.live.ledger.history_days),
+        )
 
     def _checkpoint_now(self) -> None:
         with self._lock:
-            data, day, seq = self._op.to_bytes(), int(self._op.day), self._applied_seq
-        with self.engine.begin() as conn:
-            repo.insert_checkpoint(conn, day, utcnow(), data, seq, self.settings.checkpoints_kept)
-        log.info("checkpoint written at day %d", day)
+            checkpoint = self._capture(utcnow())
+        persistence.write_checkpoint(self.engine, checkpoint, self.settings)
+        self._rows_from = checkpoint.day
+        log.info("checkpoint written at day %d", checkpoint.day)
 
     def _fresh_view(self, now: datetime, open_count: int, recent: int, version: int) -> View:
         # Caller holds the lock.
@@ -299,30 +323,53 @@ class Runner:
         await self._flush()
 
     def _trade(self, now: datetime) -> DayResult:
+        """Trade a day; under the lock only what reads or changes the store (no I/O)."""
+        clock = time.perf_counter
+        t0 = clock()
         with self._lock:
-            t0 = time.perf_counter()
-            report = self._op.run_day(now)
-            result = DayResult(
-                day=int(self._op.day),
-                traded_day=int(report.day),
-                timestamp=now,
-                decisions=[convert.decision(d) for d in report.decisions],
-                outcomes=[convert.outcome(o) for o in report.outcomes],
-                events=list(report.events),
-                metrics=convert.metrics(self._op.kpis(), int(self._op.day)),
-                agents=[convert.agent_status(a) for a in self._op.agent_stats()],
-                conditions=list(self._op.conditions()),
-                checkpoint=self._op.to_bytes(),
-                intervention_seq=self._applied_seq,
-            )
-            result.seconds = time.perf_counter() - t0
+            op = self._op
+            report = op.run_day(now)
+            t1 = clock()
+            kpis = op.kpis()
+            t2 = clock()
+            conditions = list(op.conditions())
+            t3 = clock()
+            stats = op.agent_stats()
+            checkpoint = self._capture(now)
+            seq = self._applied_seq
+        t4 = clock()
+        day = int(checkpoint.day)
+        result = DayResult(
+            day=day,
+            traded_day=int(report.day),
+            timestamp=now,
+            decisions=convert.decisions(report.decisions),
+            outcomes=convert.outcomes(report.outcomes),
+            events=list(report.events),
+            metrics=convert.metrics(kpis, day),
+            agents=[convert.agent_status(a) for a in stats],
+            conditions=conditions,
+            checkpoint=checkpoint,
+            intervention_seq=seq,
+        )
+        t5 = clock()
+        result.phases = {
+            "trade": t1 - t0,
+            "kpis": t2 - t1,
+            "conditions": t3 - t2,
+            "capture": t4 - t3,
+            "convert": t5 - t4,
+        }
+        result.seconds = t5 - t0
         return result
 
     async def _flush(self) -> bool:
         result = self._pending
         assert result is not None
         try:
-            await self._in_runner_thread(self._persist, result)
+            t0 = time.perf_counter()
+            await self._in_runner_thread(persistence.write_day, self.engine, result, self.settings)
+            result.phases["persist"] = time.perf_counter() - t0
         except Exception as exc:
             self.telemetry.persist_failures.inc()
             self.last_error = f"{type(exc).__name__}: {exc}"
@@ -336,6 +383,7 @@ class Runner:
             )
             return False
         self._pending, self._backoff, self.last_error = None, 0.0, None
+        self._rows_from = result.day
         self.recent.add_day(
             result.decisions, result.outcomes, result.day - self.settings.retention_days
         )
@@ -352,29 +400,11 @@ class Runner:
             version=self.view.version + 1,
         )
         self._count(result)
+        t0 = time.perf_counter()
         await self._announce(result)
+        result.phases["publish"] = time.perf_counter() - t0
+        self.last_day = result
         return True
-
-    def _persist(self, r: DayResult) -> None:
-        """One transaction per day: decisions, outcomes, snapshot, states, alerts, checkpoint."""
-        with self.engine.begin() as conn:
-            repo.insert_decisions(conn, r.decisions)
-            repo.record_outcomes(conn, r.outcomes)
-            repo.insert_snapshot(conn, r.traded_day, r.timestamp, r.metrics)
-            repo.save_agent_states(conn, r.day, r.timestamp, convert.jsonable(r.agents))
-            r.alerts_raised, r.alerts_resolved = alerts.sync(conn, r.conditions, r.timestamp, r.day)
-            repo.insert_checkpoint(
-                conn,
-                r.day,
-                r.timestamp,
-                r.checkpoint,
-                r.intervention_seq,
-                self.settings.checkpoints_kept,
-            )
-            repo.prune(
-                conn, r.day, self.settings.retention_days, self.settings.audit_retention_days
-            )
-            r.open_alerts = repo.count_open_alerts(conn)
 
     def _count(self, r: DayResult) -> None:
         t = self.telemetry
@@ -494,11 +524,11 @@ class Runner:
         }
         with self._lock:
             record["day"] = int(self._op.day)
-            # The audit row goes in first: a database that is away refuses before anything changes.
-            with self.engine.begin() as conn:
-                seq = repo.insert_intervention(conn, record)
-                record["message"] = self._apply(self._op, agent_id, action, parameters)
-                repo.set_intervention_message(conn, seq, record["message"])
+            seq = persistence.record_intervention(
+                self.engine,
+                record,
+                lambda: self._apply(self._op, agent_id, action, parameters),
+            )
             self._applied_seq = seq
             record["agents"] = [convert.agent_status(a) for a in self._op.agent_stats()]
         return record

@@ -34,6 +34,20 @@ class View:
 
 
 @dataclass
+class Checkpoint:
+    """The store's state after `day` days, copied under the store lock, encoded later."""
+
+    day: int
+    timestamp: datetime
+    intervention_seq: int
+    tree: Any  # Operation.export_state(ring=False)
+    arrays: dict[str, Any]
+    rows: dict[str, Any] | None  # Operation.ring_rows() of the days not stored yet
+    codec: Any  # the Operation class: encode(tree, arrays), encode_rows(rows)
+    history_days: int  # days of rows the live store holds: older ones are pruned
+
+
+@dataclass
 class DayResult:
     day: int  # days traded after this one (Operation.day)
     traded_day: int  # the day that was just traded
@@ -44,9 +58,10 @@ class DayResult:
     metrics: dict[str, int | float | None]
     agents: list[dict[str, Any]]
     conditions: list[Any]
-    checkpoint: bytes
+    checkpoint: Checkpoint
     intervention_seq: int
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # wall seconds per step of the day
     alerts_raised: list[dict[str, Any]] = field(default_factory=list)
     alerts_resolved: list[dict[str, Any]] = field(default_factory=list)
     open_alerts: int = 0

@@ -1,4 +1,6 @@
-"""Store-side KPIs (DESIGN.md, "KPIs"), pure functions of ledgers.
+"""Store-side KPIs (DESIGN.md, "KPIs"), pure functions of ledgers. Windowed sums run over the
+ledger's per-day totals (Ledger.day_sums), so a day's KPIs cost the window's days, not its
+SKU-days.
 
 Totals run from the start of the run; windows are the trailing `window` traded days (fewer at
 the start). `baseline` is the ledger of the shadow store run on the same catalog and seed by
@@ -47,7 +49,7 @@ def stockout_incidents(ledger: Ledger, window: int = 7) -> int:
     """SKU-days the shelf was emptied (units sold == units available, an empty shelf
     included), over the window: what a store sees, not the hidden demand."""
     _check_window(window)
-    return int(ledger.window("stocked_out", window).sum())
+    return int(ledger.day_sums("stocked_out", window).sum())
 
 
 def waste_reduction_percentage(
@@ -76,16 +78,16 @@ def price_optimization_score(ledger: Ledger, catalog: Catalog, window: int = 28)
     """Expected profit at posted prices / at the true optimal prices for the same stock; 0..1.
 
     Summed over the SKU-days of the window (economics.expected_profit under the true model;
-    each day is computed on first request and kept in the ledger, ~10-25 ms a day at 50 SKUs).
+    each day is computed once, on first request, and its totals kept in the ledger, so the
+    window sums one number a day).
     """
     _check_window(window)
     if catalog.n != ledger.n:
         raise ValueError(f"catalog: expected the ledger's {ledger.n} SKUs, got {catalog.n}")
-    posted, best = ledger.price_scores(catalog, window)
-    denominator = float(best.sum())
-    if denominator <= 0.0:
+    posted, best = ledger.price_score_sums(catalog, window)
+    if best <= 0.0:
         return None
-    return float(np.clip(float(posted.sum()) / denominator, 0.0, 1.0))
+    return float(np.clip(posted / best, 0.0, 1.0))
 
 
 def waste_rate(ledger: Ledger) -> float:

@@ -50,6 +50,11 @@ TOTAL_FIELDS = (
     "units_demanded",
     "stockout_sku_days",
 )
+# Per-day totals kept beside the ring: units written off, stocked-out SKUs, and the summed
+# expected profit at posted and at optimal prices (NaN until price_scores computes the day).
+DAY_SUMS = ("expired", "stocked_out", "posted", "optimal")
+# The ring's attributes: per-day rows, stored a day at a time (rows / put_rows), not whole.
+RING = ("_arrays", "_scalars", "_posted", "_optimal", "_sums")
 OBSERVABLE_FIELDS = (
     "price",
     "markdown",
@@ -138,19 +143,25 @@ class Ledger:
             raise ValueError(f"history_days: expected an integer >= 1, got {history_days!r}")
         self.n = int(n_skus)
         self.history_days = int(history_days)
-        self._arrays = {
-            f: np.zeros((self.history_days, self.n), dtype=t) for f, t in ARRAY_FIELDS.items()
-        }
-        self._scalars = {f: np.zeros(self.history_days, dtype=t) for f, t in SCALAR_FIELDS.items()}
-        # Expected profit at posted / optimal prices per SKU-day, computed on first request
-        # (price_scores) and kept: NaN until then. Keeps step() fast at 10,000 SKUs.
-        self._posted = np.full((self.history_days, self.n), np.nan)
-        self._optimal = np.full((self.history_days, self.n), np.nan)
+        self._allocate_ring()
         self._count = 0  # days recorded since the start; the ring holds the last min(count, H)
         self.totals: dict[str, float | int] = {f: 0 for f in TOTAL_FIELDS}
         for f in ("revenue", "cogs", "holding", "disposal"):
             self.totals[f] = 0.0
         self.inventory_value = 0.0
+
+    def _allocate_ring(self) -> None:
+        h, n = self.history_days, self.n
+        # np.full writes every page now (np.zeros would map them as the ring fills): a store's
+        # memory is what it will be on its last day from the first, not a slow climb for a year.
+        self._arrays = {f: np.full((h, n), 0, dtype=t) for f, t in ARRAY_FIELDS.items()}
+        self._scalars = {f: np.full(h, 0, dtype=t) for f, t in SCALAR_FIELDS.items()}
+        # Expected profit at posted / optimal prices per SKU-day, computed on first request
+        # (price_scores) and kept: NaN until then. Keeps step() fast at 10,000 SKUs.
+        self._posted = np.full((h, n), np.nan)
+        self._optimal = np.full((h, n), np.nan)
+        # Per-day totals over SKUs, so that a window's KPI sums days, not SKU-days.
+        self._sums = {f: np.zeros(h) for f in DAY_SUMS}
 
     # -- running totals ----------------------------------------------------------------------
     @property
@@ -186,6 +197,10 @@ class Ledger:
             self._scalars[f][i] = getattr(rec, f)
         self._posted[i] = np.nan
         self._optimal[i] = np.nan
+        sums = self._sums
+        sums["expired"][i] = rec.expired.sum(dtype=np.int64)
+        sums["stocked_out"][i] = rec.stocked_out.sum()
+        sums["posted"][i] = sums["optimal"][i] = np.nan
         t = self.totals
         t["revenue"] += rec.revenue
         t["cogs"] += rec.cogs
@@ -250,7 +265,23 @@ class Ledger:
         """(T, n) expected profit of each SKU-day's sales at the posted price and at the true
         optimal price for the same stock (economics), oldest first; computed once per day."""
         idx = self._order(days)
-        for i in idx[np.isnan(self._posted[idx]).any(axis=1)]:
+        self._score(idx, catalog)
+        return self._posted[idx], self._optimal[idx]
+
+    def day_sums(self, field: str, days: int | None = None) -> np.ndarray:
+        """(T,) per-day totals over SKUs of a DAY_SUMS field, oldest first."""
+        if field not in DAY_SUMS:
+            raise ValueError(f"field: expected one of {list(DAY_SUMS)}, got {field!r}")
+        return self._sums[field][self._order(days)]
+
+    def price_score_sums(self, catalog: Catalog, days: int | None = None) -> tuple[float, float]:
+        """Summed expected profit at posted and at optimal prices over the window's SKU-days."""
+        idx = self._order(days)
+        self._score(idx, catalog)
+        return float(self._sums["posted"][idx].sum()), float(self._sums["optimal"][idx].sum())
+
+    def _score(self, idx: np.ndarray, catalog: Catalog) -> None:
+        for i in idx[np.isnan(self._sums["posted"][idx])]:
             wd = int(self._scalars["weekday"][i])
             price = self._arrays["price"][i] * (1.0 - self._arrays["markdown"][i])
             avail = self._arrays["available"][i].astype(float)
@@ -259,7 +290,37 @@ class Ledger:
             self._posted[i] = posted
             # the grid optimum can fall a hair short of a posted price that is itself optimal
             self._optimal[i] = np.maximum(optimal_price(catalog, wd, avail, expiring)[1], posted)
-        return self._posted[idx], self._optimal[idx]
+            self._sums["posted"][i] = self._posted[i].sum()
+            self._sums["optimal"][i] = self._optimal[i].sum()
+
+    # -- the ring a day at a time ------------------------------------------------------------
+    def rows(self, first: int = 0) -> dict[str, np.ndarray]:
+        """Copies of the held rows of days first.. (day = the count when it was recorded)."""
+        days = np.arange(max(first, self._count - self.history_days), self._count)
+        i = days % self.history_days
+        out = {"day_index": days}
+        out |= {f"a/{f}": a[i] for f, a in self._arrays.items()}
+        out |= {f"s/{f}": a[i] for f, a in self._scalars.items()}
+        out |= {f"sum/{f}": a[i] for f, a in self._sums.items()}
+        out |= {"posted": self._posted[i], "optimal": self._optimal[i]}
+        return out
+
+    def put_rows(self, rows: dict[str, np.ndarray]) -> None:
+        """Put rows from rows() back; rows outside what the ring holds now are ignored."""
+        if not hasattr(self, "_arrays"):
+            self._allocate_ring()
+        days = np.asarray(rows["day_index"])
+        if days.size == 0:
+            return
+        keep = (days >= self._count - self.history_days) & (days < self._count)
+        i = days[keep] % self.history_days
+        for f, a in self._arrays.items():
+            a[i] = rows[f"a/{f}"][keep]
+        for f, a in self._scalars.items():
+            a[i] = rows[f"s/{f}"][keep]
+        for f, a in self._sums.items():
+            a[i] = rows[f"sum/{f}"][keep]
+        self._posted[i], self._optimal[i] = rows["posted"][keep], rows["optimal"][keep]
 
     # -- persistence -------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -272,6 +333,7 @@ class Ledger:
             "arrays": {f: a.copy() for f, a in self._arrays.items()},
             "scalars": {f: a.copy() for f, a in self._scalars.items()},
             "price_scores": (self._posted.copy(), self._optimal.copy()),
+            "sums": {f: a.copy() for f, a in self._sums.items()},
         }
 
     @classmethod
@@ -285,4 +347,12 @@ class Ledger:
         for f in SCALAR_FIELDS:
             led._scalars[f][...] = state["scalars"][f]
         led._posted[...], led._optimal[...] = state["price_scores"]
+        if "sums" in state:
+            for f, a in led._sums.items():
+                a[...] = state["sums"][f]
+        else:  # a state saved before the per-day totals: derive them from the rows
+            led._sums["expired"][...] = led._arrays["expired"].sum(axis=1, dtype=np.int64)
+            led._sums["stocked_out"][...] = led._arrays["stocked_out"].sum(axis=1)
+            led._sums["posted"][...] = led._posted.sum(axis=1)
+            led._sums["optimal"][...] = led._optimal.sum(axis=1)
         return led

@@ -66,12 +66,13 @@ def test_rest_benchmark_writes_both_sides_with_sane_figures(tmp_path: Path) -> N
         ],
         cwd=ROOT,
         check=True,
-        timeout=180,
+        timeout=300,
         capture_output=True,
     )
     result = json.loads(out_path.read_text())
     assert result["config"]["payload_bytes"]["decisions_recent"] > 2  # not an empty list
-    for side in ("app", "reference"):
+    assert result["config"]["app_under_test"]["log_level"] == "INFO"  # the Procfile's default
+    for side in ("app", "reference", "app_fastapi_path"):
         for name in ENDPOINTS:
             figures = result[side][name]
             assert figures["requests"] == 200
@@ -81,3 +82,4 @@ def test_rest_benchmark_writes_both_sides_with_sane_figures(tmp_path: Path) -> N
     for name in ENDPOINTS:
         assert set(result["ratio"][name]) == {"rps", "p50_ms", "p99_ms"}
         assert result["ratio"][name]["rps"] > 0
+        assert result["ratio_fastapi_path"][name]["rps"] > 0

@@ -15,20 +15,22 @@ from backend.sim.economics import (
 from backend.sim.store import Actions, Store
 
 
-def test_expectations_match_a_direct_negative_binomial_sum() -> None:
+@pytest.mark.parametrize("fresh", [0.15, 0.0, 0.6, 1.0])
+def test_expectations_match_a_direct_negative_binomial_sum(fresh: float) -> None:
     rng = np.random.default_rng(0)
     mu = np.exp(rng.uniform(-3, 6, 150))
     k = np.exp(rng.uniform(0, 4, 150))
     stock = np.floor(mu * rng.uniform(0, 3, 150))
     expiring = np.floor(stock * rng.random(150))
-    sold, taken = _expectations(mu, k, stock, expiring, 0.15)
+    expiring[:20] = stock[:20]  # every unit on its last day
+    sold, taken = _expectations(mu, k, stock, expiring, fresh)
     for i in range(150):
         d = np.arange(int(stock[i]) + 1, dtype=float)
         p = k[i] / (k[i] + mu[i])
         pmf = stats.nbinom.pmf(d, k[i], p)
         pmf[-1] = stats.nbinom.sf(stock[i] - 1, k[i], p)  # demand >= stock sells out
         assert sold[i] == pytest.approx((pmf * d).sum(), rel=1e-9, abs=1e-12)
-        ref = (pmf * _expiring_taken(d, stock[i], expiring[i], 0.15)).sum()
+        ref = (pmf * _expiring_taken(d, stock[i], expiring[i], fresh)).sum()
         assert taken[i] == pytest.approx(ref, rel=1e-9, abs=1e-12)
 
 
