@@ -453,7 +453,8 @@ TICK = Field(
 )
 EPOCH = Field(
     description="the run's epoch: raised by one each time a runner starts trading (a restart, a "
-    "change of leader); offsets and seq of different epochs are not comparable"
+    "change of leader); offsets and seq of different epochs are not comparable; 0 while the "
+    "database has not taken the run's epoch (it refuses writes)"
 )
 OFFSET = Field(
     description="position of this event on its stream within the epoch: +1 per event, so a gap "

@@ -193,8 +193,6 @@ class Runner:
             op = self._load(conn, checkpoint)
             recent = repo.count_decisions(conn, day=op.day - 1) if checkpoint else 0
             newest = repo.recent_decisions(conn, self.recent.size)
-        with self.engine.begin() as conn:
-            epoch = repo.raise_epoch(conn, HOLDER, int(op.day), self._applied_seq, utcnow())
         for record in replay:  # interventions acknowledged after the checkpoint was written
             try:
                 self._apply(op, record["agent_id"], record["action"], record["parameters"])
@@ -202,16 +200,29 @@ class Runner:
                 log.error("replaying intervention %s failed: %s", record["intervention_id"], exc)
         with self._lock:
             self._op = op
-            self.epoch, self.offset = epoch, 0
             self.recent.fill(newest)
             self._view = self._fresh_view(utcnow(), open_count, recent, version=0)
         log.info(
-            "runner restored at day %d (%s, %d interventions replayed), epoch %d",
+            "runner restored at day %d (%s, %d interventions replayed)",
             op.day,
             "from checkpoint" if checkpoint else "new run",
             len(replay),
-            epoch,
         )
+        self._take_epoch()
+
+    def _take_epoch(self) -> None:
+        """Raise the run's epoch in runner_lease (a database refusing writes leaves it 0, and the
+        next persisted day tries again): a new epoch for every runner that starts trading."""
+        try:
+            with self.engine.begin() as conn:
+                epoch = repo.raise_epoch(
+                    conn, HOLDER, int(self._op.day), self._applied_seq, utcnow()
+                )
+        except Exception as exc:
+            log.error("taking the run's epoch failed (%s); retried after the next day", exc)
+            return
+        self.epoch, self.offset = epoch, 0
+        log.info("run epoch %d", epoch)
 
     def _load(self, conn: Any, checkpoint: dict[str, Any] | None) -> Any:
         s, cls = self.settings, self.module.Operation
@@ -383,6 +394,8 @@ class Runner:
             )
             return False
         self._pending, self._backoff, self.last_error = None, 0.0, None
+        if not self.epoch:
+            await self._in_runner_thread(self._take_epoch)
         self._rows_from = result.day
         self.recent.add_day(
             result.decisions, result.outcomes, result.day - self.settings.retention_days
