@@ -317,6 +317,14 @@ class InterventionRecord(Wire):
         description="the caller's address (X-Forwarded-For only from a trusted proxy)"
     )
     sub: str = Field(description="who made it: the token's `sub`, or 'anonymous' when auth is off")
+    preview: InterventionPreview | None = Field(
+        None, description="an override's what-if preview, computed as it was applied"
+    )
+    realised: RealisedOutcome | None = Field(
+        None,
+        description="what the SKU did over the preview's days, once they have all traded "
+        "(null before, and once they have left the store's ledger)",
+    )
 
     model_config = example(
         {
@@ -370,6 +378,170 @@ class SkuRow(Wire):
             "override_until": None,
         }
     )
+
+
+# ---- console reads: per category, what-if previews, replay ---------------------------------
+
+
+class CategoryFigures(Wire):
+    revenue: float
+    profit: float = Field(description="revenue - cost of goods - holding - disposal")
+    units_sold: int
+    units_wasted: int = Field(description="units written off")
+    fill_rate: float | None = Field(description="units sold / units demanded; null: no demand")
+    stockout_sku_days: int = Field(description="SKU-days whose shelf was emptied")
+
+
+CATEGORY_EXAMPLE = {
+    "revenue": 1520.4,
+    "profit": 512.75,
+    "units_sold": 610,
+    "units_wasted": 12,
+    "fill_rate": 0.97,
+    "stockout_sku_days": 3,
+}
+
+
+class CategoryStores(Wire):
+    live: CategoryFigures
+    baseline: CategoryFigures = Field(description="the shadow store run by the standing rule")
+
+
+class CategoryRow(Wire):
+    category: str
+    skus: int
+    since_start: CategoryStores = Field(description="over every traded day held")
+    window: CategoryStores = Field(description="over the trailing KPI window")
+
+
+class MetricsByCategory(Wire):
+    day: int = Field(description="sim days traded so far")
+    window_days: int = Field(description="days in the trailing window (fewer at the start)")
+    since_start_days: int = Field(description="days the since_start figures cover")
+    covers_since_start: bool = Field(
+        description="false once the ledger holds fewer days than were traded"
+    )
+    categories: list[CategoryRow]
+
+    model_config = example(
+        {
+            "day": 40,
+            "window_days": 28,
+            "since_start_days": 40,
+            "covers_since_start": True,
+            "categories": [
+                {
+                    "category": "dairy",
+                    "skus": 10,
+                    "since_start": {"live": CATEGORY_EXAMPLE, "baseline": CATEGORY_EXAMPLE},
+                    "window": {"live": CATEGORY_EXAMPLE, "baseline": CATEGORY_EXAMPLE},
+                }
+            ],
+        }
+    )
+
+
+class Band(Wire):
+    """A figure over the preview's simulated paths: its mean and 10th, 50th, 90th percentiles."""
+
+    mean: float
+    p10: float
+    p50: float
+    p90: float
+
+
+def _band(mean: float) -> dict[str, float]:
+    return {"mean": mean, "p10": round(mean * 0.6, 2), "p50": mean, "p90": round(mean * 1.4, 2)}
+
+
+def _preview_arm(price: float) -> dict[str, Any]:
+    """An example arm of a one-day preview (the numbers illustrate the shape only)."""
+    units = round(40 / price, 1)
+    figures = {
+        "units_sold": _band(units),
+        "revenue": _band(round(units * price, 2)),
+        "profit": _band(round(units * (price - 2.1), 2)),
+        "units_expired": _band(1.0),
+    }
+    return {
+        "regular_price": 3.63,
+        "markdown": 0.0,
+        "order_today": None,
+        "daily": [{"day": 41, **figures, "stockout_probability": 0.05}],
+        "total": {**figures, "stockout_days": _band(0.05), "stockout_probability": 0.05},
+    }
+
+
+class PreviewDay(Wire):
+    day: int = Field(description="the sim day")
+    units_sold: Band
+    revenue: Band
+    profit: Band
+    units_expired: Band = Field(description="units expected to be written off")
+    stockout_probability: float = Field(description="probability the shelf empties that day")
+
+
+class PreviewTotal(Wire):
+    units_sold: Band
+    revenue: Band
+    profit: Band
+    units_expired: Band
+    stockout_days: Band = Field(description="days on which the shelf empties")
+    stockout_probability: float = Field(description="probability of at least one stock-out day")
+
+
+class PreviewArm(Wire):
+    regular_price: float
+    markdown: float = Field(description="discount fraction on the regular price")
+    order_today: int | None = Field(
+        description="units ordered on the first day; null: the agent's own order-up-to rule"
+    )
+    daily: list[PreviewDay]
+    total: PreviewTotal = Field(description="over the whole horizon")
+
+
+class InterventionPreview(Wire):
+    agent_id: str
+    sku: str
+    parameters: dict[str, Any] = Field(description="the override's values as the store reads them")
+    first_day: int
+    last_day: int
+    horizon_days: int = Field(
+        description="the hold; for an order, its lead time plus the SKU's shelf life"
+    )
+    paths: int = Field(description="simulated paths behind each band")
+    with_override: PreviewArm
+    without_override: PreviewArm
+
+    model_config = example(
+        {
+            "agent_id": "pricing_agent",
+            "sku": "SKU432821",
+            "parameters": {"sku": "SKU432821", "price": 2.99, "hold_days": 1},
+            "first_day": 41,
+            "last_day": 41,
+            "horizon_days": 1,
+            "paths": 500,
+            "with_override": _preview_arm(2.99),
+            "without_override": _preview_arm(3.63),
+        }
+    )
+
+
+class InterventionPreviewRequest(InterventionRequest):
+    """The body of an intervention; the reason is optional, as nothing is recorded."""
+
+    reason: str | None = Field(None, max_length=1000)  # type: ignore[assignment]
+
+
+class RealisedOutcome(Wire):
+    first_day: int
+    last_day: int
+    units_sold: int
+    revenue: float
+    profit: float
+    units_expired: int
+    stockout_days: int
 
 
 class Health(Wire):

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from prometheus_client import disable_created_metrics
 
 from backend import contract
-from backend.api import errors, routes, shutdown
+from backend.api import console_routes, errors, routes, shutdown
 from backend.api.hub import Hub
 from backend.api.streams import AutoOpsApp
 from backend.bus import make_bus
@@ -83,6 +83,7 @@ def build_app(settings: Settings, lifespan: Any = None) -> AutoOpsApp:
     app.allow_cors(settings.cors_origins)
     errors.install(app)
     app.include_router(routes.dashboard)
+    app.include_router(console_routes.console)
     app.include_router(routes.ops)
     contract.install(app, routes.dashboard.prefix)
     return app
