@@ -227,15 +227,16 @@ async def alert_resolve(
     return await service(request).resolve_alert(alert_id)
 
 
-@ops.get("/healthz", response_model=schemas.Health)
-async def healthz() -> dict:
-    """200 while the process serves."""
-    return {"status": "ok"}
+@ops.get("/healthz", response_model=schemas.Health, response_model_exclude_unset=True)
+async def healthz(request: Request) -> dict:
+    """200 while the process serves; with replicas, this process's part in the run."""
+    return {"status": "ok", **service(request).cluster()}
 
 
 @ops.get(
     "/readyz",
     response_model=schemas.Readiness,
+    response_model_exclude_unset=True,
     responses={503: {"model": schemas.Readiness, "description": "not ready"}},
 )
 async def readyz(request: Request, response: Response) -> dict:
