@@ -17,7 +17,7 @@ from tests.api.test_hub_eager import FakeSend
 def test_a_replay_larger_than_the_outbox_is_queued_whole_then_the_bound_applies() -> None:
     async def scenario() -> None:
         view = SimpleNamespace(active_alerts_count=0)
-        service = SimpleNamespace(runner=SimpleNamespace(epoch=5), view=lambda: view)
+        service = SimpleNamespace(epoch=5, view=lambda: view)
         hub = Hub(Settings(ws_outbox_size=3), service, bus=None, telemetry=Telemetry())  # type: ignore[arg-type]
         for offset in range(1, 21):
             hub.history.add(5, offset, json.dumps({"offset": offset}))
