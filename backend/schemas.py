@@ -554,6 +554,9 @@ class Cluster(Wire):
     leader: str | None = Field(None, description="the instance that runs the store, when known")
     epoch: int | None = Field(None, description="the run epoch served (null before the state)")
 
+    # sent only with replicas (response_model_exclude_unset): optional in the published schema
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False)
+
 
 class Health(Cluster):
     status: Literal["ok"]
