@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 import threading
@@ -32,6 +33,8 @@ __all__ = ["ACTIONS", "Runner", "View", "events_channel", "utcnow"]
 log = logging.getLogger(__name__)
 
 EVENTS_PER_KIND = 20  # alert events published one by one per day; the rest go in one summary
+# Days between full garbage collections of what the days left frozen (see _settle_garbage).
+GC_FULL_EVERY_DAYS = 50
 
 
 class Runner:
@@ -393,6 +396,7 @@ class Runner:
         await self._announce(result)
         result.phases["publish"] = time.perf_counter() - t0
         self.last_day = result
+        _settle_garbage(result.day)
         return True
 
     def _count(self, r: DayResult) -> None:
@@ -535,3 +539,17 @@ class Runner:
             rows = [convert.sku_row(r) for r in self._op.sku_rows()]
         self._sku_cache = (version, rows)
         return rows
+
+
+def _settle_garbage(day: int) -> None:
+    """What a day leaves alive joins the collector's permanent generation.
+
+    A big store keeps a few hundred thousand long-lived objects (pending predictions, recent
+    decisions); a full collection walks them all and, triggered by a day's own allocations,
+    landed inside the day. Frozen, they are skipped; objects still die by reference count, and
+    every GC_FULL_EVERY_DAYS days, between days, one full pass frees any cycles among them.
+    """
+    if day % GC_FULL_EVERY_DAYS == 0:
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()
