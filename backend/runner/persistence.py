@@ -29,16 +29,17 @@ def _store_state(conn: Connection, c: Checkpoint, keep: int) -> None:
 
 
 def write_day(engine: Engine, r: DayResult, settings: Settings) -> None:
-    """One transaction per day: decisions, outcomes, snapshot, states, alerts, checkpoint."""
+    """One transaction per day: decisions, outcomes, states, alerts, checkpoint, snapshot."""
     with engine.begin() as conn:
         repo.insert_decisions(conn, r.decisions)
         repo.record_outcomes(conn, r.outcomes)
-        repo.insert_snapshot(conn, r.traded_day, r.timestamp, r.metrics)
         repo.save_agent_states(conn, r.day, r.timestamp, convert.jsonable(r.agents))
         r.alerts_raised, r.alerts_resolved = alerts.sync(conn, r.conditions, r.timestamp, r.day)
         _store_state(conn, r.checkpoint, settings.checkpoints_kept)
         repo.prune(conn, r.day, settings.retention_days, settings.audit_retention_days)
         r.open_alerts = repo.count_open_alerts(conn)
+        # last: the metrics are computed beside the writes above
+        repo.insert_snapshot(conn, r.traded_day, r.timestamp, r.join_metrics())
 
 
 def write_checkpoint(engine: Engine, c: Checkpoint, settings: Settings) -> None:
