@@ -197,6 +197,14 @@ class InterventionRecord(Wire):
         description="the caller's address (X-Forwarded-For only from a trusted proxy)"
     )
     sub: str = Field(description="who made it: the token's `sub`, or 'anonymous' when auth is off")
+    preview: InterventionPreview | None = Field(
+        None, description="an override's what-if preview, computed as it was applied"
+    )
+    realised: RealisedOutcome | None = Field(
+        None,
+        description="what the SKU did over the preview's days, once they have all traded "
+        "(null before, and once they have left the store's ledger)",
+    )
 
 
 class MetricSnapshot(Wire):
@@ -217,6 +225,107 @@ class SkuRow(Wire):
     days_to_expiry: int | None = Field(description="days of life left of the oldest unit")
     on_order: int
     override_until: int | None = Field(description="sim day an operator override holds until")
+
+
+# ---- console reads: per category, what-if previews, replay ---------------------------------
+
+
+class CategoryFigures(Wire):
+    revenue: float
+    profit: float = Field(description="revenue - cost of goods - holding - disposal")
+    units_sold: int
+    units_wasted: int = Field(description="units written off")
+    fill_rate: float | None = Field(description="units sold / units demanded; null: no demand")
+    stockout_sku_days: int = Field(description="SKU-days whose shelf was emptied")
+
+
+class CategoryStores(Wire):
+    live: CategoryFigures
+    baseline: CategoryFigures = Field(description="the shadow store run by the standing rule")
+
+
+class CategoryRow(Wire):
+    category: str
+    skus: int
+    since_start: CategoryStores = Field(description="over every traded day held")
+    window: CategoryStores = Field(description="over the trailing KPI window")
+
+
+class MetricsByCategory(Wire):
+    day: int = Field(description="sim days traded so far")
+    window_days: int = Field(description="days in the trailing window (fewer at the start)")
+    since_start_days: int = Field(description="days the since_start figures cover")
+    covers_since_start: bool = Field(
+        description="false once the ledger holds fewer days than were traded"
+    )
+    categories: list[CategoryRow]
+
+
+class Band(Wire):
+    """A figure over the preview's simulated paths: its mean and 10th, 50th, 90th percentiles."""
+
+    mean: float
+    p10: float
+    p50: float
+    p90: float
+
+
+class PreviewDay(Wire):
+    day: int = Field(description="the sim day")
+    units_sold: Band
+    revenue: Band
+    profit: Band
+    units_expired: Band = Field(description="units expected to be written off")
+    stockout_probability: float = Field(description="probability the shelf empties that day")
+
+
+class PreviewTotal(Wire):
+    units_sold: Band
+    revenue: Band
+    profit: Band
+    units_expired: Band
+    stockout_days: Band = Field(description="days on which the shelf empties")
+    stockout_probability: float = Field(description="probability of at least one stock-out day")
+
+
+class PreviewArm(Wire):
+    regular_price: float
+    markdown: float = Field(description="discount fraction on the regular price")
+    order_today: int | None = Field(
+        description="units ordered on the first day; null: the agent's own order-up-to rule"
+    )
+    daily: list[PreviewDay]
+    total: PreviewTotal = Field(description="over the whole horizon")
+
+
+class InterventionPreview(Wire):
+    agent_id: str
+    sku: str
+    parameters: dict[str, Any] = Field(description="the override's values as the store reads them")
+    first_day: int
+    last_day: int
+    horizon_days: int = Field(
+        description="the hold; for an order, its lead time plus the SKU's shelf life"
+    )
+    paths: int = Field(description="simulated paths behind each band")
+    with_override: PreviewArm
+    without_override: PreviewArm
+
+
+class InterventionPreviewRequest(InterventionRequest):
+    """The body of an intervention; the reason is optional, as nothing is recorded."""
+
+    reason: str | None = Field(None, max_length=1000)  # type: ignore[assignment]
+
+
+class RealisedOutcome(Wire):
+    first_day: int
+    last_day: int
+    units_sold: int
+    revenue: float
+    profit: float
+    units_expired: int
+    stockout_days: int
 
 
 class Health(Wire):

@@ -124,6 +124,10 @@ class ApiClient:
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send one request; return the decoded JSON or raise ApiError with a clear message."""
+        return self.exchange(method, path, **kwargs)[0]
+
+    def exchange(self, method: str, path: str, **kwargs: Any) -> tuple[Any, httpx.Headers]:
+        """Send one request; the decoded JSON and the response headers, or raise ApiError."""
         url = path if path.startswith("/") else f"{PREFIX}/{path}"
         try:
             response = self._http.request(method, url, **kwargs)
@@ -149,9 +153,9 @@ class ApiClient:
                 )
             raise ApiError(message, response.status_code)
         if not response.content:
-            return None
+            return None, response.headers
         try:
-            return response.json()
+            return response.json(), response.headers
         except ValueError:
             raise ApiError(
                 f"The backend answered {method} {url} with something other than JSON.",
@@ -182,8 +186,27 @@ class ApiClient:
             params["limit"] = limit
         return as_list(self.request("GET", "metrics/history", params=params), "history")
 
-    def store_skus(self) -> list[dict]:
-        return as_list(self.request("GET", "store/skus"), "skus")
+    def store_skus(
+        self,
+        offset: int = 0,
+        limit: int = 200,
+        category: str | None = None,
+        q: str | None = None,
+    ) -> tuple[int | None, list[dict]]:
+        """One page of the store's SKUs and how many match the filters in all (None: the
+        backend did not say)."""
+        params: dict[str, Any] = {"offset": offset, "limit": limit}
+        if category:
+            params["category"] = category
+        if q:
+            params["q"] = q
+        body, headers = self.exchange("GET", "store/skus", params=params)
+        rows = as_list(body, "skus")
+        count = headers.get("x-total-count", "")
+        return (int(count) if count.isdigit() else None), rows
+
+    def metrics_by_category(self) -> dict:
+        return self.request("GET", "metrics/by-category") or {}
 
     def interventions(self, limit: int = 500) -> list[dict]:
         return as_list(
@@ -200,6 +223,11 @@ class ApiClient:
             "reason": reason,
         }
         return self.request("POST", f"agents/{agent_id}/intervention", json=body) or {}
+
+    def preview(self, agent_id: str, parameters: dict) -> dict:
+        """What the agent's model expects of an override, with it and without it."""
+        body = {"agent_id": agent_id, "action": "override", "parameters": parameters}
+        return self.request("POST", f"agents/{agent_id}/intervention/preview", json=body) or {}
 
     def acknowledge_alert(self, alert_id: str) -> dict:
         return self.request("POST", f"alerts/{alert_id}/acknowledge") or {}

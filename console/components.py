@@ -14,6 +14,7 @@ from console import services
 from console.client import AGENT_IDS, AGENT_NAMES, ApiError, may
 from console.kpis import RESPONSE_TIME_HELP, SUCCESS_RATE_HELP, format_percent, format_seconds
 from console.listener import parse_time
+from console.preview import preview_panel
 
 log = logging.getLogger(__name__)
 
@@ -158,12 +159,48 @@ def pending_dialog() -> None:
         intervention_dialog(pending["agent_id"], pending["action"], pending["parameters"])
 
 
-@st.dialog("Confirm intervention", width="medium", on_dismiss=clear_pending)
+# The override values the dialog lets the operator adjust while watching the preview.
+VALUE_INPUTS = {
+    "price": {"label": "Regular price", "min_value": 0.01, "step": 0.05, "format": "%.2f"},
+    "hold_days": {"label": "Hold for (sim days)", "min_value": 1, "max_value": 90, "step": 1},
+    "quantity": {
+        "label": "Order quantity (units)",
+        "min_value": 0,
+        "max_value": 100_000,
+        "step": 1,
+    },
+    "discount": {
+        "label": "Discount",
+        "min_value": 0.01,
+        "max_value": 0.89,
+        "step": 0.05,
+        "format": "%.2f",
+    },
+    "days": {"label": "For (sim days)", "min_value": 1, "max_value": 90, "step": 1},
+}
+
+
+def override_values(agent_id: str, parameters: dict) -> dict:
+    """The override's values, adjustable in the dialog; the SKU stays as chosen."""
+    st.caption(f"SKU {parameters.get('sku')}")
+    names = [k for k in parameters if k in VALUE_INPUTS]
+    values = dict(parameters)
+    for column, name in zip(st.columns(len(names)), names, strict=True):
+        values[name] = column.number_input(
+            value=parameters[name], key=f"dialog_{agent_id}_{name}", **VALUE_INPUTS[name]
+        )
+    return values
+
+
+@st.dialog("Confirm intervention", width="large", on_dismiss=clear_pending)
 def intervention_dialog(agent_id: str, action: str, parameters: dict | None = None) -> None:
     name = AGENT_NAMES.get(agent_id, agent_id)
     st.markdown(f"#### {action.title()} {name}")
     st.caption(ACTION_EFFECTS.get(action, ""))
-    if parameters:
+    if action == "override" and parameters:
+        parameters = override_values(agent_id, parameters)
+        preview_panel(agent_id, parameters)
+    elif parameters:
         st.dataframe(
             [{"parameter": k, "value": str(v)} for k, v in parameters.items()],
             hide_index=True,

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from prometheus_client import disable_created_metrics
 
-from backend.api import errors, routes, shutdown
+from backend.api import console_routes, errors, routes, shutdown
 from backend.api.hub import Hub
 from backend.api.streams import AutoOpsApp
 from backend.bus import make_bus
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.allow_cors(settings.cors_origins)
     errors.install(app)
     app.include_router(routes.dashboard)
+    app.include_router(console_routes.console)
     app.include_router(routes.ops)
     if settings.auth == "jwt":
         _declare_bearer(app)
@@ -95,7 +96,7 @@ def _declare_bearer(app: FastAPI) -> None:
                 }
             }
             for path, methods in spec["paths"].items():
-                if path.startswith(routes.dashboard.prefix):
+                if path.startswith(routes.dashboard.prefix):  # the console's routes too
                     for op in methods.values():
                         op["security"] = [{"bearer": []}]
             app.openapi_schema = spec

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -13,6 +13,7 @@ from backend import schemas
 from backend.api import access
 from backend.auth import Principal, Role, require
 from backend.runner import Service
+from backend.sim.catalog import CATEGORIES
 
 AUTH = {
     401: {"model": schemas.ErrorBody, "description": "no valid bearer token (AUTOOPS_AUTH=jwt)"},
@@ -121,9 +122,41 @@ async def metrics_history(
     return await service(request).metrics_history(since, limit)
 
 
-@dashboard.get("/store/skus", dependencies=READ, response_model=list[schemas.SkuRow])
-async def store_skus(request: Request) -> list[dict]:
-    return await service(request).sku_rows()
+@dashboard.get(
+    "/store/skus",
+    dependencies=READ,
+    response_model=list[schemas.SkuRow],
+    operation_id="getStoreSkus",
+    responses={
+        200: {
+            "headers": {
+                "X-Total-Count": {
+                    "description": "SKUs matching the filters, all pages together",
+                    "schema": {"type": "integer"},
+                }
+            }
+        },
+        **INVALID,
+    },
+)
+async def store_skus(
+    request: Request,
+    response: Response,
+    offset: Annotated[int, Query(ge=0, description="rows to skip, in catalog order")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="rows in this page")] = 200,
+    category: Annotated[
+        Literal[CATEGORIES] | None,  # type: ignore[valid-type]
+        Query(description="only this category"),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="only SKUs whose id or name contains this (any case)"),
+    ] = None,
+) -> list[dict]:
+    svc = service(request)
+    total, rows = svc.insight.sku_page(await svc.sku_rows(), offset, limit, category, q)
+    response.headers["X-Total-Count"] = str(total)
+    return rows
 
 
 @dashboard.get(

@@ -13,7 +13,10 @@ from sqlalchemy.schema import CreateSchema
 from backend.db.tables import metadata
 
 # Columns added after the first release: (table, column, DDL type and default) for older files.
-ADDED_COLUMNS = (("interventions", "sub", "TEXT NOT NULL DEFAULT 'anonymous'"),)
+ADDED_COLUMNS = (
+    ("interventions", "sub", "TEXT NOT NULL DEFAULT 'anonymous'"),
+    ("interventions", "preview", "JSON"),
+)
 
 log = logging.getLogger(__name__)
 

@@ -241,6 +241,7 @@ def insert_intervention(conn: Connection, record: dict[str, Any]) -> int:
     values = {
         "id": record["intervention_id"],
         "sub": record.get("sub") or "anonymous",
+        "preview": record.get("preview"),
         **{
             k: record[k]
             for k in (

@@ -105,6 +105,8 @@ interventions = Table(
     Column("client", String(64), nullable=True),
     # Who made it: the token's `sub`, or "anonymous" with auth off (and for rows made before).
     Column("sub", Text, nullable=False, server_default="anonymous"),
+    # An override's what-if preview as computed when it was applied (null for other actions).
+    Column("preview", JSON, nullable=True),
 )
 
 metric_snapshots = Table(

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from backend.agents.preview import preview_override
 from backend.bus import Bus
 from backend.config import Settings
 from backend.db import repo
@@ -519,6 +520,10 @@ class Runner:
         }
         with self._lock:
             record["day"] = int(self._op.day)
+            if action == "override":  # what the agent's model expects, kept with the record
+                record["preview"] = convert.jsonable(
+                    preview_override(self._op, agent_id, parameters)
+                )
             seq = persistence.record_intervention(
                 self.engine,
                 record,
@@ -550,6 +555,14 @@ class Runner:
             rows = [convert.sku_row(r) for r in self._op.sku_rows()]
         self._sku_cache = (version, rows)
         return rows
+
+    def read(self, fn: Any, *args: Any) -> Any:
+        """fn(operation, *args) under the store lock: a consistent view between two days.
+
+        For reads only (what fn changes is not persisted); call it from a worker thread.
+        """
+        with self._lock:
+            return fn(self._op, *args)
 
 
 def _settle_garbage(day: int) -> None:

@@ -14,6 +14,7 @@ from backend.errors import UnknownAction, UnknownAgent
 from backend.runner import alerts
 from backend.runner.core import ACTIONS, Runner, View, utcnow
 from backend.runner.errors import AgentMismatch
+from backend.runner.insight import Insight
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ class Service:
     def __init__(self, runner: Runner) -> None:
         self.runner = runner
         self.engine = runner.engine
+        self.insight = Insight(runner)  # the console's reads beyond the live view
         # Set when the readiness probe found the database away: reads that need it then ask it
         # (and answer 503) rather than serve the in-memory copy as if it were still the record.
         self._database_away = False
@@ -131,7 +133,8 @@ class Service:
     async def interventions(self, limit: int, agent_id: str | None) -> list[dict[str, Any]]:
         if agent_id is not None:
             self.check_agent(agent_id)
-        return await asyncio.to_thread(self._read, repo.list_interventions, limit, agent_id)
+        rows = await asyncio.to_thread(self._read, repo.list_interventions, limit, agent_id)
+        return await self.insight.with_realised(rows)
 
     async def active_alerts(self) -> list[dict[str, Any]]:
         return await asyncio.to_thread(self._read, repo.open_alerts)

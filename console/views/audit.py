@@ -45,9 +45,44 @@ def audit_frame(rows: list[dict]) -> pd.DataFrame:
     return frame.sort_values("timestamp", ascending=False)
 
 
+def band_text(band: dict | None) -> str:
+    if not band:
+        return "—"
+    return f"{band['p50']:,.1f} ({band['p10']:,.1f}–{band['p90']:,.1f})"
+
+
+def outcome_frame(rows: list[dict]) -> pd.DataFrame:
+    """Each previewed override: what its preview expected against what the SKU did."""
+    records = []
+    for r in rows:
+        preview = r.get("preview")
+        if not preview:
+            continue
+        total, done = (preview.get("with_override") or {}).get("total") or {}, r.get("realised")
+        record = {
+            "id": r.get("intervention_id") or "",
+            "agent": AGENT_NAMES.get(r.get("agent_id", ""), r.get("agent_id", "")),
+            "sku": preview.get("sku"),
+            "days": f"{preview.get('first_day')}–{preview.get('last_day')}",
+        }
+        for key in ("units_sold", "profit", "units_expired"):
+            band = total.get(key)
+            record[f"{key}_expected"] = band_text(band)
+            got = None if done is None else done.get(key)
+            record[f"{key}_realised"] = got
+            record[f"{key}_inside"] = (
+                None if got is None or not band else band["p10"] <= got <= band["p90"]
+            )
+        record["status"] = "traded" if done else "hold not over yet (or left the ledger)"
+        records.append(record)
+    return pd.DataFrame(records)
+
+
 @guarded
 def audit_log() -> None:
-    frame = audit_frame(services.get_api().interventions())
+    rows = services.get_api().interventions()
+    outcomes = outcome_frame(rows)
+    frame = audit_frame(rows)
     if frame.empty:
         st.info("No interventions yet: every pause, resume, reset and override appears here.")
         return
@@ -78,6 +113,34 @@ def audit_log() -> None:
         "text/csv",
         icon=":material/download:",
         key="audit_csv",
+    )
+    st.subheader("Overrides: expected against realised")
+    if outcomes.empty:
+        st.info(
+            "No override with a preview yet: every override keeps the preview it was applied "
+            "with, and shows here what happened once its days have traded.",
+            icon=":material/info:",
+        )
+        return
+    inside = outcomes["units_sold_inside"].dropna()
+    if len(inside):
+        st.caption(
+            f"Units sold fell inside the preview's 10–90% band in {int(inside.sum())} of "
+            f"{len(inside)} finished override(s) (about 8 in 10 when the model is calibrated)."
+        )
+    config = {"id": st.column_config.TextColumn("Intervention id", width="small")}
+    for key, label in (
+        ("units_sold", "Units sold"),
+        ("profit", "Profit"),
+        ("units_expired", "Expired"),
+    ):
+        config[f"{key}_expected"] = st.column_config.TextColumn(
+            f"{label} expected", help="Median (10–90% band) of the preview with the override"
+        )
+        config[f"{key}_realised"] = st.column_config.NumberColumn(f"{label} realised")
+        config[f"{key}_inside"] = st.column_config.CheckboxColumn(f"{label} in band")
+    st.dataframe(
+        outcomes, hide_index=True, width="stretch", column_config=config, key="audit_outcomes"
     )
 
 

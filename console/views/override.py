@@ -104,23 +104,41 @@ st.caption(
     "An override applies your value now and holds it; the agent leaves that SKU's lever "
     "alone until the hold ends. You confirm with a reason before anything is sent."
 )
+SKU_CHOICES = 100  # SKUs offered in a picker at once; the search narrows a big store down
+
+
+def sku_choices(agent_id: str) -> list[dict]:
+    """The SKUs matching the operator's search (the backend filters), at most SKU_CHOICES."""
+    q = st.text_input(
+        "Find a SKU by id or name",
+        key=f"{agent_id}_sku_q",
+        max_chars=100,
+        placeholder="e.g. milk or SKU12",
+    )
+    try:
+        total, rows = services.get_api().store_skus(limit=SKU_CHOICES, q=q.strip() or None)
+    except ApiError as exc:
+        st.error(f"{exc} The SKU list is needed to build an override.", icon=":material/cloud_off:")
+        return []
+    if not rows:
+        st.info("No SKU matches this search.", icon=":material/search_off:")
+    elif total is not None and total > len(rows):
+        st.caption(f"The first {len(rows)} of {total:,} matching SKUs; type to narrow the list.")
+    return rows
+
+
 if not may(services.role(), "override"):
     st.info(
         f"The console's token has the role '{services.role()}'; overrides need 'operator' or "
         "higher (set AUTOOPS_API_TOKEN to an operator's token).",
         icon=":material/lock:",
     )
-    skus = []
 else:
-    try:
-        skus = services.get_api().store_skus()
-    except ApiError as exc:
-        st.error(f"{exc} The SKU list is needed to build an override.", icon=":material/cloud_off:")
-        skus = []
-if skus:
     for tab, agent_id in zip(
         st.tabs([AGENT_NAMES[a] for a in AGENT_NAMES], key="override_tab", on_change="rerun"),
         AGENT_NAMES,
     ):
         with tab:
-            override_form(agent_id, skus)
+            skus = sku_choices(agent_id)
+            if skus:
+                override_form(agent_id, skus)

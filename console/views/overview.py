@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from console import charts, services
+from console import categories, charts, services
 from console.client import ApiError
 from console.components import agent_panel, format_time, guarded, severity_badge, show_last_result
 from console.kpis import KPIS, format_delta, format_value, is_number
@@ -123,6 +123,10 @@ show_last_result()
 st.fragment(run_every=services.refresh_every(1.0))(kpi_tiles)()
 st.subheader("Trends")
 st.fragment(run_every=services.refresh_every(5.0))(trend_charts)()
+st.subheader("By category")
+st.fragment(run_every=services.refresh_every(5.0))(categories.category_panel)(
+    "overview", categories.COMPACT
+)
 st.subheader("Agents")
 agent_panel()
 st.subheader("Active alerts")

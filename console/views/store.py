@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from console import charts, services
+from console import categories, charts, services
+from console.client import ApiError
 from console.components import guarded, show_last_result
 
 
@@ -52,26 +53,52 @@ def skus_frame(rows: list[dict]) -> pd.DataFrame:
     return frame
 
 
+PAGE_SIZES = (50, 100, 200, 500)
+
+
+def filters() -> tuple[str | None, str | None, int, int]:
+    """The operator's category, search text, page size and page; the backend filters."""
+    known = st.session_state.get("store_known_categories") or []
+    a, b, c, d = st.columns([2, 3, 1, 1])
+    category = a.selectbox("Category", ["All categories", *known], key="store_category", index=0)
+    q = b.text_input(
+        "Search SKU id or name", key="store_q", max_chars=100, placeholder="e.g. milk or SKU12"
+    )
+    size = c.selectbox("Rows per page", PAGE_SIZES, index=1, key="store_page_size")
+    page = d.number_input("Page", min_value=1, step=1, key="store_page")
+    return (None if category == "All categories" else category), (q.strip() or None), size, page
+
+
 @guarded
-def store_panel() -> None:
-    frame = skus_frame(services.get_api().store_skus())
+def store_panel(category: str | None, q: str | None, size: int, page: int) -> None:
+    api = services.get_api()
+    total, rows = api.store_skus(offset=(page - 1) * size, limit=size, category=category, q=q)
+    if total and not rows:  # past the last page (the filters shrank the list): show the last
+        page = -(-total // size)
+        total, rows = api.store_skus(offset=(page - 1) * size, limit=size, category=category, q=q)
+    frame = skus_frame(rows)
     if frame.empty:
-        st.info("The backend reports no SKUs yet.")
+        st.info(
+            "No SKU matches these filters."
+            if (category or q)
+            else "The backend reports no SKUs yet.",
+            icon=":material/search_off:",
+        )
         return
+    first = (page - 1) * size + 1
+    st.caption(
+        f"SKUs {first:,}–{first + len(frame) - 1:,}"
+        + (f" of {total:,} matching" if total is not None else "")
+        + ". Figures below are for this page."
+    )
     marked = int(frame["markdown_price"].notna().sum()) if "markdown_price" in frame else 0
     soon = int((frame["days_to_expiry"] <= 1).sum()) if "days_to_expiry" in frame else 0
     out = int((frame["stock"] <= 0).sum()) if "stock" in frame else 0
-    a, b, c, d, e = st.columns(5)
-    a.metric("SKUs", f"{len(frame):,}", border=True)
-    b.metric("Units in stock", f"{frame['stock'].sum():,.0f}", border=True)
-    c.metric("Units on order", f"{frame['on_order'].sum():,.0f}", border=True)
-    d.metric("Marked down", f"{marked:,}", border=True, help="SKUs with a markdown price today.")
-    e.metric("Out of stock / expiring ≤ 1 d", f"{out} / {soon}", border=True)
-
-    categories = sorted(frame["category"].dropna().unique()) if "category" in frame else []
-    chosen = st.pills("Category", categories, selection_mode="multi", key="store_categories")
-    if chosen:
-        frame = frame[frame["category"].isin(chosen)]
+    a, b, c, d = st.columns(4)
+    a.metric("Units in stock", f"{frame['stock'].sum():,.0f}", border=True)
+    b.metric("Units on order", f"{frame['on_order'].sum():,.0f}", border=True)
+    c.metric("Marked down", f"{marked:,}", border=True, help="SKUs with a markdown price today.")
+    d.metric("Out of stock / expiring ≤ 1 d", f"{out} / {soon}", border=True)
     left, right = st.columns(2)
     config = {"displaylogo": False, "displayModeBar": False}
     left.plotly_chart(charts.stock_expiry_figure(frame), width="stretch", config=config)
@@ -95,7 +122,7 @@ def store_panel() -> None:
         if c in frame
     ]
     st.dataframe(
-        frame[columns].sort_values(["category", "sku"] if "category" in frame else ["sku"]),
+        frame[columns],
         hide_index=True,
         width="stretch",
         height=520,
@@ -126,4 +153,14 @@ def store_panel() -> None:
 
 st.title("Store")
 show_last_result()
-st.fragment(run_every=services.refresh_every(5.0))(store_panel)()
+st.subheader("By category")
+st.fragment(run_every=services.refresh_every(5.0))(categories.category_panel)("store")
+st.subheader("SKUs")
+try:
+    st.session_state["store_known_categories"] = [
+        c["category"] for c in services.get_api().metrics_by_category().get("categories") or []
+    ]
+except ApiError:
+    pass  # the panels below say the backend is away
+chosen = filters()
+st.fragment(run_every=services.refresh_every(5.0))(store_panel)(*chosen)

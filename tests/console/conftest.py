@@ -75,6 +75,21 @@ def agent(agent_id: str, status: str = "active", success: float | None = 92.3) -
     }
 
 
+def category_row(name: str, skus: int, profit: tuple, wasted: tuple) -> dict:
+    def figures(k: int) -> dict:
+        return {
+            "revenue": 3 * profit[k],
+            "profit": profit[k],
+            "units_sold": 100,
+            "units_wasted": wasted[k],
+            "fill_rate": 0.97,
+            "stockout_sku_days": 2,
+        }
+
+    stores = {"live": figures(0), "baseline": figures(1)}
+    return {"category": name, "skus": skus, "since_start": stores, "window": stores}
+
+
 class FakeApi:
     """The REST client's methods over in-memory data; records every write."""
 
@@ -83,7 +98,8 @@ class FakeApi:
     def __init__(self) -> None:
         self.down = False
         self.refuse: str | None = None  # a 400 message for the next intervention
-        self.calls: list[tuple[str, Any]] = []
+        self.calls: list[tuple[str, Any]] = []  # writes
+        self.reads: list[tuple[str, Any]] = []
         self.agents = [
             agent("pricing_agent"),
             agent("inventory_agent", success=None),
@@ -164,6 +180,16 @@ class FakeApi:
             },
         ]
         self.log: list[dict] = []
+        self.by_category = {
+            "day": 12,
+            "window_days": 12,
+            "since_start_days": 12,
+            "covers_since_start": True,
+            "categories": [
+                category_row("bakery", 1, profit=(120.0, 80.0), wasted=(4, 11)),
+                category_row("dairy", 1, profit=(300.0, 310.0), wasted=(9, 7)),
+            ],
+        }
 
     def _check(self) -> None:
         if self.down:
@@ -191,9 +217,22 @@ class FakeApi:
         self._check()
         return []
 
-    def store_skus(self) -> list[dict]:
+    def store_skus(
+        self, offset: int = 0, limit: int = 200, category: str | None = None, q: str | None = None
+    ) -> tuple[int, list[dict]]:
         self._check()
-        return copy.deepcopy(self.skus)
+        self.reads.append(("store_skus", (offset, limit, category, q)))
+        rows = [
+            r
+            for r in self.skus
+            if category in (None, r["category"])
+            and (not q or q.lower() in (r["sku"] + r["name"]).lower())
+        ]
+        return len(rows), copy.deepcopy(rows[offset : offset + limit])
+
+    def metrics_by_category(self) -> dict:
+        self._check()
+        return copy.deepcopy(self.by_category)
 
     def interventions(self, limit: int = 500) -> list[dict]:
         self._check()
@@ -229,6 +268,49 @@ class FakeApi:
             "timestamp": T0.isoformat(),
             "message": f"{AGENT_NAMES[agent_id]} {action} applied",
             "intervention_id": entry["intervention_id"],
+        }
+
+    def preview(self, agent_id: str, parameters: dict) -> dict:
+        """Units sold fall as the price rises: enough to see the dialog follow the value."""
+        self._check()
+        self.reads.append(("preview", (agent_id, dict(parameters))))
+        price = float(parameters.get("price") or 1.0)
+
+        def arm(units: float) -> dict:
+            def band(x: float) -> dict:
+                return {"mean": x, "p10": 0.8 * x, "p50": x, "p90": 1.2 * x}
+
+            days = [
+                {
+                    "day": 12 + t,
+                    "units_sold": band(units),
+                    "revenue": band(units * price),
+                    "profit": band(units * (price - 0.8)),
+                    "units_expired": band(1.0),
+                    "stockout_probability": 0.1,
+                }
+                for t in range(3)
+            ]
+            total = {k: band(3 * units) for k in ("units_sold", "units_expired", "stockout_days")}
+            total |= {"revenue": band(3 * units * price), "profit": band(3 * units * (price - 0.8))}
+            return {
+                "regular_price": price,
+                "markdown": 0.0,
+                "order_today": None,
+                "daily": days,
+                "total": {**total, "stockout_probability": 0.25},
+            }
+
+        return {
+            "agent_id": agent_id,
+            "sku": parameters["sku"],
+            "parameters": parameters,
+            "first_day": 12,
+            "last_day": 14,
+            "horizon_days": 3,
+            "paths": 2000,
+            "with_override": arm(10.0 / price),
+            "without_override": arm(10.0),
         }
 
     def acknowledge_alert(self, alert_id: str) -> dict:

@@ -162,9 +162,13 @@ def test_decisions_filter_by_agent_and_type_and_offer_csv(
     assert at.get("download_button")
 
 
+def sku_table(at: AppTest):
+    return next(d.value for d in at.dataframe if "sku" in d.value.columns)
+
+
 def test_store_lists_every_sku_with_stock_by_age(live: tuple[FakeApi, FakeListener]) -> None:
     at = run_app("views/store.py")
-    table = at.dataframe[0].value
+    table = sku_table(at)
     assert list(table["sku"]) == ["SKU100001", "SKU100002"]
     assert table.set_index("sku").loc["SKU100001", "stock_by_age_text"] == "1d 4 · 2d 6"
     assert round(table.set_index("sku").loc["SKU100001", "markdown_pct"]) == 20
@@ -234,3 +238,71 @@ def test_override_is_confirmed_sent_and_a_refusal_shown_plainly(
         ),
     )
     assert any("Override Pricing Agent" in s.value for s in at.success)
+
+
+def test_store_pages_and_filters_on_the_backend(live: tuple[FakeApi, FakeListener]) -> None:
+    api, _ = live
+    at = run_app("views/store.py")
+    assert ("store_skus", (0, 100, None, None)) in api.reads  # one page, never the whole store
+    at.selectbox(key="store_category").set_value("dairy").run()
+    assert list(sku_table(at)["sku"]) == ["SKU100002"]
+    at.text_input(key="store_q").input("sourdough").run()
+    assert api.reads[-1] == ("store_skus", (0, 100, "dairy", "sourdough"))
+    assert any("No SKU matches" in i.value for i in at.info)
+
+
+def test_category_totals_show_agents_against_baseline(live: tuple[FakeApi, FakeListener]) -> None:
+    for page in (None, "views/store.py"):
+        at = run_app(page)
+        table = next(d.value for d in at.dataframe if "category" in d.value.columns)
+        row = table.set_index("category").loc["bakery"]
+        assert (row["profit_live"], row["profit_baseline"], row["profit_diff"]) == (120, 80, 40)
+        assert (row["units_wasted_live"], row["units_wasted_baseline"]) == (4, 11)
+
+
+def preview_table(at: AppTest):
+    return next(d.value for d in at.dataframe if "figure" in d.value.columns).set_index("figure")
+
+
+def test_override_dialog_previews_both_arms_and_follows_the_value(
+    live: tuple[FakeApi, FakeListener],
+) -> None:
+    api, _ = live
+    at = run_app("views/override.py")
+    at.selectbox(key="pricing_agent_sku").set_value("SKU100002")
+    at.number_input[0].set_value(2.0)
+    at.button[0].click().run()
+    assert api.reads[-1] == (
+        "preview",
+        ("pricing_agent", {"sku": "SKU100002", "price": 2.0, "hold_days": 7}),
+    )
+    table = preview_table(at)
+    assert table.loc["Units sold", "With the override"] == "15 (12–18)"
+    assert table.loc["Units sold", "Without it"] == "30 (24–36)"
+    at.number_input(key="dialog_pricing_agent_price").set_value(4.0).run()
+    assert preview_table(at).loc["Units sold", "With the override"] == "8 (6–9)"
+    assert api.calls == []  # a preview sends nothing that changes the store
+    at.text_area(key="reason_pricing_agent_override").input("test the price").run()
+    at.button(key="confirm_pricing_agent_override").click().run()
+    assert api.calls[-1][1][3] == {"sku": "SKU100002", "price": 4.0, "hold_days": 7}
+
+
+def test_audit_sets_each_preview_against_what_happened(live: tuple[FakeApi, FakeListener]) -> None:
+    api, _ = live
+    params = {"sku": "SKU100002", "price": 2.0, "hold_days": 3}
+    api.intervene("pricing_agent", "override", "deal", params)
+    api.log[-1]["preview"] = api.preview("pricing_agent", params)
+    api.log[-1]["realised"] = {
+        "first_day": 12,
+        "last_day": 14,
+        "units_sold": 20,
+        "revenue": 40.0,
+        "profit": 9.0,
+        "units_expired": 1,
+        "stockout_days": 0,
+    }
+    at = run_app("views/audit.py")
+    row = next(d.value for d in at.dataframe if "units_sold_expected" in d.value.columns).iloc[0]
+    assert row["units_sold_expected"] == "15.0 (12.0–18.0)"
+    assert (row["units_sold_realised"], bool(row["units_sold_inside"])) == (20, False)
+    assert any("0 of 1" in c.value for c in at.caption)
