@@ -52,6 +52,17 @@ def test_sim_and_agents_import_nothing_impure() -> None:
     assert forbidden_imports("backend/agents") == []
 
 
+def test_the_simulation_sits_below_the_agents_and_the_evaluation() -> None:
+    above = ("backend.agents", "backend.evaluation")
+    bad = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sorted((ROOT / "backend/sim").rglob("*.py"))
+        for name in imported_modules(path)
+        if any(name == a or name.startswith(a + ".") for a in above)
+    ]
+    assert bad == []
+
+
 def test_the_guard_catches_a_forbidden_import(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("import asyncio\nfrom sqlalchemy import select\nimport numpy\n")

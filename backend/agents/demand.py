@@ -11,7 +11,9 @@ them and bias the elasticity towards zero on slow sellers). Stock-out days are c
 sales are not taken as demand (see update). Weekday multipliers are pooled per category and shrunk per SKU.
 
 Priors: elasticity N(-2.5, 0.7^2), close to the meta-analytic mean of -2.6 for grocery
-(Bijmolt, van Heerde and Pieters 2005); level N(log 5, 1.2^2) around a median of 5 units/day.
+(Bijmolt, van Heerde and Pieters 2005); level N(c, 1.2^2) with c the log of the median first-day
+sales of the SKU's category (empirical Bayes from what the store sells, not an assumed median;
+before any sale, log 1).
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from scipy import special
 
 PRIOR_ELASTICITY = -2.5
 PRIOR_ELASTICITY_SD = 0.7
-PRIOR_LOG_LEVEL = float(np.log(5.0))
+PRIOR_LOG_LEVEL = 0.0  # before the first day's sales centre it per category
 PRIOR_LOG_LEVEL_SD = 1.2
-PRIOR_INV_K = 0.25  # squared CV of the demand shock, the prior for the pooled dispersion
+PRIOR_INV_K = 0.2  # squared CV of the demand shock, a loose start for the pooled dispersion
 WEEKDAY_SHRINK = 6.0  # pseudo-observations pulling a SKU's weekday factor to its category's
 MU_FLOOR = 0.05
 RESIDUAL_CAP = 3.0  # caps (s - mu)/mu so one freak day early on cannot swing the fit
@@ -70,6 +72,12 @@ class DemandModel:
         self.n_obs = np.zeros(n, dtype=np.int64)
         self._weekday: np.ndarray | None = None  # cache of weekday_factors(), reset by update
         self.last_day = -1
+
+    def _centre_levels(self, sales: np.ndarray) -> None:
+        """Centre the level prior on the median first-day sales of each SKU's category."""
+        for c in range(self.n_cat):
+            m = self.cat_index == c
+            self.mean[m, 0] = np.log(max(float(np.median(sales[m])), 0.5))
 
     # -- reading the posterior ----------------------------------------------------------------
     @property
@@ -177,6 +185,8 @@ class DemandModel:
         """
         censored = np.asarray(stocked_out, dtype=bool)
         s = np.asarray(sales, dtype=float)
+        if not self.n_obs.any():
+            self._centre_levels(s)
         ok = ~censored & (np.asarray(price) > 0)
         # a sold-out shelf says demand >= sales; an empty one (nothing sold) says nothing
         use = ok | (censored & (s > 0) & (np.asarray(price) > 0))

@@ -34,7 +34,10 @@ FINE_POINTS = 11
 WASTE_AVERSION = (
     1.5  # weight on the cost of a written-off unit: waste is disliked beyond its cost (tuned)
 )
-FRESH_SHARE = 0.3  # demand assumed not to draw down the oldest cohort (tuned; ~15% of shoppers pick the freshest)
+# Share of demand assumed not to draw down the oldest cohort: a cautious, tuned margin that
+# keeps the agent robust to how many shoppers really pick the freshest unit (never read from
+# the store; the promotion agent learns the true share from the shelf, freshness.py).
+FRESH_SHARE = 0.3
 LEVEL_CHANGE = 0.2  # a weekday-free level change of this share (and >= 1 unit) is a decision
 
 

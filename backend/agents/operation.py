@@ -1,5 +1,9 @@
 """The Operation: live store, shadow baseline store, the three agents, levers, KPIs and alerts.
 
+The shadow store trades the same catalog and demand draws under the competent baseline
+(backend/sim/baseline.py, its safety factors tuned once at construction); paused or failed
+agents' levers in the live store follow the same rule.
+
 The only object the runner talks to (docs/interfaces.md). Not thread-safe: the runner
 serialises every call. Checkpoints are the state as named arrays plus a small JSON tree
 (state.py) behind a version header; the stores' per-day rows can be kept apart and stored a day
@@ -18,6 +22,7 @@ import numpy as np
 
 from backend.agents import metrics, state
 from backend.agents.conditions import agent_conditions, store_conditions
+from backend.agents.freshness import FreshPicks
 from backend.agents.levers import Holds, validate
 from backend.agents.outcomes import Outcomes
 from backend.agents.policy import coordinate, make_agents
@@ -33,6 +38,7 @@ from backend.agents.records import (
 )
 from backend.errors import UnknownAgent
 from backend.sim import kpis
+from backend.sim.baseline import baseline_actions, tune
 from backend.sim.catalog import make_catalog
 from backend.sim.ledger import RING, Ledger
 from backend.sim.store import Actions, Store
@@ -65,7 +71,7 @@ __all__ = [
 
 
 class Operation:
-    """A store run by the agents next to its standing-rule twin on the same demand draws."""
+    """A store run by the agents next to its competent-baseline twin on the same demand draws."""
 
     def __init__(
         self, n_skus: int = 50, seed: int = 0, window_days: int = 28, stockout_window_days: int = 7
@@ -83,6 +89,7 @@ class Operation:
         self.live = Store(catalog, seed)
         # The shadow store is read for its totals and last week's profit: a short ring will do.
         self.baseline = Store(catalog, seed, history_days=max(7, window_days))
+        self.baseline_z, self.baseline_clearance = tune(catalog, seed)
         self.public = catalog.public()
         self.sku_index = {str(s): i for i, s in enumerate(self.public.sku)}
         self.agents = make_agents(self.public, seed)
@@ -110,9 +117,12 @@ class Operation:
         seen = [getattr(self.agents[a], "seen_day", -1) for a in active]
         need = max([1] + [day - 1 - s for s in seen])
         snap = live.snapshot(history_days=min(need, live.ledger.history_days))
-        dp = coordinate(snap, live.standing_actions(), self.agents, active, self.holds.locks(day))
+        standing = baseline_actions(live, self.baseline_z, self.baseline_clearance)
+        dp = coordinate(snap, standing, self.agents, active, self.holds.locks(day))
         live.apply(Actions(price=dp.price, markdown=dp.markdown, order_qty=dp.order_qty))
-        self.baseline.apply(self.baseline.standing_actions())
+        self.baseline.apply(
+            baseline_actions(self.baseline, self.baseline_z, self.baseline_clearance)
+        )
         events = [self._fail(a, exc) for a, exc in dp.errors.items()]
         decisions: list[Decision] = []
         drafts_all = []
@@ -381,6 +391,7 @@ class Operation:
         if not isinstance(op, cls):
             raise ValueError(f"checkpoint: expected an Operation, got {type(op).__name__}")
         op.sku_index = {str(s): i for i, s in enumerate(op.public.sku)}
+        _upgrade(op)
         for name in STORES:
             ledger = getattr(op, name).ledger
             if not hasattr(ledger, "_arrays"):
@@ -401,6 +412,7 @@ class Operation:
         op = cls.__new__(cls)
         op.__dict__.update(saved)
         op.live, op.baseline = Store.from_state(saved["live"]), Store.from_state(saved["baseline"])
+        _upgrade(op)
         if not hasattr(op, "last_markdown"):  # running counts started after this checkpoint
             led, life = op.live.ledger, np.asarray(op.public.shelf_life)
             reach = op.window + int(life.max()) - 1
@@ -413,6 +425,17 @@ class Operation:
             days = led.window("day", reach)[:, None]
             op.last_markdown = np.where(md > 0, days, NEVER).max(axis=0, initial=NEVER)
         return op
+
+
+def _upgrade(op: Operation) -> None:
+    """Fill in what checkpoints written before the competent baseline and the fresh-pick
+    estimate lack: the baseline's tuned settings (retuned: deterministic for the catalog and
+    seed) and an unlearned estimate."""
+    if not hasattr(op, "baseline_z"):
+        op.baseline_z, op.baseline_clearance = tune(op.live.catalog, op.seed)
+    promo = op.agents.get("promotion_agent")
+    if promo is not None and not hasattr(promo, "fresh"):
+        promo.fresh = FreshPicks()
 
 
 def _version(data: bytes) -> int | None:

@@ -2,7 +2,8 @@
 
 Expiry markdowns: for a SKU whose oldest cohort has k <= HORIZON days of life left, with x units,
 the value of the cohort is V_k(x) = max_d E[ p(1-d) o - d p f + V_{k-1}(x - o) ], V_0(x) = -fee x,
-where o = min(x, (1 - fresh_share) D_d) are old units sold (customers mostly take oldest first),
+where o = min(x, (1 - f) D_d) are old units sold (customers mostly take oldest first; f, the
+share who pick the freshest, is learned from the shelf's cohorts: freshness.py),
 f = D_d - o are fresher units sold at the discount (revenue given away), and D_d is demand at
 the discounted price from the learned curve. The unit cost is sunk. d runs over LADDER; the state
 x over a per-SKU grid 0..x_now; demand over gamma quadrature points. Today's markdown is the
@@ -19,6 +20,7 @@ import numpy as np
 from scipy.stats import gamma, norm
 
 from backend.agents.demand import DemandModel
+from backend.agents.freshness import FreshPicks
 from backend.agents.intervals import day_predictive, sales_interval
 from backend.agents.plan import Draft, Plan
 
@@ -27,7 +29,6 @@ LADDER = np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7])
 HORIZON = 3
 GRID = 13
 QUAD = 5
-FRESH_SHARE = 0.15  # share of shoppers who pick the freshest unit; an assumption
 AMBIENT_LIFE = 30  # shelf life above which a SKU is treated as ambient
 CLEAR_COVER, TARGET_COVER, CLEAR_MAX = 60.0, 30.0, 0.3
 MIN_GAIN = 0.01  # least expected value a markdown must add, as a share of the unit price
@@ -84,7 +85,7 @@ def markdown_dp(
     mean0: np.ndarray,
     elasticity: np.ndarray,
     cv2: np.ndarray,
-    fresh_share: float = FRESH_SHARE,
+    fresh_share: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Best ladder discount today per SKU, its expected value and the no-markdown value.
 
@@ -158,6 +159,7 @@ class PromotionAgent:
     def __init__(self, list_price: np.ndarray, category: np.ndarray, seed: int) -> None:
         self.seen_day = -1  # last observed day learned from
         self.model = DemandModel(list_price, category)
+        self.fresh = FreshPicks()
 
     def learn(
         self,
@@ -172,6 +174,8 @@ class PromotionAgent:
     def decide(self, snap, plan: Plan, locked: np.ndarray) -> list[Draft]:
         """Set plan.markdown (and plan.markdown_units) on SKUs not locked; drafts for new markdowns."""
         cat = snap.catalog
+        self.fresh.observe(snap)
+        f = self.fresh.share
         # the shelf at today's opening: what is on hand plus today's deliveries, which arrive
         # with their full shelf life (a one-day product ordered yesterday expires tonight)
         stock = np.asarray(snap.stock_by_age, dtype=float).copy()
@@ -194,9 +198,7 @@ class PromotionAgent:
         # ahead of the cohort in the queue: nothing (it is the oldest); it needs to sell within k days
         # the DP runs only where the oldest cohort risks expiring: expected units left at its
         # end of life (normal loss function, old-taking demand over its days left) >= RISK_UNITS
-        cum = np.cumsum(mean0, axis=1)[np.arange(n), np.minimum(col, HORIZON - 1)] * (
-            1.0 - FRESH_SHARE
-        )
+        cum = np.cumsum(mean0, axis=1)[np.arange(n), np.minimum(col, HORIZON - 1)] * (1.0 - f)
         sd = np.sqrt(cum + m.inv_k * cum * cum) + 1e-9
         zz = (x_now - cum) / sd
         left = (x_now - cum) * norm.cdf(zz) + sd * norm.pdf(zz)
@@ -206,7 +208,7 @@ class PromotionAgent:
             cv2 = m.inv_k[cand] + 1.0 / np.maximum(mean0[cand, 0], 0.05)
             fee = np.asarray(cat.disposal_fee, dtype=float)[cand]
             d, v, v0 = markdown_dp(
-                x_now[cand], days_left[cand], price[cand], fee, mean0[cand], e_use[cand], cv2
+                x_now[cand], days_left[cand], price[cand], fee, mean0[cand], e_use[cand], cv2, f
             )
             # a markdown must be worth something: at least MIN_GAIN of a unit's price in value
             d = np.where(v - v0 >= MIN_GAIN * price[cand], d, 0.0)
@@ -232,7 +234,7 @@ class PromotionAgent:
         drafts = []
         for i in new_idx.tolist():
             sku_units = int(x_now[i])
-            sold = float(min(x_now[i], (1 - FRESH_SHARE) * mean0[i, 0] * lift[i]))
+            sold = float(min(x_now[i], (1 - f) * mean0[i, 0] * lift[i]))
             conf = math.erf(0.5 / (e_sd[i] * math.sqrt(2.0)))
             if clear[i] > 0 and clear[i] >= md[i] - 1e-12 and i not in exp_val:
                 drafts.append(
@@ -276,7 +278,7 @@ class PromotionAgent:
                     },
                     rationale=(
                         f"{sku_units} units expire in {int(days_left[i])} day(s) against expected sales "
-                        f"{(1 - FRESH_SHARE) * mean0[i, : days_left[i]].sum():.1f}; {md[i]:.0%} off "
+                        f"{(1 - f) * mean0[i, : days_left[i]].sum():.1f}; {md[i]:.0%} off "
                         f"(elasticity {e_mean[i]:.1f}) adds {v - v0:+.2f} expected value"
                     ),
                     confidence=round(conf, 3),

@@ -7,7 +7,10 @@ Choices the design leaves open, and why:
   same day: lead time 0), 2 days for the rest (packaged and part-baked lines).
 - Lead time 0-2 days, bakery 0-1: bread is baked in store or delivered overnight, and a
   one-day product ordered two days ahead is not how any bakery department runs.
-- List prices log-uniform per category, ending in 9 (psychological price points).
+- List prices log-uniform per category, ending in 9 (psychological price points); the unit
+  cost follows from a markup on cost (MARKUP), so the Lerner price lands at 0.80-1.26 of list.
+- Own-price elasticity uniform in [-3.5, -2.0] (Lerner gross margins 29-50%, the range of
+  grocery gross margins; around the meta-analytic mean of about -2.6).
 - Base demand lognormal, median 5/day, log-sd 0.8 (long right tail of fast movers), clipped to
   [2, 60] as the design asks.
 - Demand noise: gamma shock (mean 1, shape k) times Poisson, i.e. negative binomial with
@@ -39,17 +42,24 @@ PRICE_RANGE = {
     "ambient": (0.8, 7.0),
 }
 SHELF_LIFE = {
-    "bakery": (1, 2),
-    "dairy": (7, 11),
-    "produce": (3, 5),
-    "meat": (3, 5),
+    "bakery": (2, 3),
+    "dairy": (3, 7),
+    "produce": (2, 3),
+    "meat": (2, 5),
     "ambient": (180, 180),
 }
-BAKERY_ONE_DAY_SHARE = 1 / 3
+BAKERY_ONE_DAY_SHARE = 0.1
 LEAD_TIME_MAX = {"bakery": 1, "dairy": 2, "produce": 2, "meat": 2, "ambient": 2}
 DISPOSAL_FEE = {"bakery": 0.05, "dairy": 0.08, "produce": 0.05, "meat": 0.15, "ambient": 0.05}
 WEEKDAY_SHAPE = np.array([0.88, 0.85, 0.90, 0.95, 1.08, 1.25, 1.09])  # Monday first
 HOLDING_RATE = 0.002
+ELASTICITY_RANGE = (-3.5, -2.0)
+# List price = unit cost x category markup x a per-SKU jitter: the grocer prices from cost.
+# With elasticities in ELASTICITY_RANGE the profit-maximising (Lerner) markup e / (1 + e) runs
+# from 1.4 to 2.0; a markup of 1.67 (list gross margin 40%) at +-5% puts the Lerner price at
+# 0.80-1.26 of the list price: lists near, not far from, what the demand would bear.
+MARKUP = {c: 1.67 for c in ("bakery", "dairy", "produce", "meat", "ambient")}
+MARKUP_JITTER = (0.95, 1.05)
 FRESH_SHARE = 0.15
 TARGET_CV = 0.5
 MEDIAN_DEMAND = 5.0
@@ -387,19 +397,21 @@ def make_catalog(n_skus: int = 50, seed: int = 0) -> Catalog:
     hi = np.array([PRICE_RANGE[c][1] for c in CATEGORIES])[cat_idx]
     raw = np.exp(rng.uniform(np.log(lo), np.log(hi)))
     list_price = np.round(np.maximum(np.round(raw, 1) - 0.01, 0.49), 2)
-    unit_cost = np.round(list_price * rng.uniform(0.60, 0.75, size=n), 4)
+    markup = np.array([MARKUP[c] for c in CATEGORIES])[cat_idx]
+    unit_cost = np.round(list_price / (markup * rng.uniform(*MARKUP_JITTER, size=n)), 4)
 
     sl_lo = np.array([SHELF_LIFE[c][0] for c in CATEGORIES])[cat_idx]
     sl_hi = np.array([SHELF_LIFE[c][1] for c in CATEGORIES])[cat_idx]
     shelf_life = rng.integers(sl_lo, sl_hi + 1).astype(np.int64)
     bakery = cat_idx == CATEGORIES.index("bakery")
-    shelf_life[bakery] = np.where(rng.random(int(bakery.sum())) < BAKERY_ONE_DAY_SHARE, 1, 2)
+    one_day = rng.random(int(bakery.sum())) < BAKERY_ONE_DAY_SHARE
+    shelf_life[bakery] = np.where(one_day, 1, shelf_life[bakery])
     lead_hi = np.array([LEAD_TIME_MAX[c] for c in CATEGORIES])[cat_idx]
     lead_time = rng.integers(0, lead_hi + 1).astype(np.int64)
     lead_time[shelf_life == 1] = 0
     disposal_fee = np.array([DISPOSAL_FEE[c] for c in CATEGORIES])[cat_idx]
 
-    elasticity = rng.uniform(-3.5, -1.3, size=n)
+    elasticity = rng.uniform(*ELASTICITY_RANGE, size=n)
     base_demand = np.clip(MEDIAN_DEMAND * np.exp(rng.normal(0.0, 0.8, size=n)), 2.0, 60.0)
     weekday = WEEKDAY_SHAPE[None, :] * np.exp(rng.normal(0.0, 0.05, size=(n, 7)))
     weekday /= weekday.mean(axis=1, keepdims=True)

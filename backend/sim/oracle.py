@@ -32,6 +32,7 @@ from backend.sim.store import Actions, Store, daily_draws
 __all__ = [
     "Oracle",
     "expected_profit",
+    "expected_write_offs",
     "lerner_price",
     "optimal_price",
     "oracle_actions",
@@ -51,17 +52,25 @@ def _write_off_risk(catalog: Catalog, mean_day: np.ndarray) -> np.ndarray:
     return np.where(catalog.shelf_life <= 1, 1.0, below)
 
 
-def _expected_write_offs(store: Store, today_price: np.ndarray) -> np.ndarray:
-    """Units expected to expire between now and the opening of day + L (fluid projection)."""
+def expected_write_offs(
+    store: Store, today_price: np.ndarray, later_price: np.ndarray | None = None
+) -> np.ndarray:
+    """Units expected to expire between now and the opening of day + L (fluid projection):
+    mean demand at today_price today and at later_price (default the Lerner price) after,
+    taken oldest first."""
     c = store.catalog
-    rows = np.arange(c.n)
-    stock = store.stock_by_age.astype(float)
+    # Only the cohorts that can reach their last day within max_lead_time days matter: sales
+    # take the oldest first, so younger stock neither expires in the window nor changes what
+    # the older cohorts sell.
+    k = min(c.max_shelf_life, c.max_lead_time + 1)
+    stock = store.stock_by_age[:, :k].astype(float)
     pipe = store.pipeline.astype(float)
-    lerner = lerner_price(c)
+    lands = np.flatnonzero(c.shelf_life <= k)
+    lerner = lerner_price(c) if later_price is None else later_price
     lost = np.zeros(c.n)
     for j in range(c.max_lead_time):
         wd = (store.day + j) % 7
-        stock[rows, c.shelf_life - 1] += pipe[:, j]
+        stock[lands, c.shelf_life[lands] - 1] += pipe[lands, j]
         price = today_price if j == 0 else lerner
         mean = c.base_demand * c.weekday[:, wd] * (price / c.list_price) ** c.elasticity
         sell = np.minimum(mean, stock.sum(axis=1))
@@ -99,9 +108,7 @@ def oracle_actions(store: Store) -> Actions:
     )
     ratio = np.clip(margin / (margin + over), 0.0, MAX_CRITICAL_RATIO)
     target = stats.nbinom.ppf(ratio, shape, shape / (shape + mean))
-    position = (
-        available - arriving + store.pipeline.sum(axis=1) - _expected_write_offs(store, price)
-    )
+    position = available - arriving + store.pipeline.sum(axis=1) - expected_write_offs(store, price)
     order = np.maximum(np.ceil(target - position), 0).astype(np.int64)
     # Same-day deliveries (L = 0) land before trading: price on the stock they bring.
     now = (c.lead_time == 0) & (order > 0)
@@ -125,8 +132,8 @@ class Oracle:
         self.catalog = catalog
 
     def actions(self, store: Store) -> Actions:
-        if store.catalog is not self.catalog:
-            raise ValueError("store: expected a store built on this oracle's catalog, got another")
+        if store.n != self.catalog.n:
+            raise ValueError(f"store: expected {self.catalog.n} SKUs, got {store.n}")
         return oracle_actions(store)
 
 

@@ -221,6 +221,10 @@ class Store:
         self.markdown = markdown
 
     # -- the day -----------------------------------------------------------------------------
+    def _rate(self, effective: np.ndarray, shock: np.ndarray) -> np.ndarray:
+        """Today's Poisson rate at the effective prices (a world may shape it otherwise)."""
+        return demand_rate(self.catalog, self.weekday, effective, shock)
+
     def step(self) -> DayRecord:
         """Trade today and advance to tomorrow; returns the day's record (also in the ledger)."""
         c, rows, stock = self.catalog, self._rows, self.stock_by_age
@@ -234,7 +238,7 @@ class Store:
         expiring = stock[:, 0].copy()
 
         effective = self.price * (1.0 - self.markdown)
-        rate = demand_rate(c, self.weekday, effective, shock)
+        rate = self._rate(effective, shock)
         demand = poisson_ppf(u, rate)
         sales = np.minimum(demand, available)
         fresh = np.minimum(np.floor(c.fresh_share * sales + v).astype(np.int64), sales)

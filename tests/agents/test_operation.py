@@ -10,6 +10,7 @@ import pytest
 from backend.agents.operation import AGENT_IDS, AgentStatus, Operation
 from backend.errors import InvalidOverride, UnknownAgent, UnknownSku
 from backend.schemas import METRIC_FIELDS
+from backend.sim.baseline import baseline_actions
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 KPI_FIELDS = set(METRIC_FIELDS)
@@ -44,12 +45,12 @@ def test_paused_pricing_agent_decides_nothing_and_prices_follow_the_standing_rul
     assert op.agent_stats()[0].status is AgentStatus.ACTIVE
 
 
-def test_paused_inventory_agent_orders_exactly_the_standing_rule() -> None:
+def test_paused_inventory_agent_orders_exactly_the_competent_baseline() -> None:
     op = Operation(n_skus=20, seed=3)
     run(op, 5)
     op.pause("inventory_agent")
     for _ in range(4):
-        expected = op.live.standing_actions().order_qty
+        expected = baseline_actions(op.live, op.baseline_z, op.baseline_clearance).order_qty
         report = op.run_day(NOW)
         assert not [d for d in report.decisions if d.agent_id == "inventory_agent"]
         assert np.array_equal(op.live.ledger.last().ordered, expected)

