@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+import socket
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -68,6 +70,21 @@ class Settings(BaseSettings):
     )
     audit_retention_days: int = Field(3650, ge=1, description="sim days of interventions kept")
     checkpoints_kept: int = Field(3, ge=1)
+
+    # Replicas: with a PostgreSQL DATABASE_URL and a shared (redis://) bus, every process serves
+    # the API and one of them, elected, runs the store.
+    instance_id: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
+        min_length=1,
+        max_length=64,
+        description="this replica's name in the lease, the logs and /healthz",
+    )
+    lease_poll: float = Field(
+        1.0, gt=0, description="seconds between a follower's tries to take the runner lease"
+    )
+    intervention_timeout: float = Field(
+        5.0, gt=0, description="seconds a follower waits for the leader to apply an intervention"
+    )
 
     # HTTP and WebSocket limits.
     cors_origins: Annotated[list[str], NoDecode] = Field(
@@ -160,6 +177,11 @@ class Settings(BaseSettings):
                     "AUTOOPS_JWT_PUBLIC_KEY (PEM) to be set, got none"
                 )
         return self
+
+    @property
+    def replicated(self) -> bool:
+        """Several processes share the run: PostgreSQL for the record and a bus between them."""
+        return self.database_url.startswith("postgresql") and not self.bus_url.startswith("memory")
 
     @property
     def jwt_key(self) -> str:

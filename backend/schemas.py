@@ -328,11 +328,22 @@ class RealisedOutcome(Wire):
     stockout_days: int
 
 
-class Health(Wire):
+class Cluster(Wire):
+    """This process's part in the run (see README, "Running more than one process")."""
+
+    role: Literal["single", "leader", "follower"] = Field(
+        "single", description="single: alone; leader: runs the store; follower: relays it"
+    )
+    instance: str | None = Field(None, description="this process's AUTOOPS_INSTANCE_ID")
+    leader: str | None = Field(None, description="the instance that runs the store, when known")
+    epoch: int | None = Field(None, description="the run epoch served (null before the state)")
+
+
+class Health(Cluster):
     status: Literal["ok"]
 
 
-class Readiness(Wire):
+class Readiness(Cluster):
     status: Literal["ready", "not ready"]
     database: bool
     runner_ticking: bool

@@ -17,7 +17,8 @@ from backend.bus import make_bus
 from backend.config import Settings
 from backend.db.engine import make_engine
 from backend.logs import configure_logging
-from backend.runner import Runner, Service
+from backend.runner import Service
+from backend.runner.leadership import Leadership
 from backend.runner.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -40,17 +41,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bus = make_bus(settings.bus_url, settings.bus_queue_size)
         await bus.connect()
         telemetry = Telemetry()
-        runner = Runner(settings, engine, bus, telemetry)
-        await runner.start()
-        service = Service(runner)
+        leadership = Leadership(settings, engine, bus, telemetry)
+        service = Service(leadership=leadership)
         hub = Hub(settings, service, bus, telemetry)
+        leadership.on_role.append(hub.set_leading)
+        leadership.on_view.append(hub.view_changed)
+        await leadership.start()
         await hub.start()
         app.state.settings, app.state.service, app.state.hub = settings, service, hub
         app.state.telemetry = telemetry
         restore_signals = shutdown.install(hub, settings.ws_close_timeout)
         log.info(
-            "AutoOps API up: %s, %s, bus %s",
-            f"day {runner.view.day}" if runner.restored else "waiting for the database",
+            "AutoOps API up (%s): %s, %s, bus %s",
+            leadership.role,
+            f"day {service.view().day}" if service.ready else "waiting for the database",
             engine.url.render_as_string(hide_password=True),
             settings.bus_url,
         )
@@ -59,12 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             restore_signals()
             await hub.stop()
-            await runner.stop()
+            await leadership.stop()
             await bus.disconnect()
             engine.dispose()
             log.info(
                 "AutoOps API stopped %s",
-                f"at day {runner.view.day}" if runner.restored else "before the database answered",
+                f"at day {service.view().day}" if service.ready else "before the database answered",
             )
 
     app = AutoOpsApp(

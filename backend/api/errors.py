@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend import errors as core
 from backend.api import access, limits
+from backend.db.lease import Deposed
 from backend.runner import errors as runner
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ HTTP_STATUS: dict[type[core.AutoOpsError], int] = {
     core.Forbidden: 403,
     runner.NotReady: 503,
     runner.CheckpointIncompatible: 503,
+    Deposed: 503,
 }
 
 CLOSE_CODE: dict[type[core.AutoOpsError], int] = {

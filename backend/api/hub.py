@@ -26,6 +26,7 @@ from backend.api.errors import close_code_for, close_reason
 from backend.api.gcfreeze import FrozenConnections
 from backend.auth import Principal
 from backend.bus import Bus, Subscription
+from backend.bus.counts import SharedCounts
 from backend.config import Settings
 from backend.errors import AutoOpsError, NotAuthenticated, UnknownAgent
 from backend.runner import Service, events_channel
@@ -36,7 +37,13 @@ from backend.runner.telemetry import Telemetry
 log = logging.getLogger(__name__)
 
 LIVE, AGENT, METRICS = "live-updates", "agent-status", "metrics-real-time"
+STATE = "state"  # a leader frame that tells followers the store's state changed (not for clients)
 _ids = itertools.count(1)
+
+
+def frames_channel(settings: Settings) -> str:
+    """The bus channel of the leader's stream frames."""
+    return f"{settings.bus_namespace}:frames"
 
 
 def dump(message: BaseModel | dict[str, Any]) -> str:
@@ -144,22 +151,54 @@ class Hub:
         self.gc = FrozenConnections(settings.gc_collect_share)
         self._tasks: list[asyncio.Task[None]] = []
         self._events: Subscription | None = None
+        # With replicas the leader's cadences drive every replica's streams: it publishes each
+        # frame on the bus ({ns}:frames) with its epoch and a counter, and followers relay the
+        # same text to their own clients. Alone, this process is the leader and publishes nothing.
+        self.replicated = settings.replicated
+        self.leading = not self.replicated
+        self._frames: Subscription | None = None
+        self._shared: asyncio.Queue[dict[str, Any]] = asyncio.Queue(1000)
+        self._published = 0  # frames this leader published under its epoch
+        self._epoch_seen = 0  # the newest epoch whose frames were relayed (or published)
+        self._last_n = 0
+        self._ticks: dict[str, int] = {}  # each cadence's tick count since this process started
+        self._seq_offset: dict[str, int] = {}  # so a new leader's seq continues the old one's
+        self._relayed: dict[str, tuple[int, float]] = {}  # stream -> (last seq, when relayed)
+        self._counts: SharedCounts | None = None  # the per-address cap across replicas
 
     # ---- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
         s = self.settings
+        self.leading = self.service.leadership.leading or not self.replicated
         self._events = await self.bus.subscribe(events_channel(self.settings))
         self._tasks = [
             asyncio.create_task(self._fan_out_events(self._events), name="hub:events"),
-            asyncio.create_task(self._cadence(s.live_interval, self._emit_live), name="hub:live"),
             asyncio.create_task(
-                self._cadence(s.agent_interval, self._emit_agents), name="hub:agents"
+                self._cadence(LIVE, s.live_interval, self._emit_live), name="hub:live"
             ),
             asyncio.create_task(
-                self._cadence(s.metrics_interval, self._emit_metrics), name="hub:metrics"
+                self._cadence(AGENT, s.agent_interval, self._emit_agents), name="hub:agents"
+            ),
+            asyncio.create_task(
+                self._cadence(METRICS, s.metrics_interval, self._emit_metrics), name="hub:metrics"
             ),
         ]
+        if self.replicated:
+            self._frames = await self.bus.subscribe(frames_channel(s))
+            self._tasks += [
+                asyncio.create_task(self._relay(self._frames), name="hub:relay"),
+                asyncio.create_task(self._publish_shared(), name="hub:share"),
+            ]
+            callbacks = getattr(self.bus, "on_reconnect", None)
+            if callbacks is not None:
+                callbacks.append(self._gap)
+            shared_counts = getattr(self.bus, "shared_counts", None)
+            if shared_counts is not None:
+                self._counts = shared_counts(s.bus_namespace, s.instance_id)
+                self._tasks.append(
+                    asyncio.create_task(self._counts.keep_published(self.per_ip), name="hub:counts")
+                )
         if s.auth == "jwt":
             self._tasks.append(
                 asyncio.create_task(
@@ -177,8 +216,9 @@ class Hub:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._events is not None:
-            await self._events.close()
+        for subscription in (self._events, self._frames):
+            if subscription is not None:
+                await subscription.close()
         if self.gc.freezes:
             gc.unfreeze()  # the app is going away: hand what it froze back to the collector
 
@@ -228,7 +268,7 @@ class Hub:
             problem = NotReady("the database has not answered since the server started; retrying")
         elif stream == AGENT and agent_id not in self.service.agent_ids:
             problem = UnknownAgent(str(agent_id), self.service.agent_ids)
-        elif self.per_ip[ip] >= self.settings.ws_max_connections_per_ip:
+        elif await self._connections(ip) >= self.settings.ws_max_connections_per_ip:
             problem = limits.TooManyConnections(ip, self.settings.ws_max_connections_per_ip)
         if problem is not None:
             code = close_code_for(problem)
@@ -261,6 +301,19 @@ class Hub:
             if client.writer is not None:
                 client.writer.cancel()
             self._unregister(client)
+
+    async def _connections(self, ip: str) -> int:
+        """Open connections from `ip`: this replica's, plus the other replicas' when shared."""
+        own = self.per_ip[ip]
+        if self._counts is None or own >= self.settings.ws_max_connections_per_ip:
+            return own
+        self.per_ip[ip] += 1  # held while Redis answers, so connects meanwhile count this one
+        try:
+            return own + await self._counts.others(ip)
+        finally:
+            self.per_ip[ip] -= 1
+            if self.per_ip[ip] <= 0:
+                del self.per_ip[ip]
 
     def _authenticate(self, token: str | None) -> Principal | AutoOpsError:
         if token is None and self.settings.auth == "jwt":
@@ -509,8 +562,13 @@ class Hub:
 
     # ---- cadences -------------------------------------------------------------------------
 
-    async def _cadence(self, interval: float, emit: Callable[[int, float], None]) -> None:
-        """Emit at start + k * interval on the monotonic clock: late ticks never shift later ones."""
+    async def _cadence(
+        self, stream: str, interval: float, emit: Callable[[int, float], None]
+    ) -> None:
+        """Emit at start + k * interval on the monotonic clock: late ticks never shift later ones.
+
+        The frame's `seq` is k plus the stream's offset, which a new leader sets so that its
+        numbers continue those it relayed (`set_leading`)."""
         start, k = time.monotonic(), 0
         while True:
             k += 1
@@ -524,32 +582,130 @@ class Hub:
             elif -delay > interval:
                 k = int((time.monotonic() - start) / interval)
                 tick = start + k * interval
+            self._ticks[stream] = k
             try:
-                emit(k, tick)
+                emit(k + self._seq_offset.get(stream, 0), tick)
             except Exception:
                 log.exception("emitting a periodic message failed; the stream goes on")
 
+    def _wanted(self, stream: str, agent_id: str | None = None) -> bool:
+        """This process makes the stream's frames: it leads, and someone may read them."""
+        if self.replicated:
+            return self.leading and self.service.ready
+        return self._has(stream, agent_id)
+
+    def _emit(self, stream: str, text: str, seq: int, agent_id: str | None = None) -> None:
+        self.broadcast(stream, text, agent_id)
+        if self.replicated:
+            self._share({"s": stream, "a": agent_id, "q": seq, "text": text})
+
     def _emit_live(self, seq: int, tick: float) -> None:
-        if self._has(LIVE):
+        if self._wanted(LIVE):
             message = schemas.LiveMetricsUpdate(
                 timestamp=utcnow(), seq=seq, tick=tick, data=self.service.dashboard_metrics()
             )
-            self.broadcast(LIVE, dump(message))
+            self._emit(LIVE, dump(message), seq)
 
     def _emit_agents(self, seq: int, tick: float) -> None:
         for agent in self.service.agent_statuses():
-            if self._has(AGENT, agent["agent_id"]):
+            if self._wanted(AGENT, agent["agent_id"]):
                 message = schemas.AgentStatusUpdate(
                     agent_id=agent["agent_id"], timestamp=utcnow(), seq=seq, tick=tick, data=agent
                 )
-                self.broadcast(AGENT, dump(message), agent["agent_id"])
+                self._emit(AGENT, dump(message), seq, agent["agent_id"])
 
     def _emit_metrics(self, seq: int, tick: float) -> None:
-        if self._has(METRICS):
+        if self._wanted(METRICS):
             message = schemas.RealtimeMetricsUpdate(
                 timestamp=utcnow(), seq=seq, tick=tick, data=self.service.view().metrics
             )
-            self.broadcast(METRICS, dump(message))
+            self._emit(METRICS, dump(message), seq)
+
+    # ---- replicas: the leader shares its frames, followers relay them ----------------------
+
+    def set_leading(self, leading: bool) -> None:
+        """Leadership changed. A new leader numbers each stream on from the last `seq` it
+        relayed plus the ticks that passed since, so no client's `seq` ever goes back."""
+        self.leading = leading
+        if not leading:
+            return
+        now = time.monotonic()
+        s = self.settings
+        for stream, interval in (
+            (LIVE, s.live_interval),
+            (AGENT, s.agent_interval),
+            (METRICS, s.metrics_interval),
+        ):
+            seq, at = self._relayed.get(stream, (0, now))
+            missed = int((now - at) / interval)
+            floor = seq + missed - self._ticks.get(stream, 0)
+            self._seq_offset[stream] = max(self._seq_offset.get(stream, 0), floor)
+        self._epoch_seen, self._published = self.service.epoch, 0
+
+    def view_changed(self, view: Any) -> None:
+        """The leader's store changed: followers re-read its published state."""
+        if self.replicated and self.leading:
+            self._share({"s": STATE, "v": view.version})
+
+    def _share(self, frame: dict[str, Any]) -> None:
+        self._published += 1
+        frame.update(
+            e=self.service.epoch, n=self._published, h=self.settings.instance_id, w=time.time()
+        )
+        if self._shared.full():  # the bus is away: the oldest frame is the least worth keeping
+            self._shared.get_nowait()
+        self._shared.put_nowait(frame)
+
+    async def _publish_shared(self) -> None:
+        channel = frames_channel(self.settings)
+        while True:
+            frame = await self._shared.get()
+            try:
+                await self.bus.publish(channel, frame)
+            except Exception as exc:  # followers see the gap in `n` and resync
+                log.warning("publishing a frame on the bus failed: %s", exc)
+
+    async def _relay(self, frames: Subscription) -> None:
+        async for frame in frames:
+            try:
+                self._relay_one(frame)
+            except Exception:
+                log.exception("relaying a leader frame failed; the relay goes on")
+
+    def _relay_one(self, frame: dict[str, Any]) -> None:
+        epoch, n = frame["e"], frame["n"]
+        if frame["h"] == self.settings.instance_id:
+            return  # this process's own frame: its clients have it already
+        if epoch < self._epoch_seen:
+            self.telemetry.stale_frames.inc()  # a deposed leader's: fenced off the streams too
+            return
+        if self.leading:
+            self.service.leadership.wake()  # another leader, newer: check the lease now
+            return
+        if epoch > self._epoch_seen:
+            self._epoch_seen = epoch
+        elif n != self._last_n + 1:
+            self._gap()
+        self._last_n = n
+        self.service.leadership.followed = frame["h"]
+        self.telemetry.epoch.set(epoch)
+        self.telemetry.relay_lag.set(max(0.0, time.time() - frame["w"]))
+        if frame["s"] == STATE:
+            replica = self.service.leadership.replica
+            if replica is not None:
+                replica.notify(epoch, frame["v"])
+            return
+        self._relayed[frame["s"]] = (frame["q"], time.monotonic())
+        self.broadcast(frame["s"], frame["text"], frame["a"])
+        self.telemetry.relayed.inc()
+
+    def _gap(self) -> None:
+        """Frames were lost (a gap in `n`, or the bus reconnected): re-read the state; clients
+        see the jump in `seq` and refill."""
+        self.telemetry.bus_gaps.inc()
+        replica = self.service.leadership.replica
+        if replica is not None and not self.leading:
+            replica.resync()
 
 
 async def _finish(coro: Any, waiting_on: Any) -> None:

@@ -193,14 +193,15 @@ async def alert_resolve(
     return await service(request).resolve_alert(alert_id)
 
 
-@ops.get("/healthz", response_model=schemas.Health)
-async def healthz() -> dict:
-    return {"status": "ok"}
+@ops.get("/healthz", response_model=schemas.Health, response_model_exclude_unset=True)
+async def healthz(request: Request) -> dict:
+    return {"status": "ok", **service(request).cluster()}
 
 
 @ops.get(
     "/readyz",
     response_model=schemas.Readiness,
+    response_model_exclude_unset=True,
     responses={503: {"model": schemas.Readiness, "description": "not ready"}},
 )
 async def readyz(request: Request, response: Response) -> dict:

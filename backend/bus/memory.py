@@ -6,6 +6,8 @@ from backend.bus.base import Message, Subscription
 
 
 class MemoryBus:
+    connected = True  # in process: never away
+
     def __init__(self, queue_size: int = 1000) -> None:
         self.queue_size = queue_size
         self._subscribers: dict[str, set[Subscription]] = {}

@@ -1,74 +1,152 @@
-"""Redis pub/sub bus for several processes; messages travel as JSON."""
+"""Redis pub/sub bus for several processes; messages travel as JSON.
+
+One pub/sub connection per process carries every channel it subscribes to, read by one task.
+Every Redis call has connect and socket timeouts, and the pub/sub connection a health check, so
+a Redis that is partitioned away fails calls in seconds instead of stalling them. When the
+connection drops, redis-py reconnects on the next read and subscribes again to every channel;
+the bus then calls its `on_reconnect` callbacks, because what was published meanwhile is lost
+(pub/sub delivers at most once) and the subscribers must resync from the database.
+
+Publishing never waits for Redis: messages go to a bounded outbox that one task drains in order;
+when Redis is away the oldest are dropped and counted.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
 
 from backend.bus.base import Message, Subscription
+from backend.bus.counts import SharedCounts
 
 log = logging.getLogger(__name__)
+
+TIMEOUTS = {"socket_timeout": 5.0, "socket_connect_timeout": 3.0, "health_check_interval": 5}
+OUTBOX = 10_000
 
 
 class RedisBus:
     def __init__(self, url: str, queue_size: int = 1000) -> None:
         self.url = url
         self.queue_size = queue_size
+        self.connected = False
+        self.reconnects = 0
+        self.dropped = 0  # messages the outbox dropped while Redis was away
+        self.on_reconnect: list[Callable[[], Any]] = []
         self._client: aioredis.Redis | None = None
-        self._readers: dict[Subscription, tuple[Any, asyncio.Task[None]]] = {}
+        self._pubsub: Any = None
+        self._channels: dict[str, set[Subscription]] = {}
+        self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(OUTBOX)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._lost = False  # the pub/sub connection failed since its last (re)subscribe
 
     async def connect(self) -> None:
-        self._client = aioredis.Redis.from_url(self.url)
+        self._client = aioredis.Redis.from_url(self.url, **TIMEOUTS)
         await self._client.ping()
+        self._pubsub = self._client.pubsub()
+        self.connected = True
+        self._tasks = [
+            asyncio.create_task(self._read(), name="redis-bus:read"),
+            asyncio.create_task(self._write(), name="redis-bus:write"),
+        ]
 
-    def _require(self) -> aioredis.Redis:
-        if self._client is None:
+    def shared_counts(self, namespace: str, instance: str) -> SharedCounts:
+        assert self._client is not None
+        return SharedCounts(self._client, namespace, instance)
+
+    def _require(self) -> Any:
+        if self._pubsub is None:
             raise RuntimeError("RedisBus: expected connect() before use, got an unconnected bus")
-        return self._client
+        return self._pubsub
 
     async def publish(self, channel: str, message: Message) -> None:
-        await self._require().publish(channel, orjson.dumps(message))
+        self._require()
+        if self._outbox.full():
+            self._outbox.get_nowait()
+            self.dropped += 1
+        self._outbox.put_nowait((channel, orjson.dumps(message)))
+
+    async def _write(self) -> None:
+        assert self._client is not None
+        while True:
+            channel, data = await self._outbox.get()
+            while True:
+                try:
+                    await self._client.publish(channel, data)
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # Redis away: keep the message, retry shortly
+                    log.warning("redis bus publish on %r failed: %s", channel, exc)
+                    await asyncio.sleep(0.5)
 
     async def subscribe(self, channel: str) -> Subscription:
-        pubsub = self._require().pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(channel)
+        pubsub = self._require()
         subscription = Subscription(channel, self.queue_size, self._forget)
-        task = asyncio.create_task(self._read(pubsub, subscription), name=f"redis-bus:{channel}")
-        self._readers[subscription] = (pubsub, task)
+        if channel not in self._channels:
+            self._channels[channel] = set()
+            await pubsub.subscribe(channel)
+        self._channels[channel].add(subscription)
         return subscription
 
-    async def _read(self, pubsub: Any, subscription: Subscription) -> None:
+    async def _read(self) -> None:
+        pubsub = self._pubsub
         while True:
+            if not pubsub.subscribed:
+                await asyncio.sleep(0.1)
+                continue
             try:
                 raw = await pubsub.get_message(timeout=1.0)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # a dropped connection: log, back off, let redis-py reconnect
-                log.warning("redis bus read on %r failed: %s", subscription.channel, exc)
-                await asyncio.sleep(1.0)
+            except Exception as exc:  # dropped: the next read reconnects and subscribes again
+                if not self._lost:
+                    log.warning("redis bus connection lost: %s", exc)
+                self._lost, self.connected = True, False
+                await asyncio.sleep(0.5)
                 continue
-            if raw is not None and raw.get("type") == "message":
-                subscription.deliver(orjson.loads(raw["data"]))
+            if raw is None:
+                continue
+            kind = raw.get("type")
+            if kind == "message":
+                channel = raw["channel"].decode()
+                message = orjson.loads(raw["data"])
+                for subscription in list(self._channels.get(channel, ())):
+                    subscription.deliver(message)
+            elif kind == "subscribe" and self._lost:
+                self._lost, self.connected = False, True
+                self.reconnects += 1
+                log.warning("redis bus reconnected and subscribed again")
+                for callback in list(self.on_reconnect):
+                    callback()
 
     async def _forget(self, subscription: Subscription) -> None:
-        entry = self._readers.pop(subscription, None)
-        if entry is None:
+        members = self._channels.get(subscription.channel)
+        if members is None:
             return
-        pubsub, task = entry
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
-        await pubsub.aclose()
+        members.discard(subscription)
+        if not members:
+            del self._channels[subscription.channel]
+            try:
+                await self._require().unsubscribe(subscription.channel)
+            except Exception as exc:  # the connection is gone anyway
+                log.debug("redis bus unsubscribe failed: %s", exc)
 
     async def disconnect(self) -> None:
-        for subscription in list(self._readers):
-            await subscription.close()
+        for members in list(self._channels.values()):
+            for subscription in list(members):
+                await subscription.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._pubsub is not None:
+            await self._pubsub.aclose()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        self.connected = False

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    event,
+    func,
+    inspect,
+    make_url,
+    select,
+    text,
+)
 from sqlalchemy.schema import CreateSchema
 
-from backend.db.tables import metadata
-
-# Columns added after the first release: (table, column, DDL type and default) for older files.
-ADDED_COLUMNS = (
-    ("interventions", "sub", "TEXT NOT NULL DEFAULT 'anonymous'"),
-    ("interventions", "preview", "JSON"),
-)
+MIGRATIONS = Path(__file__).with_name("migrations")
 
 log = logging.getLogger(__name__)
 
@@ -67,28 +74,62 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def init_db(engine: Engine) -> None:
-    """Create the schema (if one is configured) and every table that is missing."""
-    schema = (engine.get_execution_options().get("schema_translate_map") or {}).get(None)
+def init_db(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to the newest migration (or `revision`), once: on PostgreSQL, replicas
+    starting together queue on an advisory lock and all but the first find nothing left to do."""
+    schema = _schema(engine)
     with engine.begin() as conn:
-        if schema and engine.dialect.name == "postgresql":
-            conn.execute(CreateSchema(schema, if_not_exists=True))
-        metadata.create_all(conn)
-        _add_missing_columns(conn, schema if engine.dialect.name == "postgresql" else None)
+        if conn.dialect.name == "postgresql":
+            conn.execute(select(func.pg_advisory_xact_lock(lock_key("migrate", schema))))
+            if schema:
+                conn.execute(CreateSchema(schema, if_not_exists=True))
+                # Raw SQL in a migration then finds the tables of this schema too.
+                quoted = conn.dialect.identifier_preparer.quote_schema(schema)
+                conn.execute(text(f"SET LOCAL search_path TO {quoted}"))
+        config = _alembic_config(conn, schema)
+        _stamp_unversioned(conn, config, schema)
+        command.upgrade(config, revision)
     log.info("database ready: %s", engine.url.render_as_string(hide_password=True))
 
 
-def _add_missing_columns(conn: Connection, schema: str | None) -> None:
-    """Bring a database made by an older version up to date (create_all adds no columns)."""
+def _schema(engine: Engine) -> str | None:
+    if engine.dialect.name != "postgresql":
+        return None
+    return (engine.get_execution_options().get("schema_translate_map") or {}).get(None)
+
+
+def lock_key(purpose: str, schema: str | None) -> int:
+    """A signed 64-bit advisory lock key, the same in every process for one purpose and schema."""
+    digest = hashlib.blake2b(f"autoops:{purpose}:{schema or ''}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _alembic_config(conn: Connection, schema: str | None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = conn
+    config.attributes["schema"] = schema
+    return config
+
+
+def _stamp_unversioned(conn: Connection, config: Config, schema: str | None) -> None:
+    """A database made before migrations existed is marked with the revision its shape matches."""
     inspector = inspect(conn)
-    for table, column, ddl in ADDED_COLUMNS:
-        if column in {c["name"] for c in inspector.get_columns(table, schema=schema)}:
-            continue
-        name = conn.dialect.identifier_preparer.quote(table)
-        if schema:
-            name = f"{conn.dialect.identifier_preparer.quote_schema(schema)}.{name}"
-        conn.execute(text(f"ALTER TABLE {name} ADD COLUMN {column} {ddl}"))
-        log.warning("database upgraded: added %s.%s", table, column)
+    if inspector.has_table("alembic_version", schema=schema) or not inspector.has_table(
+        "interventions", schema=schema
+    ):
+        return
+    columns = {c["name"] for c in inspector.get_columns("interventions", schema=schema)}
+    if "sub" not in columns:
+        revision = "0001"
+    elif not inspector.has_table("ledger_rows", schema=schema):
+        revision = "0002"
+    elif "preview" not in columns:
+        revision = "0003"
+    else:
+        revision = "0004"
+    command.stamp(config, revision)
+    log.warning("database made before migrations: marked as revision %s", revision)
 
 
 def ping(engine: Engine) -> bool:

@@ -201,8 +201,13 @@ def insert_checkpoint(
     conn.execute(delete(checkpoints).where(checkpoints.c.seq.not_in(select(newest.c.seq))))
 
 
-def latest_checkpoint(conn: Connection) -> dict[str, Any] | None:
-    row = conn.execute(select(checkpoints).order_by(checkpoints.c.seq.desc()).limit(1)).first()
+def latest_checkpoint(conn: Connection, day: int | None = None) -> dict[str, Any] | None:
+    """The newest checkpoint, of `day` when given (the lease's day: a deposed runner's later
+    writes never landed, so the checkpoint of the persisted day is the run's state)."""
+    query = select(checkpoints)
+    if day is not None:
+        query = query.where(checkpoints.c.day == day)
+    row = conn.execute(query.order_by(checkpoints.c.seq.desc()).limit(1)).first()
     if row is None:
         return None
     data = dict(row._mapping)
@@ -237,10 +242,13 @@ def prune_ledger_rows(conn: Connection, before_day: int) -> None:
 
 
 def insert_intervention(conn: Connection, record: dict[str, Any]) -> int:
-    """Append one audit record; returns its sequence number."""
+    """Append one audit record (applied unless `status` says pending); returns its sequence number."""
     values = {
         "id": record["intervention_id"],
         "sub": record.get("sub") or "anonymous",
+        "status": record.get("status", "applied"),
+        "apply_seq": record.get("apply_seq"),
+        "epoch": record.get("epoch"),
         "preview": record.get("preview"),
         **{
             k: record[k]
@@ -278,13 +286,47 @@ def list_interventions(
     return [_intervention(row) for row in conn.execute(query)]
 
 
-def interventions_after(conn: Connection, seq: int) -> list[dict[str, Any]]:
-    query = select(interventions).where(interventions.c.seq > seq).order_by(interventions.c.seq)
+def interventions_after(conn: Connection, apply_seq: int) -> list[dict[str, Any]]:
+    """Applied interventions after `apply_seq`, in the order they were applied (a row written
+    without an apply order was applied as it was inserted)."""
+    order = func.coalesce(interventions.c.apply_seq, interventions.c.seq)
+    query = (
+        select(interventions)
+        .where(interventions.c.status == "applied", order > apply_seq)
+        .order_by(order)
+    )
     return [_intervention(row) for row in conn.execute(query)]
 
 
 def last_intervention_seq(conn: Connection) -> int:
     return int(conn.execute(select(func.coalesce(func.max(interventions.c.seq), 0))).scalar_one())
+
+
+def pending_interventions(conn: Connection) -> list[dict[str, Any]]:
+    """Interventions recorded by any replica and not yet applied, in the order they came."""
+    query = (
+        select(interventions)
+        .where(interventions.c.status == "pending")
+        .order_by(interventions.c.seq)
+    )
+    return [_intervention(row) for row in conn.execute(query)]
+
+
+def settle_intervention(conn: Connection, seq: int, status: str, **values: Any) -> bool:
+    """Move a pending intervention to `status` (applied, rejected, expired); False if it had
+    already left pending (the leader applied it, or its requester expired it)."""
+    result = conn.execute(
+        update(interventions)
+        .where(interventions.c.seq == seq, interventions.c.status == "pending")
+        .values(status=status, **values)
+    )
+    return bool(result.rowcount)
+
+
+def get_intervention(conn: Connection, seq: int) -> dict[str, Any]:
+    return _intervention(
+        conn.execute(select(interventions).where(interventions.c.seq == seq)).one()
+    )
 
 
 # ---- alerts ---------------------------------------------------------------------------------

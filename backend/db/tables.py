@@ -1,5 +1,7 @@
-"""The tables: decisions, alerts, interventions, metric snapshots, agent states, checkpoints
-and the ledger rows beside them."""
+"""The tables: decisions, alerts, interventions, metric snapshots, agent states, checkpoints, the
+ledger rows beside them, and the runner's lease and published state. Migrations
+(backend/db/migrations) build them; this module is what the code reads and writes through, and a
+test holds the two the same."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -107,6 +110,12 @@ interventions = Table(
     Column("sub", Text, nullable=False, server_default="anonymous"),
     # An override's what-if preview as computed when it was applied (null for other actions).
     Column("preview", JSON, nullable=True),
+    # pending (recorded by any replica), applied (by the leader, in apply_seq order), rejected (the
+    # store refused it) or expired (its requester gave up first; it never applies).
+    Column("status", String(16), nullable=False, server_default="applied"),
+    Column("apply_seq", BigInteger, nullable=True),
+    Column("epoch", BigInteger, nullable=True),
+    Index("ix_interventions_status_seq", "status", "seq"),
 )
 
 metric_snapshots = Table(
@@ -135,10 +144,36 @@ checkpoints = Table(
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("day", Integer, nullable=False),
     Column("timestamp", UTCDateTime, nullable=False),
-    # Interventions with a larger seq came after this state and are replayed on restore.
+    # Interventions with a larger apply_seq came after this state and are replayed on restore.
     Column("last_intervention_seq", Integer, nullable=False),
     Column("codec", String(16), nullable=False),  # "zstd", "zlib" (older rows) or "raw"
     Column("data", LargeBinary, nullable=False),
+)
+
+# One row (id 1): who trades, under which epoch, how many days are persisted, the apply order.
+# Every write of the runner first updates it conditionally on its epoch (the fence).
+runner_lease = Table(
+    "runner_lease",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("epoch", BigInteger, nullable=False),
+    Column("holder", Text, nullable=True),
+    Column("day", Integer, nullable=True),
+    Column("apply_seq", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=True),
+)
+
+# One row (id 1): the leader's View and SKU rows as of its last write, for followers to serve.
+runner_state = Table(
+    "runner_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("epoch", BigInteger, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("day", Integer, nullable=False),
+    Column("view", JSON, nullable=False),
+    Column("skus", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 # The stores' per-day rows (their last year of days), stored as each day is traded rather than

@@ -9,19 +9,21 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from types import ModuleType
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from backend.agents.preview import preview_override
 from backend.bus import Bus
 from backend.config import Settings
-from backend.db import repo
+from backend.db import lease, repo
 from backend.db.engine import init_db
+from backend.db.lease import Deposed
 from backend.errors import AutoOpsError
 from backend.runner import convert, persistence
 from backend.runner.errors import CheckpointIncompatible, NotReady
@@ -36,6 +38,19 @@ log = logging.getLogger(__name__)
 EVENTS_PER_KIND = 20  # alert events published one by one per day; the rest go in one summary
 # Days between full garbage collections of what the days left frozen (see _settle_garbage).
 GC_FULL_EVERY_DAYS = 50
+# the View's fields that followers are sent (all but its version, which the state row carries)
+STATE_FIELDS = (
+    "day",
+    "timestamp",
+    "metrics",
+    "agents",
+    "active_alerts_count",
+    "recent_decisions_count",
+)
+
+
+class _Moved(Exception):
+    """Another runner persisted more of the run after this one read it: read it again."""
 
 
 class Runner:
@@ -73,6 +88,15 @@ class Runner:
         self.last_day_at: float | None = None
         self._late_days = 0
         self.last_day: DayResult | None = None  # the last day persisted, with its phase timings
+        # The run epoch this runner trades under (runner_lease.epoch, raised by 1 when it starts).
+        self.epoch = 0
+        self.holder = settings.instance_id
+        self.deposed: Deposed | None = None  # set when a write found a newer epoch: stopped
+        # With replicas, every write also stores the View and SKU rows for followers to serve.
+        self.publish_state = False
+        self.on_change: Callable[[View], None] | None = None  # a new View was made
+        # The lease as the restore read it, until this runner takes it (then None).
+        self._restored_from: dict[str, Any] | None = None
         # The store's clock gets its own thread, so a burst of REST reads cannot delay a day.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runner")
         # The day's KPIs (the price score's optimum under the true model is most of their cost)
@@ -135,8 +159,9 @@ class Runner:
         self.started_at = time.monotonic()
         return True
 
-    async def stop(self) -> None:
-        """Stop after the current day and checkpoint the last state."""
+    async def stop(self, checkpoint: bool = True) -> None:
+        """Stop after the current day and checkpoint the last state (`checkpoint=False`, or a
+        runner another one replaced: stop writing at once, the stored state stands)."""
         if self._stopping is None:
             return
         self._stopping.set()
@@ -145,7 +170,7 @@ class Runner:
             if not self._task.cancelled() and self._task.exception() is not None:
                 log.error("the runner loop had died: %r", self._task.exception())
         self._kpi_executor.shutdown(wait=True)
-        if self._op is None:  # never restored: there is no state to checkpoint
+        if self._op is None or self.deposed is not None or not checkpoint:
             self._executor.shutdown(wait=False)
             return
         if self._pending is not None:
@@ -168,8 +193,9 @@ class Runner:
 
     @property
     def persist_failing(self) -> bool:
-        """True while a traded day waits for the database to take it (a flush failed)."""
-        return self._pending is not None and self._backoff > 0
+        """True while a traded day (or the lease) waits for the database to take it."""
+        waiting = self._pending is not None or self._restored_from is not None
+        return waiting and self._backoff > 0
 
     def ticking(self) -> tuple[bool, float | None]:
         """Whether days are being traded on schedule, and seconds since the last one."""
@@ -184,16 +210,19 @@ class Runner:
     # ---- restore and checkpoint -----------------------------------------------------------
 
     def _restore(self) -> None:
+        """Load the state of the day the lease says is persisted, then take the lease under a
+        new epoch (a database that takes no writes still serves what it holds)."""
         with self.engine.connect() as conn:
-            checkpoint = repo.latest_checkpoint(conn)
+            held = lease.read(conn)
+            checkpoint = self._checkpoint_of(conn, held["day"])
             replay = repo.interventions_after(
                 conn, checkpoint["last_intervention_seq"] if checkpoint else 0
             )
-            self._applied_seq = repo.last_intervention_seq(conn)
             open_count = repo.count_open_alerts(conn)
             op = self._load(conn, checkpoint)
             recent = repo.count_decisions(conn, day=op.day - 1) if checkpoint else 0
             newest = repo.recent_decisions(conn, self.recent.size)
+        self._restored_from = held
         for record in replay:  # interventions acknowledged after the checkpoint was written
             try:
                 self._apply(op, record["agent_id"], record["action"], record["parameters"])
@@ -209,6 +238,47 @@ class Runner:
             "from checkpoint" if checkpoint else "new run",
             len(replay),
         )
+        try:
+            self._take_lease()
+        except Exception as exc:  # retried before the next day (tick) or intervention
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.error("taking the runner lease failed (%s); retrying", exc)
+
+    @staticmethod
+    def _checkpoint_of(conn: Connection, day: int | None) -> dict[str, Any] | None:
+        if day is None:
+            return repo.latest_checkpoint(conn)
+        checkpoint = repo.latest_checkpoint(conn, day)
+        if checkpoint is None and day > 0:
+            log.error("no checkpoint of the persisted day %d; restoring the newest one", day)
+            return repo.latest_checkpoint(conn)
+        return checkpoint
+
+    def _take_lease(self) -> None:
+        """Trade under a new epoch; the lease must still say what the restore read."""
+        expected, now = self._restored_from, utcnow()
+        assert expected is not None
+        with self.engine.begin() as conn:
+            held = lease.take(conn, self.holder, now)
+            if (held["day"], held["apply_seq"]) != (expected["day"], expected["apply_seq"]):
+                raise _Moved(f"the run moved on to day {held['day']} since it was read")
+            if held["day"] is None:  # the first run under a lease: its day is the checkpoint's
+                lease.set_day(conn, held["epoch"], int(self._op.day), now)
+        self.epoch, self._applied_seq = int(held["epoch"]), int(held["apply_seq"])
+        self._restored_from = None
+        self.last_error = None
+        log.info("runner trades under epoch %d", self.epoch)
+
+    def _ensure_lease(self) -> None:
+        """Take the lease if the restore could not (worker thread); reload if the run moved."""
+        if self._restored_from is None:
+            return
+        try:
+            self._take_lease()
+        except _Moved:
+            self._restore()
+            if self._restored_from is not None:
+                raise
 
     def _load(self, conn: Any, checkpoint: dict[str, Any] | None) -> Any:
         s, cls = self.settings, self.module.Operation
@@ -249,7 +319,7 @@ class Runner:
     def _checkpoint_now(self) -> None:
         with self._lock:
             checkpoint = self._capture(utcnow())
-        persistence.write_checkpoint(self.engine, checkpoint, self.settings)
+        persistence.write_checkpoint(self.engine, checkpoint, self.settings, self.epoch)
         self._rows_from = checkpoint.day
         log.info("checkpoint written at day %d", checkpoint.day)
 
@@ -307,6 +377,9 @@ class Runner:
         if self._pending is not None:
             if time.monotonic() < self._retry_at or not await self._flush():
                 return  # the database is away: hold the store until its last day is persisted
+        if self._restored_from is not None:
+            if time.monotonic() < self._retry_at or not await self._lease_taken():
+                return  # no epoch yet: nothing may be written
         try:
             result = await self._in_runner_thread(self._trade, utcnow())
         except Exception as exc:
@@ -335,6 +408,7 @@ class Runner:
             stats = op.agent_stats()
             checkpoint = self._capture(now)
             seq = self._applied_seq
+            skus = [convert.sku_row(r) for r in op.sku_rows()] if self.publish_state else None
         t3 = clock()
         result = DayResult(
             day=day,
@@ -348,6 +422,7 @@ class Runner:
             conditions=conditions,
             checkpoint=checkpoint,
             intervention_seq=seq,
+            skus=skus,
         )
         t4 = clock()
         result.phases = {
@@ -367,24 +442,38 @@ class Runner:
         t0 = time.perf_counter()
         return convert.metrics(op.kpis(), day), time.perf_counter() - t0
 
+    async def _lease_taken(self) -> bool:
+        try:
+            await self._in_runner_thread(self._ensure_lease)
+        except Exception as exc:
+            self._failed("taking the runner lease", exc)
+            return False
+        self._backoff = 0.0
+        return True
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        self.telemetry.persist_failures.inc()
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        self._backoff = min(30.0, max(self.settings.day_seconds, self._backoff * 2 or 1.0))
+        self._retry_at = time.monotonic() + self._backoff
+        log.error("%s failed (%s); retrying in %.1f s", what, exc, self._backoff)
+
     async def _flush(self) -> bool:
         result = self._pending
         assert result is not None
+        publish = self._state_writer(result) if result.skus is not None else None
         try:
             t0 = time.perf_counter()
-            await self._in_runner_thread(persistence.write_day, self.engine, result, self.settings)
-            result.phases["persist"] = time.perf_counter() - t0
-        except Exception as exc:
-            self.telemetry.persist_failures.inc()
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            self._backoff = min(30.0, max(self.settings.day_seconds, self._backoff * 2 or 1.0))
-            self._retry_at = time.monotonic() + self._backoff
-            log.error(
-                "persisting day %d failed (%s); retrying in %.1f s",
-                result.traded_day,
-                exc,
-                self._backoff,
+            await self._in_runner_thread(
+                persistence.write_day, self.engine, result, self.settings, self.epoch, publish
             )
+            result.phases["persist"] = time.perf_counter() - t0
+            result.join_metrics()  # joined by the write, unless this epoch had written the day
+        except Deposed as exc:
+            self.step_down(exc)
+            return False
+        except Exception as exc:
+            self._failed(f"persisting day {result.traded_day}", exc)
             return False
         self._pending, self._backoff, self.last_error = None, 0.0, None
         self._rows_from = result.day
@@ -403,6 +492,7 @@ class Runner:
             recent_decisions_count=len(result.decisions),
             version=self.view.version + 1,
         )
+        self._changed()
         self._count(result)
         t0 = time.perf_counter()
         await self._announce(result)
@@ -410,6 +500,35 @@ class Runner:
         self.last_day = result
         _settle_garbage(result.day)
         return True
+
+    def _state_writer(self, r: DayResult) -> Callable[[Connection], None]:
+        """Writes the state the day leaves, for followers, inside the day's transaction."""
+        version = self.view.version + 1
+
+        def write(conn: Connection) -> None:
+            view = {
+                "day": r.day,
+                "timestamp": r.timestamp,
+                "metrics": r.metrics,
+                "agents": r.agents,
+                "active_alerts_count": r.open_alerts,
+                "recent_decisions_count": len(r.decisions),
+            }
+            self._save_state(conn, version, view, r.skus or [])
+
+        return write
+
+    def step_down(self, exc: Deposed) -> None:
+        """Another runner holds the lease: stop trading now; nothing of this one is written."""
+        if self.deposed is None:
+            log.error("%s", exc)
+        self.deposed, self._pending, self.last_error = exc, None, str(exc)
+        if self._stopping is not None:
+            self._stopping.set()
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self.view)
 
     def _count(self, r: DayResult) -> None:
         t = self.telemetry
@@ -518,26 +637,119 @@ class Runner:
             "client": client,
             "sub": sub,
         }
+        self._ensure_lease()
         with self._lock:
             record["day"] = int(self._op.day)
             if action == "override":  # what the agent's model expects, kept with the record
                 record["preview"] = convert.jsonable(
                     preview_override(self._op, agent_id, parameters)
                 )
-            seq = persistence.record_intervention(
+            persistence.record_intervention(
                 self.engine,
                 record,
+                self.epoch,
                 lambda: self._apply(self._op, agent_id, action, parameters),
+                self._after_apply,
             )
-            self._applied_seq = seq
-            record["agents"] = [convert.agent_status(a) for a in self._op.agent_stats()]
+            self._applied_seq = record["apply_seq"]
         return record
+
+    def apply_pending_locked(self) -> list[dict[str, Any]]:
+        """Apply the interventions other replicas recorded, in the order they came; each in its
+        own fenced transaction. Runs in a worker thread; returns the applied records."""
+        self._ensure_lease()
+        with self.engine.connect() as conn:
+            rows = repo.pending_interventions(conn)
+        applied = []
+        for row in rows:
+            with self._lock:
+                try:
+                    taken = persistence.apply_pending(
+                        self.engine,
+                        row,
+                        self.epoch,
+                        lambda r=row: self._apply(
+                            self._op, r["agent_id"], r["action"], r["parameters"]
+                        ),
+                        self._after_apply,
+                    )
+                except Deposed:
+                    raise
+                except AutoOpsError as exc:  # the store refused it: the requester is told why
+                    persistence.reject_pending(self.engine, row, str(exc))
+                    continue
+                if not taken:
+                    continue  # its requester expired it first
+                self._applied_seq = row["apply_seq"]
+            applied.append(row)
+        return applied
+
+    async def apply_pending(self) -> list[dict[str, Any]]:
+        """Apply what other replicas recorded (in the runner's thread, between days)."""
+        try:
+            applied = await self._in_runner_thread(self.apply_pending_locked)
+        except Deposed as exc:
+            self.step_down(exc)
+            return []
+        for record in applied:
+            self.after_intervention(record.pop("agents"))
+            log.info(
+                "intervention %s from another replica: %s %s (%s)",
+                record["intervention_id"],
+                record["action"],
+                record["agent_id"],
+                record["message"],
+            )
+        return applied
+
+    async def publish_intervention(self, record: dict[str, Any]) -> None:
+        """Tell every live-updates subscriber: the store took an intervention."""
+        broadcast = {
+            "type": "agent_intervention",
+            "agent_id": record["agent_id"],
+            "action": record["action"],
+            "timestamp": record["timestamp"].isoformat().replace("+00:00", "Z"),
+            "reason": record["reason"],
+            "parameters": record["parameters"],
+            "intervention_id": record["intervention_id"],
+            "message": record["message"],
+        }
+        try:
+            await self.bus.publish(self.events_channel, broadcast)
+        except Exception as exc:  # recorded and in effect already; only the broadcast is lost
+            log.error("broadcasting intervention %s failed: %s", record["intervention_id"], exc)
+
+    def _after_apply(self, conn: Connection) -> list[dict[str, Any]]:
+        """The agents as the intervention left them, also stored for followers (lock held)."""
+        agents = [convert.agent_status(a) for a in self._op.agent_stats()]
+        if self.publish_state:
+            view = {k: getattr(self.view, k) for k in STATE_FIELDS} | {"agents": agents}
+            skus = [convert.sku_row(r) for r in self._op.sku_rows()]
+            self._save_state(conn, self.view.version + 1, view, skus)
+        return agents
+
+    def _save_state(
+        self, conn: Connection, version: int, view: dict[str, Any], skus: list[dict[str, Any]]
+    ) -> None:
+        lease.save_state(
+            conn,
+            {
+                "epoch": self.epoch,
+                "version": version,
+                "day": view["day"],
+                "view": convert.jsonable(view),
+                "skus": convert.jsonable(skus),
+                "updated_at": utcnow(),
+            },
+        )
 
     def after_intervention(self, agents: list[dict[str, Any]]) -> None:
         self._view = replace(self.view, agents=agents, version=self.view.version + 1)
+        self._changed()
 
     def set_open_alerts(self, count: int) -> None:
         self._view = replace(self.view, active_alerts_count=count)
+        self._changed()
 
     def cached_sku_rows(self) -> list[dict[str, Any]] | None:
         """The rows if nothing changed the store since they were read, else None."""

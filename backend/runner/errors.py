@@ -39,3 +39,17 @@ class CheckpointIncompatible(AutoOpsError):
             "expected a checkpoint written by this version: point DATABASE_URL at a "
             "fresh database to start a new run"
         )
+
+
+class InterventionTimedOut(NotReady):
+    """The leader did not apply it in time; it is expired and will never apply."""
+
+    def __init__(self, intervention_id: str, seconds: float) -> None:
+        super().__init__(
+            f"intervention {intervention_id} was not applied by the store's runner within "
+            f"{seconds:g} s; it has been withdrawn and will never apply: retry"
+        )
+
+
+class InterventionRejected(AutoOpsError):
+    """The runner refused the intervention (its parameters do not fit the store)."""

@@ -4,12 +4,13 @@ store's SKUs, what-if previews of an override, and past days replayed from the d
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from backend.agents.preview import preview_override, realised
 from backend.errors import AutoOpsError, UnknownAction, UnknownAgent
 from backend.runner.core import ACTIONS, Runner
-from backend.runner.errors import AgentMismatch
+from backend.runner.errors import AgentMismatch, NotReady
 from backend.sim.categories import by_category
 
 
@@ -21,15 +22,29 @@ class NotPreviewable(AutoOpsError):
 
 
 class Insight:
-    def __init__(self, runner: Runner) -> None:
-        self.runner = runner
+    def __init__(self, current: Callable[[], Any]) -> None:
+        self._current = current  # the Runner, or a follower's Replica (which holds no store)
         # the by-category body and the view version it was computed on (a day or an intervention)
         self._categories: tuple[int, dict[str, Any] | None] = (-1, None)
+
+    @property
+    def runner(self) -> Any:
+        return self._current()
+
+    def _store(self) -> Runner:
+        """The store itself, which only the replica that runs it holds."""
+        runner = self.runner
+        if not isinstance(runner, Runner):
+            raise NotReady(
+                "this read needs the store itself, which only the replica running it holds; "
+                "retry (another replica may answer)"
+            )
+        return runner
 
     async def by_category(self) -> dict[str, Any]:
         version = self.runner.view.version
         if self._categories[0] != version or self._categories[1] is None:
-            body = await asyncio.to_thread(self.runner.read, _by_category)
+            body = await asyncio.to_thread(self._store().read, _by_category)
             self._categories = (version, body)
         return self._categories[1]
 
@@ -44,13 +59,15 @@ class Insight:
             raise NotPreviewable(action) if action in ACTIONS else UnknownAction(action, ACTIONS)
         if body_agent_id is not None and body_agent_id != agent_id:
             raise AgentMismatch(agent_id, body_agent_id)
-        return await asyncio.to_thread(self.runner.read, preview_override, agent_id, parameters)
+        store = self._store()
+        return await asyncio.to_thread(store.read, preview_override, agent_id, parameters)
 
     async def with_realised(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Audit rows with what each previewed override's SKU did once its days have traded."""
         asks = [(k, r["preview"]) for k, r in enumerate(rows) if r.get("preview")]
-        if asks and self.runner.restored:
-            done = await asyncio.to_thread(self.runner.read, _realised, [p for _, p in asks])
+        runner = self.runner
+        if asks and isinstance(runner, Runner) and runner.restored:  # a follower: not known here
+            done = await asyncio.to_thread(runner.read, _realised, [p for _, p in asks])
             for (k, _), outcome in zip(asks, done, strict=True):
                 rows[k]["realised"] = outcome
         return rows

@@ -4,26 +4,46 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from backend.db import repo
 from backend.db.engine import ping
+from backend.db.lease import Deposed
 from backend.errors import UnknownAction, UnknownAgent
-from backend.runner import alerts
+from backend.runner import alerts, convert
 from backend.runner.core import ACTIONS, Runner, View, utcnow
-from backend.runner.errors import AgentMismatch
+from backend.runner.errors import (
+    AgentMismatch,
+    InterventionRejected,
+    InterventionTimedOut,
+    NotReady,
+)
 from backend.runner.insight import Insight
+from backend.runner.leadership import Leadership, commands_channel
+from backend.runner.replica import Replica
 
 log = logging.getLogger(__name__)
 
 
 class Service:
-    def __init__(self, runner: Runner) -> None:
-        self.runner = runner
-        self.engine = runner.engine
-        self.insight = Insight(runner)  # the console's reads beyond the live view
+    """Reads from the store's current state (the Runner when this process leads or runs alone,
+    the leader's published state when it follows) and changes go to whoever runs the store."""
+
+    def __init__(self, runner: Runner | None = None, leadership: Leadership | None = None) -> None:
+        if leadership is None:
+            assert runner is not None
+            leadership = Leadership(runner.settings, runner.engine, runner.bus, runner.telemetry)
+            leadership.runner = runner
+        self.leadership = leadership
+        self.settings = leadership.settings
+        self.engine = leadership.engine
+        self.bus = leadership.bus
+        self.telemetry = leadership.telemetry
+        self.insight = Insight(lambda: self.runner)  # the console's reads beyond the live view
         # Set when the readiness probe found the database away: reads that need it then ask it
         # (and answer 503) rather than serve the in-memory copy as if it were still the record.
         self._database_away = False
@@ -33,6 +53,10 @@ class Service:
         self._metrics_json: tuple[View | None, bytes] = (None, b"")
 
     @property
+    def runner(self) -> Runner | Replica:
+        return self.leadership.current
+
+    @property
     def ready(self) -> bool:
         """The store's state is loaded (the database answered at least once since start)."""
         return self.runner.restored
@@ -40,6 +64,10 @@ class Service:
     @property
     def agent_ids(self) -> tuple[str, ...]:
         return self.runner.agent_ids
+
+    @property
+    def epoch(self) -> int:
+        return self.runner.epoch
 
     def check_agent(self, agent_id: str) -> None:
         if agent_id not in self.agent_ids:
@@ -162,32 +190,29 @@ class Service:
             raise UnknownAction(action, ACTIONS)
         if body_agent_id is not None and body_agent_id != agent_id:
             raise AgentMismatch(agent_id, body_agent_id)
-        record = await asyncio.to_thread(
-            self.runner.intervene_locked, agent_id, action, parameters, reason, client, sub
-        )
-        self.runner.after_intervention(record.pop("agents"))
-        self.runner.telemetry.interventions.labels(action=action).inc()
-        log.info(
-            "intervention %s: %s %s (%s)",
-            record["intervention_id"],
-            action,
-            agent_id,
-            record["message"],
-        )
-        broadcast = {
-            "type": "agent_intervention",
-            "agent_id": agent_id,
-            "action": action,
-            "timestamp": record["timestamp"].isoformat().replace("+00:00", "Z"),
-            "reason": reason,
-            "parameters": record["parameters"],
-            "intervention_id": record["intervention_id"],
-            "message": record["message"],
-        }
-        try:
-            await self.runner.bus.publish(self.runner.events_channel, broadcast)
-        except Exception as exc:  # recorded and in effect already; only the broadcast is lost
-            log.error("broadcasting intervention %s failed: %s", record["intervention_id"], exc)
+        runner = self.runner
+        if isinstance(runner, Runner):
+            try:
+                record = await asyncio.to_thread(
+                    runner.intervene_locked, agent_id, action, parameters, reason, client, sub
+                )
+            except Deposed as exc:
+                runner.step_down(exc)
+                raise NotReady("this replica stopped running the store; retry") from exc
+            runner.after_intervention(record.pop("agents"))
+            self.telemetry.interventions.labels(action=action).inc()
+            log.info(
+                "intervention %s: %s %s (%s)",
+                record["intervention_id"],
+                action,
+                agent_id,
+                record["message"],
+            )
+            await runner.publish_intervention(record)
+        else:
+            record = await self._intervene_through_leader(
+                agent_id, action, parameters, reason, client, sub
+            )
         return {
             "success": True,
             "agent_id": agent_id,
@@ -196,6 +221,65 @@ class Service:
             "message": record["message"],
             "intervention_id": record["intervention_id"],
         }
+
+    async def _intervene_through_leader(
+        self,
+        agent_id: str,
+        action: str,
+        parameters: dict[str, Any],
+        reason: str,
+        client: str | None,
+        sub: str,
+    ) -> dict[str, Any]:
+        """A follower records the intervention as pending and waits for the leader to apply it.
+
+        On timeout it expires the row by a conditional update: then the leader can never apply
+        it, and the caller gets 503; if the leader got there first, the caller gets its result.
+        """
+        record = {
+            "intervention_id": f"iv-{uuid.uuid4().hex[:16]}",
+            "agent_id": agent_id,
+            "action": action,
+            "parameters": convert.jsonable(parameters),
+            "reason": reason,
+            "message": "",
+            "timestamp": utcnow(),
+            "day": self.runner.view.day,
+            "client": client,
+            "sub": sub,
+            "status": "pending",
+        }
+        seq = await asyncio.to_thread(self._write, repo.insert_intervention, record)
+        try:
+            await self.bus.publish(commands_channel(self.settings), {"intervention": seq})
+        except Exception as exc:  # the leader also polls for pending rows
+            log.warning("signalling intervention %s failed: %s", record["intervention_id"], exc)
+        deadline = time.monotonic() + self.settings.intervention_timeout
+        while True:
+            row = await asyncio.to_thread(self._read, repo.get_intervention, seq)
+            if row["status"] != "pending":
+                break
+            if time.monotonic() >= deadline:
+                expired = await asyncio.to_thread(
+                    self._write, repo.settle_intervention, seq, "expired"
+                )
+                if expired:
+                    raise InterventionTimedOut(
+                        record["intervention_id"], self.settings.intervention_timeout
+                    )
+                continue  # the leader applied it meanwhile: answer with its result
+            await asyncio.sleep(0.05)
+        if row["status"] == "rejected":
+            raise InterventionRejected(row["message"])
+        if row["status"] != "applied":
+            raise InterventionTimedOut(
+                record["intervention_id"], self.settings.intervention_timeout
+            )
+        return row
+
+    def _write(self, fn: Any, *args: Any) -> Any:
+        with self.engine.begin() as conn:
+            return fn(conn, *args)
 
     async def acknowledge_alert(self, alert_id: str) -> dict[str, Any]:
         return await self._alert_change(alerts.acknowledge, alert_id)
@@ -220,6 +304,8 @@ class Service:
     async def readiness(self) -> dict[str, Any]:
         database = await asyncio.to_thread(ping, self.engine)
         self._database_away = not database
+        if isinstance(self.runner, Replica):
+            return self._follower_readiness(database)
         ticking, age = self.runner.ticking()
         refusal = f" ({self.runner.last_error})" if self.runner.last_error else ""
         problems = [
@@ -245,4 +331,45 @@ class Service:
             "day": self.runner.view.day if self.runner.restored else None,
             "seconds_since_last_tick": age,
             "detail": "; ".join(problems) or "database reachable and runner trading",
+            **self.cluster(),
+        }
+
+    def _follower_readiness(self, database: bool) -> dict[str, Any]:
+        """A follower can serve while the database answers, the bus is connected and the
+        leader's state keeps moving on."""
+        replica = self.runner
+        assert isinstance(replica, Replica)
+        fresh, age = replica.ticking()
+        problems = [
+            p
+            for p, ok in (
+                ("database unreachable", database),
+                (
+                    "bus disconnected: the leader's frames cannot reach this replica",
+                    self.bus.connected,
+                ),
+                ("no state from the leader yet", replica.restored),
+                ("the leader's state stopped moving on (no leader trading)", fresh),
+            )
+            if not ok
+        ]
+        return {
+            "status": "not ready" if problems else "ready",
+            "database": database,
+            "runner_ticking": fresh,
+            "day": replica.view.day if replica.restored else None,
+            "seconds_since_last_tick": age,
+            "detail": "; ".join(problems) or "following the leader's state",
+            **self.cluster(),
+        }
+
+    def cluster(self) -> dict[str, Any]:
+        """This process's part in the run with replicas (role, leader, epoch); alone, nothing."""
+        if self.leadership.role == "single":
+            return {}
+        return {
+            "role": self.leadership.role,
+            "instance": self.settings.instance_id,
+            "leader": self.leadership.leader_id,
+            "epoch": self.epoch if self.ready else None,
         }

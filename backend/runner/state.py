@@ -63,6 +63,7 @@ class DayResult:
     conditions: list[Any]
     checkpoint: Checkpoint
     intervention_seq: int
+    skus: list[dict[str, Any]] | None = None  # the SKU rows after the day, when published
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # wall seconds per step of the day
 

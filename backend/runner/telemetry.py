@@ -55,6 +55,33 @@ class Telemetry:
         self.ws_closed = Counter(
             "autoops_ws_closed", "WebSocket connections closed by the server", ["code"], registry=r
         )
+        self.leader = Gauge(
+            "autoops_leader", "1 while this process runs the store, else 0", registry=r
+        )
+        self.epoch = Gauge(
+            "autoops_epoch", "The run epoch this process trades under or relays", registry=r
+        )
+        self.leader_changes = Counter(
+            "autoops_leader_changes", "Times this process took the lead", registry=r
+        )
+        self.bus_gaps = Counter(
+            "autoops_bus_gaps",
+            "Leader frames missing in sequence (lost on the bus), or bus reconnects",
+            registry=r,
+        )
+        self.relay_lag = Gauge(
+            "autoops_relay_lag_seconds",
+            "Wall seconds from the leader publishing a frame to this follower relaying it",
+            registry=r,
+        )
+        self.relayed = Counter(
+            "autoops_frames_relayed", "Leader frames relayed to this process's clients", registry=r
+        )
+        self.stale_frames = Counter(
+            "autoops_frames_stale",
+            "Frames of an older epoch dropped (a deposed leader)",
+            registry=r,
+        )
         for name in METRIC_FIELDS:
             self.kpi.labels(name=name).set(float("nan"))
 
