@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     # The store and its clock.
     day_seconds: float = Field(2.0, gt=0, description="wall seconds per simulated day")
     seed: int = Field(0, ge=0)
-    skus: int = Field(50, ge=1, le=100_000)
+    skus: int = Field(50, ge=1, le=100_000, description="SKUs in a new store (AUTOOPS_SKUS)")
     window_days: int = Field(28, ge=1, description="trailing window of the windowed KPIs")
     stockout_window_days: int = Field(7, ge=1)
 

@@ -1,74 +1,96 @@
-"""The core stays pure: backend/sim and backend/agents import no web, database, bus or asyncio."""
+"""The import graph keeps its layers, read from every module's source (relative imports too).
+
+backend.sim is the bottom: stdlib, numpy and scipy only. backend.agents sits on it (plus the
+shared error types); backend.evaluation sits above both. None of the three reaches the web,
+database, bus or runner layers, and the console is a client: it imports nothing from backend.
+"""
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FORBIDDEN = (
-    "fastapi",
-    "starlette",
-    "sqlalchemy",
-    "pydantic",
-    "pydantic_settings",
-    "asyncio",
-    "redis",
-    "uvicorn",
-    "websockets",
-    "httpx",
-    "streamlit",
-    "backend.api",
-    "backend.db",
-    "backend.bus",
-    "backend.runner",
-    "backend.config",
-    "backend.schemas",
-)
+PURE_THIRD_PARTY = {"numpy", "scipy"}
+IMPURE_STDLIB = {"asyncio"}  # the core is synchronous: the runner owns the event loop
+# package -> the first-party packages it may import (itself included)
+LAYERS: dict[str, set[str]] = {
+    "backend.sim": {"backend.sim"},
+    "backend.agents": {"backend.sim", "backend.agents", "backend.errors"},
+    "backend.evaluation": {"backend.sim", "backend.agents", "backend.evaluation", "backend.errors"},
+}
+FIRST_PARTY = ("backend", "console", "bench", "tests")
 
 
-def imported_modules(path: Path) -> list[str]:
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path: Path, root: Path = ROOT) -> list[str]:
+    """Absolute names of everything `path` imports; relative imports resolved."""
     tree = ast.parse(path.read_text(), filename=str(path))
+    package = module_name(path, root).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
     names: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.append(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            mod = ".".join([*base, *([node.module] if node.module else [])])
+            names += [mod] if node.module else [f"{mod}.{a.name}" for a in node.names]
     return names
 
 
-def forbidden_imports(package: str) -> list[str]:
+def within(name: str, packages: set[str] | tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def violations(root: Path = ROOT) -> list[str]:
     bad = []
-    for path in sorted((ROOT / package).rglob("*.py")):
-        for name in imported_modules(path):
-            if any(name == f or name.startswith(f + ".") for f in FORBIDDEN):
-                bad.append(f"{path.relative_to(ROOT)}: {name}")
+    for path in sorted(root.rglob("*.py")):
+        mod = module_name(path, root)
+        layer = next((p for p in LAYERS if within(mod, (p,))), None)
+        for name in imported_modules(path, root):
+            top = name.split(".")[0]
+            if layer is not None:
+                if within(name, FIRST_PARTY):
+                    ok = within(name, LAYERS[layer])
+                else:
+                    ok = (top in sys.stdlib_module_names and top not in IMPURE_STDLIB) or (
+                        top in PURE_THIRD_PARTY
+                    )
+            elif within(mod, ("console",)):
+                ok = not within(name, ("backend",))
+            else:
+                continue
+            if not ok:
+                bad.append(f"{path.relative_to(root)}: {name}")
     return bad
 
 
-def test_sim_and_agents_import_nothing_impure() -> None:
-    assert forbidden_imports("backend/sim") == []
-    assert forbidden_imports("backend/agents") == []
+def test_every_layer_imports_only_what_it_may() -> None:
+    assert violations() == []
 
 
-def test_the_simulation_sits_below_the_agents_and_the_evaluation() -> None:
-    above = ("backend.agents", "backend.evaluation")
-    bad = [
-        f"{path.relative_to(ROOT)}: {name}"
-        for path in sorted((ROOT / "backend/sim").rglob("*.py"))
-        for name in imported_modules(path)
-        if any(name == a or name.startswith(a + ".") for a in above)
+def test_the_guard_catches_upward_and_impure_imports(tmp_path: Path) -> None:
+    files = {
+        "backend/__init__.py": "",
+        "backend/sim/__init__.py": "",
+        "backend/sim/probe.py": "import numpy\nfrom backend.agents import policy\n",
+        "backend/agents/__init__.py": "",
+        "backend/agents/probe.py": "from ..sim import store\nimport asyncio\nfrom backend.runner import core\n",
+        "console/probe.py": "from backend.schemas import SystemMetrics\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    assert violations(tmp_path) == [
+        "backend/agents/probe.py: asyncio",
+        "backend/agents/probe.py: backend.runner",
+        "backend/sim/probe.py: backend.agents",
+        "console/probe.py: backend.schemas",
     ]
-    assert bad == []
-
-
-def test_the_guard_catches_a_forbidden_import(tmp_path: Path) -> None:
-    probe = tmp_path / "probe.py"
-    probe.write_text("import asyncio\nfrom sqlalchemy import select\nimport numpy\n")
-    assert imported_modules(probe) == ["asyncio", "sqlalchemy", "numpy"]
-    assert [
-        n
-        for n in imported_modules(probe)
-        if any(n == f or n.startswith(f + ".") for f in FORBIDDEN)
-    ] == ["asyncio", "sqlalchemy"]

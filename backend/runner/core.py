@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 import threading
@@ -35,6 +36,8 @@ __all__ = ["ACTIONS", "Runner", "View", "events_channel", "utcnow"]
 log = logging.getLogger(__name__)
 
 EVENTS_PER_KIND = 20  # alert events published one by one per day; the rest go in one summary
+# Days between full garbage collections of what the days left frozen (see _settle_garbage).
+GC_FULL_EVERY_DAYS = 50
 # the View's fields that followers are sent (all but its version, which the state row carries)
 STATE_FIELDS = (
     "day",
@@ -98,6 +101,9 @@ class Runner:
         self._publishing = asyncio.Lock()
         # The store's clock gets its own thread, so a burst of REST reads cannot delay a day.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runner")
+        # The day's KPIs (the price score's optimum under the true model is most of their cost)
+        # are computed on a thread of their own while the runner's thread writes the day.
+        self._kpi_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpis")
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -165,6 +171,7 @@ class Runner:
             await asyncio.wait({self._task})
             if not self._task.cancelled() and self._task.exception() is not None:
                 log.error("the runner loop had died: %r", self._task.exception())
+        self._kpi_executor.shutdown(wait=True)
         if self._op is None or self.deposed is not None or not checkpoint:
             self._executor.shutdown(wait=False)
             return
@@ -389,23 +396,23 @@ class Runner:
         await self._flush()
 
     def _trade(self, now: datetime) -> DayResult:
-        """Trade a day; under the lock only what reads or changes the store (no I/O)."""
+        """Trade a day; under the lock only what reads or changes the store (no I/O). The KPIs
+        are computed beside the rest of the day (_day_kpis) and joined before the snapshot."""
         clock = time.perf_counter
         t0 = clock()
         with self._lock:
             op = self._op
             report = op.run_day(now)
             t1 = clock()
-            kpis = op.kpis()
-            t2 = clock()
+            day = int(op.day)
+            kpis = self._kpi_executor.submit(self._day_kpis, op, day)
             conditions = list(op.conditions())
-            t3 = clock()
+            t2 = clock()
             stats = op.agent_stats()
             checkpoint = self._capture(now)
             seq = self._applied_seq
             skus = [convert.sku_row(r) for r in op.sku_rows()] if self.publish_state else None
-        t4 = clock()
-        day = int(checkpoint.day)
+        t3 = clock()
         result = DayResult(
             day=day,
             traded_day=int(report.day),
@@ -413,23 +420,30 @@ class Runner:
             decisions=convert.decisions(report.decisions),
             outcomes=convert.outcomes(report.outcomes),
             events=list(report.events),
-            metrics=convert.metrics(kpis, day),
+            metrics=kpis,
             agents=[convert.agent_status(a) for a in stats],
             conditions=conditions,
             checkpoint=checkpoint,
             intervention_seq=seq,
             skus=skus,
         )
-        t5 = clock()
+        t4 = clock()
         result.phases = {
             "trade": t1 - t0,
-            "kpis": t2 - t1,
-            "conditions": t3 - t2,
-            "capture": t4 - t3,
-            "convert": t5 - t4,
+            "conditions": t2 - t1,
+            "capture": t3 - t2,
+            "convert": t4 - t3,
         }
-        result.seconds = t5 - t0
+        result.seconds = t4 - t0
         return result
+
+    def _day_kpis(self, op: Any, day: int) -> tuple[dict[str, int | float | None], float]:
+        """The day's system metrics and the seconds they took. Reads only what the day wrote
+        (ledgers, books), which nothing changes until the day is persisted and the next one
+        traded; the ring rows captured meanwhile may lack the day's price score, which a
+        restore recomputes, identically, from the same row."""
+        t0 = time.perf_counter()
+        return convert.metrics(op.kpis(), day), time.perf_counter() - t0
 
     async def _lease_taken(self) -> bool:
         try:
@@ -457,6 +471,7 @@ class Runner:
                 persistence.write_day, self.engine, result, self.settings, self.epoch, publish
             )
             result.phases["persist"] = time.perf_counter() - t0
+            result.join_metrics()  # joined by the write, unless this epoch had written the day
         except Deposed as exc:
             self.step_down(exc)
             return False
@@ -486,6 +501,7 @@ class Runner:
         await self._announce(result)
         result.phases["publish"] = time.perf_counter() - t0
         self.last_day = result
+        _settle_garbage(result.day)
         return True
 
     def _state_writer(self, r: DayResult) -> Callable[[Connection], None]:
@@ -771,3 +787,17 @@ class Runner:
         """
         with self._lock:
             return fn(self._op, *args)
+
+
+def _settle_garbage(day: int) -> None:
+    """What a day leaves alive joins the collector's permanent generation.
+
+    A big store keeps a few hundred thousand long-lived objects (pending predictions, recent
+    decisions); a full collection walks them all and, triggered by a day's own allocations,
+    landed inside the day. Frozen, they are skipped; objects still die by reference count, and
+    every GC_FULL_EVERY_DAYS days, between days, one full pass frees any cycles among them.
+    """
+    if day % GC_FULL_EVERY_DAYS == 0:
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()
