@@ -13,7 +13,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'data' / 'autoops.db'}"
-CONTRACT_ORIGINS = ["http://localhost:3000", "http://localhost:8501"]
+# The contract's two origins, and Vite's default dev server for a React team.
+CONTRACT_ORIGINS = ["http://localhost:3000", "http://localhost:8501", "http://localhost:5173"]
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 JWT_ALGORITHMS = (
     "HS256",
@@ -41,7 +42,7 @@ class Settings(BaseSettings):
     # The store and its clock.
     day_seconds: float = Field(2.0, gt=0, description="wall seconds per simulated day")
     seed: int = Field(0, ge=0)
-    skus: int = Field(50, ge=1, le=100_000)
+    skus: int = Field(50, ge=1, le=100_000, description="SKUs in a new store (AUTOOPS_SKUS)")
     window_days: int = Field(28, ge=1, description="trailing window of the windowed KPIs")
     stockout_window_days: int = Field(7, ge=1)
 
@@ -89,6 +90,11 @@ class Settings(BaseSettings):
     # HTTP and WebSocket limits.
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(CONTRACT_ORIGINS)
+    )
+    ws_history_size: int = Field(
+        2000,
+        ge=0,
+        description="live-updates events kept in memory for ?since= resume (0: no resume)",
     )
     ws_max_connections_per_ip: int = Field(100, ge=1)
     ws_messages_per_second: float = Field(10.0, gt=0)

@@ -27,8 +27,82 @@ IsoTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_utc)]
 
 
 class Wire(BaseModel):
-    # Outgoing shapes drop internal fields; the one request body forbids unknown ones.
-    model_config = ConfigDict(extra="ignore")
+    # Outgoing shapes drop internal fields; the one request body forbids unknown ones. What the
+    # server always sends is required in the published schemas, defaults included (`type`).
+    model_config = ConfigDict(extra="ignore", json_schema_serialization_defaults_required=True)
+
+
+def example(value: Any) -> ConfigDict:
+    """One example body for the published schemas (mocks, Swagger, generated clients)."""
+    return ConfigDict(json_schema_extra={"examples": [value]})
+
+
+def _example_of(model: type[BaseModel]) -> Any:
+    return model.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
+
+
+AgentId = Literal["pricing_agent", "inventory_agent", "promotion_agent"]
+ActionType = Literal[
+    "price_adjustment", "inventory_restock", "markdown_application", "promotion_creation"
+]
+EventName = Literal[
+    "alert_raised", "alert_resolved", "promotion_started", "agent_error", "runner_error"
+]
+ErrorName = Literal[
+    "UnknownAgent",
+    "UnknownAlert",
+    "UnknownAction",
+    "UnknownSku",
+    "InvalidOverride",
+    "NotPreviewable",
+    "DayNotHeld",
+    "AgentMismatch",
+    "AlertConflict",
+    "NotAuthenticated",
+    "Forbidden",
+    "NotReady",
+    "CheckpointIncompatible",
+    "Deposed",
+    "DatabaseUnavailable",
+    "ValidationError",
+    "BadRequest",
+    "NotFound",
+    "MethodNotAllowed",
+    "HTTPError",
+]
+
+T0 = "2026-11-28T10:11:58.048405Z"
+METRICS_EXAMPLE = {
+    "total_revenue": 6419.95,
+    "total_profit": 2249.52,
+    "inventory_turnover": 64.95,
+    "stockout_incidents": 26,
+    "waste_reduction_percentage": 10.53,
+    "price_optimization_score": 0.86,
+    "promotion_effectiveness": 0.89,
+    "agent_collaboration_score": 0.93,
+    "decision_count": 219,
+    "response_time_avg": 0.0047,
+}
+AGENT_EXAMPLE = {
+    "agent_id": "pricing_agent",
+    "name": "Pricing Agent",
+    "status": "paused",
+    "current_activity": "Paused on day 8; prices follow the standing rule",
+    "last_decision_time": "2026-11-28T10:11:57.549084Z",
+    "decisions_count": 56,
+    "success_rate": 67.86,
+    "avg_response_time": 0.0035,
+    "interval_coverage": 78.6,
+}
+DASHBOARD_EXAMPLE = {
+    "timestamp": T0,
+    "day": 9,
+    "system_metrics": METRICS_EXAMPLE,
+    "agent_statuses": [AGENT_EXAMPLE],
+    "active_alerts_count": 9,
+    "recent_decisions_count": 29,
+}
 
 
 # ---- shared shapes -------------------------------------------------------------------------
@@ -64,6 +138,8 @@ class SystemMetrics(Wire):
         description="mean wall seconds an agent's decide() took, over the window"
     )
 
+    model_config = example(METRICS_EXAMPLE)
+
 
 METRIC_FIELDS: tuple[str, ...] = tuple(SystemMetrics.model_fields)
 
@@ -75,7 +151,7 @@ class AgentState(str, Enum):
 
 
 class AgentStatus(Wire):
-    agent_id: str
+    agent_id: AgentId
     name: str
     status: AgentState
     current_activity: str
@@ -92,6 +168,8 @@ class AgentStatus(Wire):
         "fell inside their 80% interval (about 80 when calibrated)",
     )
 
+    model_config = example(AGENT_EXAMPLE)
+
 
 class DashboardMetrics(Wire):
     timestamp: datetime
@@ -101,19 +179,42 @@ class DashboardMetrics(Wire):
     active_alerts_count: int
     recent_decisions_count: int = Field(description="decisions made on the last traded day")
 
+    model_config = example(DASHBOARD_EXAMPLE)
+
 
 class Decision(Wire):
     id: str
-    agent_id: str
+    agent_id: AgentId
     timestamp: datetime
     day: int
-    action_type: str
+    action_type: ActionType
     sku: str
-    parameters: dict[str, Any]
+    parameters: dict[str, Any] = Field(
+        description="the decision's levers, by action_type: price_adjustment {old_price, "
+        "new_price, elasticity}; inventory_restock {order_qty, order_up_to, lead_time_days}; "
+        "markdown_application and promotion_creation {discount, units_at_risk, days_left, price}"
+    )
     rationale: str
     confidence_score: float
-    expected_outcome: dict[str, Any]
-    outcome: dict[str, Any] | None
+    expected_outcome: dict[str, Any] = Field(description="what the agent expects, in its units")
+    outcome: dict[str, Any] | None = Field(description="the realised outcome; null until known")
+
+    model_config = example(
+        {
+            "id": "d000008-promotion-0003",
+            "agent_id": "promotion_agent",
+            "timestamp": T0,
+            "day": 8,
+            "action_type": "markdown_application",
+            "sku": "SKU432821",
+            "parameters": {"discount": 0.2, "units_at_risk": 9, "days_left": 1, "price": 2.9},
+            "rationale": "9 units expire in 1 day(s) against expected sales 2.9; 20% off adds "
+            "+2.82 expected value",
+            "confidence_score": 0.529,
+            "expected_outcome": {"old_units_sold_today": 4.96, "value_gain": 2.82},
+            "outcome": {"units_sold": 6, "expected_at_least": 2.48, "stocked_out": False, "day": 8},
+        }
+    )
 
 
 class Severity(str, Enum):
@@ -135,11 +236,26 @@ class Alert(Wire):
     severity: Severity
     title: str
     message: str
-    agent_id: str | None
+    agent_id: AgentId | None
     sku: str | None
     status: AlertStatus
     auto_dismiss: bool = Field(description="resolves by itself once its condition clears")
     resolved_at: datetime | None = None
+
+    model_config = example(
+        {
+            "id": "alert-000009-63eb220509",
+            "timestamp": T0,
+            "severity": "warning",
+            "title": "Low stock cover",
+            "message": "SKU432821 Family Pack Gala Apples 1kg: 7 units against a forecast of 14.8",
+            "agent_id": None,
+            "sku": "SKU432821",
+            "status": "active",
+            "auto_dismiss": True,
+            "resolved_at": None,
+        }
+    )
 
 
 class InterventionAction(str, Enum):
@@ -177,16 +293,27 @@ class InterventionRequest(Wire):
 
 class InterventionResponse(Wire):
     success: bool
-    agent_id: str
+    agent_id: AgentId
     action: InterventionAction
     timestamp: datetime
     message: str
     intervention_id: str
 
+    model_config = example(
+        {
+            "success": True,
+            "agent_id": "pricing_agent",
+            "action": "pause",
+            "timestamp": T0,
+            "message": "Pricing Agent paused; its prices follow the standing rule",
+            "intervention_id": "iv-0bff95aceffe4f67",
+        }
+    )
+
 
 class InterventionRecord(Wire):
     intervention_id: str
-    agent_id: str
+    agent_id: AgentId
     action: InterventionAction
     parameters: dict[str, Any]
     reason: str
@@ -206,11 +333,28 @@ class InterventionRecord(Wire):
         "(null before, and once they have left the store's ledger)",
     )
 
+    model_config = example(
+        {
+            "intervention_id": "iv-0bff95aceffe4f67",
+            "agent_id": "pricing_agent",
+            "action": "pause",
+            "parameters": {},
+            "reason": "Manual testing intervention",
+            "message": "Pricing Agent paused; its prices follow the standing rule",
+            "timestamp": T0,
+            "day": 8,
+            "client": "127.0.0.1",
+            "sub": "anonymous",
+        }
+    )
+
 
 class MetricSnapshot(Wire):
     day: int
     timestamp: datetime
     system_metrics: SystemMetrics
+
+    model_config = example({"day": 8, "timestamp": T0, "system_metrics": METRICS_EXAMPLE})
 
 
 class SkuRow(Wire):
@@ -226,6 +370,22 @@ class SkuRow(Wire):
     on_order: int
     override_until: int | None = Field(description="sim day an operator override holds until")
 
+    model_config = example(
+        {
+            "sku": "SKU432821",
+            "name": "Family Pack Gala Apples 1kg",
+            "category": "produce",
+            "price": 3.63,
+            "markdown_price": 2.9,
+            "cost": 2.1,
+            "stock": 7,
+            "stock_by_age": {"1": 5, "4": 2},
+            "days_to_expiry": 1,
+            "on_order": 8,
+            "override_until": None,
+        }
+    )
+
 
 # ---- console reads: per category, what-if previews, replay ---------------------------------
 
@@ -237,6 +397,16 @@ class CategoryFigures(Wire):
     units_wasted: int = Field(description="units written off")
     fill_rate: float | None = Field(description="units sold / units demanded; null: no demand")
     stockout_sku_days: int = Field(description="SKU-days whose shelf was emptied")
+
+
+CATEGORY_EXAMPLE = {
+    "revenue": 1520.4,
+    "profit": 512.75,
+    "units_sold": 610,
+    "units_wasted": 12,
+    "fill_rate": 0.97,
+    "stockout_sku_days": 3,
+}
 
 
 class CategoryStores(Wire):
@@ -267,6 +437,25 @@ class MetricsByCategory(Wire):
     )
     categories: list[CategoryRow]
 
+    model_config = example(
+        {
+            "day": 40,
+            "window_days": 28,
+            "since_start_days": 40,
+            "covers_since_start": True,
+            "waste_min_units": 30,
+            "waste_comparable_from_day": 12,
+            "categories": [
+                {
+                    "category": "dairy",
+                    "skus": 10,
+                    "since_start": {"live": CATEGORY_EXAMPLE, "baseline": CATEGORY_EXAMPLE},
+                    "window": {"live": CATEGORY_EXAMPLE, "baseline": CATEGORY_EXAMPLE},
+                }
+            ],
+        }
+    )
+
 
 class Band(Wire):
     """A figure over the preview's simulated paths: its mean and 10th, 50th, 90th percentiles."""
@@ -275,6 +464,28 @@ class Band(Wire):
     p10: float
     p50: float
     p90: float
+
+
+def _band(mean: float) -> dict[str, float]:
+    return {"mean": mean, "p10": round(mean * 0.6, 2), "p50": mean, "p90": round(mean * 1.4, 2)}
+
+
+def _preview_arm(price: float) -> dict[str, Any]:
+    """An example arm of a one-day preview (the numbers illustrate the shape only)."""
+    units = round(40 / price, 1)
+    figures = {
+        "units_sold": _band(units),
+        "revenue": _band(round(units * price, 2)),
+        "profit": _band(round(units * (price - 2.1), 2)),
+        "units_expired": _band(1.0),
+    }
+    return {
+        "regular_price": 3.63,
+        "markdown": 0.0,
+        "order_today": None,
+        "daily": [{"day": 41, **figures, "stockout_probability": 0.05}],
+        "total": {**figures, "stockout_days": _band(0.05), "stockout_probability": 0.05},
+    }
 
 
 class PreviewDay(Wire):
@@ -318,6 +529,20 @@ class InterventionPreview(Wire):
     with_override: PreviewArm
     without_override: PreviewArm
 
+    model_config = example(
+        {
+            "agent_id": "pricing_agent",
+            "sku": "SKU432821",
+            "parameters": {"sku": "SKU432821", "price": 2.99, "hold_days": 1},
+            "first_day": 41,
+            "last_day": 41,
+            "horizon_days": 1,
+            "paths": 500,
+            "with_override": _preview_arm(2.99),
+            "without_override": _preview_arm(3.63),
+        }
+    )
+
 
 class InterventionPreviewRequest(InterventionRequest):
     """The body of an intervention; the reason is optional, as nothing is recorded."""
@@ -334,6 +559,16 @@ class ReplayRange(Wire):
     )
     audit_retention_days: int = Field(description="sim days of interventions it keeps")
 
+    model_config = example(
+        {
+            "first_day": 1,
+            "last_day": 42,
+            "days_held": 42,
+            "retention_days": 365,
+            "audit_retention_days": 3650,
+        }
+    )
+
 
 class ReplayDay(Wire):
     day: int = Field(description="the traded sim day")
@@ -346,6 +581,18 @@ class ReplayDay(Wire):
     )
     interventions: list[InterventionRecord] = Field(
         description="interventions in effect from this day on (made before it traded)"
+    )
+
+    model_config = example(
+        {
+            "day": 8,
+            "timestamp": T0,
+            "system_metrics": METRICS_EXAMPLE,
+            "decisions": [_example_of(Decision)],
+            "decisions_total": 23,
+            "alerts": [_example_of(Alert)],
+            "interventions": [_example_of(InterventionRecord)],
+        }
     )
 
 
@@ -369,9 +616,14 @@ class Cluster(Wire):
     leader: str | None = Field(None, description="the instance that runs the store, when known")
     epoch: int | None = Field(None, description="the run epoch served (null before the state)")
 
+    # sent only with replicas (response_model_exclude_unset): optional in the published schema
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False)
+
 
 class Health(Cluster):
     status: Literal["ok"]
+
+    model_config = example({"status": "ok"})
 
 
 class Readiness(Cluster):
@@ -382,16 +634,63 @@ class Readiness(Cluster):
     seconds_since_last_tick: float | None
     detail: str
 
+    model_config = example(
+        {
+            "status": "ready",
+            "database": True,
+            "runner_ticking": True,
+            "day": 9,
+            "seconds_since_last_tick": 0.4,
+            "detail": "database reachable and runner trading",
+        }
+    )
+
 
 class ErrorBody(Wire):
-    error: str = Field(description="the condition, e.g. UnknownAgent")
+    error: ErrorName = Field(description="the condition, e.g. UnknownAgent")
     detail: str = Field(description="what was expected and what came")
+
+    model_config = example(
+        {
+            "error": "UnknownAgent",
+            "detail": "unknown agent 'cashier_agent': expected one of pricing_agent, "
+            "inventory_agent, promotion_agent",
+        }
+    )
+
+
+class FieldError(Wire):
+    loc: list[str | int] = Field(description="where: body, query or path, then the field")
+    msg: str
+    type: str = Field(description="pydantic's error type, e.g. less_than_equal")
+
+    model_config = example(
+        {
+            "loc": ["query", "limit"],
+            "msg": "Input should be less than or equal to 500",
+            "type": "less_than_equal",
+        }
+    )
 
 
 class ValidationErrorBody(Wire):
     error: Literal["ValidationError"]
     detail: str
-    errors: list[dict[str, Any]]
+    errors: list[FieldError]
+
+    model_config = example(
+        {
+            "error": "ValidationError",
+            "detail": "query.limit: Input should be less than or equal to 500, got '501'",
+            "errors": [
+                {
+                    "loc": ["query", "limit"],
+                    "msg": "Input should be less than or equal to 500",
+                    "type": "less_than_equal",
+                }
+            ],
+        }
+    )
 
 
 # ---- WebSocket messages ---------------------------------------------------------------------
@@ -400,12 +699,35 @@ SEQ = Field(description="per-stream sequence number of the scheduled tick")
 TICK = Field(
     description="the tick's scheduled time on the server's time.monotonic() clock, seconds"
 )
+EPOCH = Field(
+    description="the run's epoch: raised by one each time a runner starts trading (a restart, a "
+    "change of leader); offsets and seq of different epochs are not comparable; 0 while the "
+    "database has not taken the run's epoch (it refuses writes)"
+)
+OFFSET = Field(
+    description="position of this event on its stream within the epoch: +1 per event, so a gap "
+    "is a missed event; resume with ?since=<epoch>:<offset>"
+)
 
 
 class ConnectionEstablished(Wire):
     type: Literal["connection_established"] = "connection_established"
     timestamp: datetime
     message: str
+    epoch: int = EPOCH
+    offset: int = Field(
+        description="the offset of the stream's last event at connect (0: none yet this epoch); "
+        "the events that follow have higher offsets"
+    )
+    recovered: bool | None = Field(
+        description="the answer to ?since=: true when every event after it follows (replayed "
+        "before live traffic), false when the history cannot cover the gap (another epoch, or "
+        "older than the history keeps): reload state by REST; null without ?since="
+    )
+    open_alerts: int = Field(
+        description="alerts not yet resolved at connect (the list: GET /api/dashboard/alerts/"
+        "active); a new subscriber gets this count, not one event per alert"
+    )
 
 
 class LiveMetricsUpdate(Wire):
@@ -414,52 +736,61 @@ class LiveMetricsUpdate(Wire):
     data: DashboardMetrics
     seq: int = SEQ
     tick: float = TICK
+    epoch: int = EPOCH
 
 
 class AgentIntervention(Wire):
     type: Literal["agent_intervention"] = "agent_intervention"
-    agent_id: str
+    agent_id: AgentId
     action: InterventionAction
     timestamp: datetime
     reason: str
     parameters: dict[str, Any]
     intervention_id: str
     message: str
+    epoch: int = EPOCH
+    offset: int = OFFSET
 
 
 class SystemEvent(Wire):
     type: Literal["system_event"] = "system_event"
     timestamp: datetime
-    event: str = Field(
-        description="alert_raised | alert_resolved | promotion_started | agent_error | ..."
-    )
+    event: EventName
     severity: Severity
     message: str
-    agent_id: str | None
+    agent_id: AgentId | None
     sku: str | None
-    data: dict[str, Any]
+    data: dict[str, Any] = Field(
+        description="by event: alert_raised and alert_resolved {alert_id}, or for the day's "
+        "tail {count, alert_ids}; promotion_started {skus, count}; agent_error {error, day}"
+    )
+    epoch: int = EPOCH
+    offset: int = OFFSET
 
 
 class AgentStatusMessage(Wire):
     type: Literal["agent_status"] = "agent_status"
-    agent_id: str
+    agent_id: AgentId
     timestamp: datetime
     data: AgentStatus
+    epoch: int = EPOCH
 
 
 class AgentStatusUpdate(Wire):
     type: Literal["agent_status_update"] = "agent_status_update"
-    agent_id: str
+    agent_id: AgentId
     timestamp: datetime
     data: AgentStatus
     seq: int = SEQ
     tick: float = TICK
+    epoch: int = EPOCH
 
 
 class MetricsStream(Wire):
     type: Literal["metrics_stream"] = "metrics_stream"
     timestamp: datetime
     data: SystemMetrics
+    epoch: int = EPOCH
 
 
 class RealtimeMetricsUpdate(Wire):
@@ -468,17 +799,20 @@ class RealtimeMetricsUpdate(Wire):
     data: SystemMetrics
     seq: int = SEQ
     tick: float = TICK
+    epoch: int = EPOCH
 
 
 class ErrorMessage(Wire):
     type: Literal["error"] = "error"
     timestamp: datetime
     message: str = Field(description="what was expected and what came")
+    epoch: int = EPOCH
 
 
 class Pong(Wire):
     type: Literal["pong"] = "pong"
     timestamp: datetime
+    epoch: int = EPOCH
 
 
 class Ping(Wire):

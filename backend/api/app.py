@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from prometheus_client import disable_created_metrics
 
+from backend import contract
 from backend.api import console_routes, errors, routes, shutdown
 from backend.api.hub import Hub
 from backend.api.streams import AutoOpsApp
@@ -71,39 +72,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 f"at day {service.view().day}" if service.ready else "before the database answered",
             )
 
+    return build_app(settings, lifespan)
+
+
+def build_app(settings: Settings, lifespan: Any = None) -> AutoOpsApp:
+    """The routes, middleware and documents, without the resources (the contract export uses it)."""
     app = AutoOpsApp(
-        title="AutoOps Retail API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan
+        title="AutoOps Retail API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=contract.operation_id,
     )
     app.allow_cors(settings.cors_origins)
     errors.install(app)
     app.include_router(routes.dashboard)
     app.include_router(console_routes.console)
     app.include_router(routes.ops)
-    if settings.auth == "jwt":
-        _declare_bearer(app)
+    contract.install(app, routes.dashboard.prefix)
     return app
-
-
-def _declare_bearer(app: FastAPI) -> None:
-    """Document the bearer scheme on every dashboard route (health, readiness, metrics stay open)."""
-    plain = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            spec = plain()
-            spec.setdefault("components", {})["securitySchemes"] = {
-                "bearer": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "bearerFormat": "JWT",
-                    "description": "role claim: viewer reads, operator intervenes, admin resets",
-                }
-            }
-            for path, methods in spec["paths"].items():
-                if path.startswith(routes.dashboard.prefix):  # the console's routes too
-                    for op in methods.values():
-                        op["security"] = [{"bearer": []}]
-            app.openapi_schema = spec
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

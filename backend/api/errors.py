@@ -43,6 +43,7 @@ CLOSE_CODE: dict[type[core.AutoOpsError], int] = {
     limits.RateLimited: 1008,
     core.NotAuthenticated: 1008,
     core.Forbidden: 1008,
+    limits.OriginNotAllowed: 1008,
     limits.FrameTooLarge: 1009,  # message too big
     limits.SlowConsumer: 1013,  # try again later
     limits.ShuttingDown: 1001,  # going away

@@ -11,9 +11,11 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from pydantic import BaseModel, ValidationError
+from starlette.datastructures import Headers, QueryParams
 from starlette.requests import HTTPConnection
 from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -24,6 +26,7 @@ from backend import schemas
 from backend.api import access, limits
 from backend.api.errors import close_code_for, close_reason
 from backend.api.gcfreeze import FrozenConnections
+from backend.api.resume import BadCursor, History, parse_cursor
 from backend.auth import Principal
 from backend.bus import Bus, Subscription
 from backend.bus.counts import SharedCounts
@@ -70,6 +73,7 @@ class Client:
         "reading",
         "abandoned",
         "expires",
+        "backlog",
     )
 
     def __init__(
@@ -89,6 +93,7 @@ class Client:
         self.reading = False  # the connection's task is waiting for the peer in `Hub._read`
         self.abandoned = False  # the hub cancelled that wait after closing the client
         self.expires: float | None = None  # the token's expiry (Unix seconds) when auth is on
+        self.backlog = 0  # events replayed at connect: room in the outbox on top of its size
 
     @property
     def closing(self) -> bool:
@@ -165,6 +170,11 @@ class Hub:
         self._seq_offset: dict[str, int] = {}  # so a new leader's seq continues the old one's
         self._relayed: dict[str, tuple[int, float]] = {}  # stream -> (last seq, when relayed)
         self._counts: SharedCounts | None = None  # the per-address cap across replicas
+        self.history = History(settings.ws_history_size)
+
+    @property
+    def epoch(self) -> int:
+        return self.service.epoch
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -264,6 +274,8 @@ class Hub:
             problem = limits.ShuttingDown()
         elif isinstance(caller := self._authenticate(token), AutoOpsError):
             problem = caller
+        elif self.settings.auth == "jwt" and not self._origin_allowed(scope):
+            problem = limits.OriginNotAllowed(self._origin(scope), self.settings.cors_origins)
         elif not self.service.ready:
             problem = NotReady("the database has not answered since the server started; retrying")
         elif stream == AGENT and agent_id not in self.service.agent_ids:
@@ -285,7 +297,9 @@ class Hub:
             release_handshake(client.direct)
         self._register(client)
         try:
-            self._reply(client, self._greeting(client))
+            # No await from here to the read loop: the greeting's offset, the replay and the
+            # first live event follow each other without a gap or a repeat.
+            self._greet(client, QueryParams(scope.get("query_string", b"")).get("since"))
             client.reading = True
             await self._read(client, receive)
             client.reading = False
@@ -358,20 +372,65 @@ class Hub:
             len(self.clients),
         )
 
-    def _greeting(self, client: Client) -> BaseModel:
-        now = utcnow()
-        if client.stream == LIVE:
-            return schemas.ConnectionEstablished(
-                timestamp=now, message="Connected to live updates stream"
-            )
+    @staticmethod
+    def _origin(scope: Scope) -> str | None:
+        return Headers(scope=scope).get("origin")
+
+    def _origin_allowed(self, scope: Scope) -> bool:
+        """A browser names the page's origin; other clients send none (or, like websocket-client,
+        the server's own, which is same-origin) and pass."""
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        allowed = self.settings.cors_origins
+        if origin is None or "*" in allowed or origin in allowed:
+            return True
+        return urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
+
+    def _greet(self, client: Client, since: str | None) -> None:
+        """The stream's first message; on live-updates, then what `?since=` missed."""
+        now, epoch = utcnow(), self.epoch
         if client.stream == AGENT:
             assert client.agent_id is not None
-            return schemas.AgentStatusMessage(
-                agent_id=client.agent_id,
-                timestamp=now,
-                data=self.service.agent_status(client.agent_id),
+            self._reply(
+                client,
+                schemas.AgentStatusMessage(
+                    agent_id=client.agent_id,
+                    timestamp=now,
+                    data=self.service.agent_status(client.agent_id),
+                    epoch=epoch,
+                ),
             )
-        return schemas.MetricsStream(timestamp=now, data=self.service.view().metrics)
+            return
+        if client.stream == METRICS:
+            self._reply(
+                client,
+                schemas.MetricsStream(timestamp=now, data=self.service.view().metrics, epoch=epoch),
+            )
+            return
+        missed: list[str] | None = None
+        problem: str | None = None
+        if since is not None:
+            try:
+                missed = self.history.after(epoch, parse_cursor(since))
+            except BadCursor as exc:
+                problem = str(exc)
+        self._reply(
+            client,
+            schemas.ConnectionEstablished(
+                timestamp=now,
+                message="Connected to live updates stream",
+                epoch=epoch,
+                offset=self.history.position(epoch),
+                recovered=None if since is None else missed is not None,
+                open_alerts=self.service.view().active_alerts_count,
+            ),
+        )
+        client.backlog = len(missed or ())
+        for text in missed or ():
+            if self.offer(client, text):
+                self.telemetry.ws_sent.labels(stream=client.stream).inc()
+        if problem is not None:
+            self._reply(client, schemas.ErrorMessage(timestamp=now, message=problem, epoch=epoch))
 
     def _send_eagerly(self, client: Client, text: str) -> None:
         """Run the send right here; only a send that has to wait gets a task (the writer).
@@ -428,7 +487,7 @@ class Hub:
             self._reply(client, self._answer(raw))
 
     def _answer(self, raw: str | bytes) -> BaseModel:
-        now = utcnow()
+        now, epoch = utcnow(), self.epoch
         excerpt = raw[:80] if isinstance(raw, str) else f"{len(raw)} bytes of binary data"
         try:
             payload = orjson.loads(raw)
@@ -438,6 +497,7 @@ class Hub:
                 message=(
                     f'expected a JSON object such as {{"type": "ping"}}, got malformed JSON {excerpt!r}'
                 ),
+                epoch=epoch,
             )
         try:
             schemas.CLIENT_MESSAGE.validate_python(payload)
@@ -446,19 +506,24 @@ class Hub:
             return schemas.ErrorMessage(
                 timestamp=now,
                 message=(f'expected a message of type "ping" ({{"type": "ping"}}), got {got!r}'),
+                epoch=epoch,
             )
-        return schemas.Pong(timestamp=now)
+        return schemas.Pong(timestamp=now, epoch=epoch)
 
     # ---- delivery -------------------------------------------------------------------------
 
     def offer(self, client: Client, text: str) -> bool:
-        """Send now if caught up, else queue; a client whose outbox is full is closed, never waited for."""
+        """Send now if caught up, else queue; a client whose outbox is full is closed, never waited for.
+
+        A resuming client's outbox has room for its replay on top (`Client.backlog`): the texts
+        are the history's own, already in memory, and asking what it missed is not falling behind.
+        """
         if client.closing:
             return False
         if client.writer is None:  # nothing in flight, so nothing queued: order is kept
             self._send_eagerly(client, text)
             return True
-        if client.queued >= self.settings.ws_outbox_size:
+        if client.queued >= self.settings.ws_outbox_size + client.backlog:
             self.close(client, limits.SlowConsumer(self.settings.ws_outbox_size))
             return False
         if client.outbox is None:
@@ -558,7 +623,9 @@ class Hub:
             except ValidationError as exc:
                 log.error("dropping a bus event that is not a live-updates message: %s", exc)
                 continue
-            self.broadcast(LIVE, dump(message))
+            text = dump(message)
+            self.history.add(message.epoch, message.offset, text)
+            self.broadcast(LIVE, text)
 
     # ---- cadences -------------------------------------------------------------------------
 
@@ -602,7 +669,11 @@ class Hub:
     def _emit_live(self, seq: int, tick: float) -> None:
         if self._wanted(LIVE):
             message = schemas.LiveMetricsUpdate(
-                timestamp=utcnow(), seq=seq, tick=tick, data=self.service.dashboard_metrics()
+                timestamp=utcnow(),
+                seq=seq,
+                tick=tick,
+                data=self.service.dashboard_metrics(),
+                epoch=self.epoch,
             )
             self._emit(LIVE, dump(message), seq)
 
@@ -610,14 +681,23 @@ class Hub:
         for agent in self.service.agent_statuses():
             if self._wanted(AGENT, agent["agent_id"]):
                 message = schemas.AgentStatusUpdate(
-                    agent_id=agent["agent_id"], timestamp=utcnow(), seq=seq, tick=tick, data=agent
+                    agent_id=agent["agent_id"],
+                    timestamp=utcnow(),
+                    seq=seq,
+                    tick=tick,
+                    data=agent,
+                    epoch=self.epoch,
                 )
                 self._emit(AGENT, dump(message), seq, agent["agent_id"])
 
     def _emit_metrics(self, seq: int, tick: float) -> None:
         if self._wanted(METRICS):
             message = schemas.RealtimeMetricsUpdate(
-                timestamp=utcnow(), seq=seq, tick=tick, data=self.service.view().metrics
+                timestamp=utcnow(),
+                seq=seq,
+                tick=tick,
+                data=self.service.view().metrics,
+                epoch=self.epoch,
             )
             self._emit(METRICS, dump(message), seq)
 

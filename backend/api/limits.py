@@ -33,6 +33,14 @@ class SlowConsumer(AutoOpsError):
         )
 
 
+class OriginNotAllowed(AutoOpsError):
+    def __init__(self, origin: str | None, allowed: list[str]) -> None:
+        super().__init__(
+            f"origin {origin!r} not allowed: expected one of {', '.join(allowed)} "
+            "(AUTOOPS_CORS_ORIGINS)"
+        )
+
+
 class ShuttingDown(AutoOpsError):
     def __init__(self) -> None:
         super().__init__("server shutting down")

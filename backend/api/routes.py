@@ -31,7 +31,12 @@ BAD_REQUEST = {400: {"model": schemas.ErrorBody, "description": "the request can
 INVALID = {
     422: {"model": schemas.ValidationErrorBody, "description": "the body or query is malformed"}
 }
-UNAVAILABLE = {503: {"model": schemas.ErrorBody, "description": "the database is unavailable"}}
+UNAVAILABLE = {
+    503: {
+        "model": schemas.ErrorBody,
+        "description": "the store's state is not loaded yet or the database is unavailable",
+    }
+}
 
 # What FastAPI's response_model does to the list (validate, then dump_json), done once per body.
 DECISIONS = TypeAdapter(list[schemas.Decision])
@@ -43,13 +48,26 @@ def service(request: Request) -> Service:
     return request.app.state.service
 
 
-@dashboard.get("/agents/status", dependencies=READ, response_model=list[schemas.AgentStatus])
+@dashboard.get(
+    "/agents/status",
+    dependencies=READ,
+    response_model=list[schemas.AgentStatus],
+    responses=UNAVAILABLE,
+)
 async def agents_status(request: Request) -> list[dict]:
+    """The three agents' status: state, current activity, decisions, success rate."""
     return service(request).agent_statuses()
 
 
-@dashboard.get("/metrics/current", dependencies=READ, response_model=schemas.DashboardMetrics)
+@dashboard.get(
+    "/metrics/current",
+    dependencies=READ,
+    response_model=schemas.DashboardMetrics,
+    responses=UNAVAILABLE,
+)
 async def metrics_current(request: Request) -> Response:
+    """The dashboard: the ten KPIs, the agents' status, open alerts and the last day's decisions
+    (the same `data` as a live-updates `metrics_update`)."""
     # encoded once per change of the store's view, the same bytes the response_model path makes
     return Response(
         service(request).dashboard_metrics_json(encode_metrics), media_type="application/json"
@@ -69,6 +87,7 @@ def encode_metrics(body: dict) -> bytes:
 async def decisions_recent(
     request: Request, limit: Annotated[int, Query(ge=1, le=500)] = 20, agent_id: AgentFilter = None
 ) -> list[dict] | Response:
+    """The newest decisions first, optionally of one agent; `outcome` is null until known."""
     body = service(request).recent_decisions_json(limit, agent_id, encode_decisions)
     if body is not None:  # from memory, the same bytes the response_model path would make
         return Response(body, media_type="application/json")
@@ -83,6 +102,7 @@ def encode_decisions(rows: list[dict]) -> bytes:
     "/alerts/active", dependencies=READ, response_model=list[schemas.Alert], responses=UNAVAILABLE
 )
 async def alerts_active(request: Request) -> list[dict]:
+    """Active and acknowledged alerts, newest first (resolved ones leave this list)."""
     return await service(request).active_alerts()
 
 
@@ -91,12 +111,14 @@ async def alerts_active(request: Request) -> list[dict]:
     response_model=schemas.InterventionResponse,
     responses={**NOT_FOUND, **BAD_REQUEST, **INVALID, **UNAVAILABLE},
 )
-async def intervention(
+async def agent_intervention(
     request: Request,
     agent_id: str,
     body: Annotated[schemas.InterventionRequest, Body()],
     caller: Annotated[Principal, Depends(OPERATE)],
 ) -> dict:
+    """Pause, resume, reset (admin) or override an agent. The intervention is recorded, applied
+    and broadcast as `agent_intervention` on live-updates before this answers."""
     if body.action == "reset":  # reset throws away what an agent learned: admins only
         require(caller, Role.ADMIN, "resetting an agent")
     client = access.client_address(request, request.app.state.settings.trusted_proxies)
@@ -119,6 +141,7 @@ async def metrics_history(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[dict]:
+    """Metric snapshots, one per sim day, oldest first: the newest `limit` after `since`."""
     return await service(request).metrics_history(since, limit)
 
 
@@ -137,6 +160,7 @@ async def metrics_history(
             }
         },
         **INVALID,
+        **UNAVAILABLE,
     },
 )
 async def store_skus(
@@ -153,6 +177,8 @@ async def store_skus(
         Query(max_length=100, description="only SKUs whose id or name contains this (any case)"),
     ] = None,
 ) -> list[dict]:
+    """Every SKU, a page at a time: price, markdown, cost, stock by age, days to expiry, on
+    order, override; X-Total-Count says how many match."""
     total, rows = await service(request).insight.sku_page(offset, limit, category, q)
     response.headers["X-Total-Count"] = str(total)
     return rows
@@ -167,33 +193,42 @@ async def store_skus(
 async def interventions(
     request: Request, limit: Annotated[int, Query(ge=1, le=500)] = 50, agent_id: AgentFilter = None
 ) -> list[dict]:
+    """The intervention audit log, newest first, optionally of one agent."""
     return await service(request).interventions(limit, agent_id)
 
 
 @dashboard.post(
     "/alerts/{alert_id}/acknowledge",
     response_model=schemas.Alert,
-    responses={**NOT_FOUND, 409: {"model": schemas.ErrorBody}, **UNAVAILABLE},
+    responses={
+        **NOT_FOUND,
+        409: {"model": schemas.ErrorBody, "description": "the alert is resolved already"},
+        **INVALID,
+        **UNAVAILABLE,
+    },
 )
 async def alert_acknowledge(
     request: Request, alert_id: str, _: Annotated[Principal, Depends(OPERATE)]
 ) -> dict:
+    """Mark an active alert acknowledged."""
     return await service(request).acknowledge_alert(alert_id)
 
 
 @dashboard.post(
     "/alerts/{alert_id}/resolve",
     response_model=schemas.Alert,
-    responses={**NOT_FOUND, **UNAVAILABLE},
+    responses={**NOT_FOUND, **INVALID, **UNAVAILABLE},
 )
 async def alert_resolve(
     request: Request, alert_id: str, _: Annotated[Principal, Depends(OPERATE)]
 ) -> dict:
+    """Resolve an alert (idempotent)."""
     return await service(request).resolve_alert(alert_id)
 
 
 @ops.get("/healthz", response_model=schemas.Health, response_model_exclude_unset=True)
 async def healthz(request: Request) -> dict:
+    """200 while the process serves; with replicas, this process's part in the run."""
     return {"status": "ok", **service(request).cluster()}
 
 
@@ -204,6 +239,8 @@ async def healthz(request: Request) -> dict:
     responses={503: {"model": schemas.Readiness, "description": "not ready"}},
 )
 async def readyz(request: Request, response: Response) -> dict:
+    """200 when the database answers and takes writes, the store's state is loaded and the
+    runner trades on schedule; else 503 with what is missing."""
     readiness = await service(request).readiness()
     if readiness["status"] != "ready":
         response.status_code = 503
@@ -216,5 +253,6 @@ async def readyz(request: Request, response: Response) -> dict:
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
 )
 async def metrics(request: Request) -> Response:
+    """Prometheus text: days, failures, decisions, interventions, KPIs, WebSocket traffic."""
     registry = request.app.state.telemetry.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -123,7 +123,10 @@ LIMIT = re.compile(r"^[1-9][0-9]{0,2}$")
 def decisions_recent(service: Any, scope: Scope) -> bytes | None:
     """Only the plain cases: `limit` a decimal 1..500 and `agent_id` one of the agents, each at
     most once, nothing else in the query. Anything else is FastAPI's to validate and answer."""
-    pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    raw = scope.get("query_string", b"")
+    if not raw:  # the plainest case of all, and the commonest poll
+        return service.recent_decisions_json(20, None, encode_decisions)
+    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
     query = dict(pairs)
     if len(query) != len(pairs) or not set(query) <= {"limit", "agent_id"}:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 import threading
@@ -35,6 +36,8 @@ __all__ = ["ACTIONS", "Runner", "View", "events_channel", "utcnow"]
 log = logging.getLogger(__name__)
 
 EVENTS_PER_KIND = 20  # alert events published one by one per day; the rest go in one summary
+# Days between full garbage collections of what the days left frozen (see _settle_garbage).
+GC_FULL_EVERY_DAYS = 50
 # the View's fields that followers are sent (all but its version, which the state row carries)
 STATE_FIELDS = (
     "day",
@@ -93,8 +96,13 @@ class Runner:
         self.on_change: Callable[[View], None] | None = None  # a new View was made
         # The lease as the restore read it, until this runner takes it (then None).
         self._restored_from: dict[str, Any] | None = None
+        self.offset = 0  # of the last live-updates event published under the epoch
+        self._publishing = asyncio.Lock()
         # The store's clock gets its own thread, so a burst of REST reads cannot delay a day.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runner")
+        # The day's KPIs (the price score's optimum under the true model is most of their cost)
+        # are computed on a thread of their own while the runner's thread writes the day.
+        self._kpi_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpis")
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -162,6 +170,7 @@ class Runner:
             await asyncio.wait({self._task})
             if not self._task.cancelled() and self._task.exception() is not None:
                 log.error("the runner loop had died: %r", self._task.exception())
+        self._kpi_executor.shutdown(wait=True)
         if self._op is None or self.deposed is not None or not checkpoint:
             self._executor.shutdown(wait=False)
             return
@@ -257,6 +266,7 @@ class Runner:
             if held["day"] is None:  # the first run under a lease: its day is the checkpoint's
                 lease.set_day(conn, held["epoch"], int(self._op.day), now)
         self.epoch, self._applied_seq = int(held["epoch"]), int(held["apply_seq"])
+        self.offset = 0
         self._restored_from = None
         self.last_error = None
         log.info("runner trades under epoch %d", self.epoch)
@@ -385,23 +395,23 @@ class Runner:
         await self._flush()
 
     def _trade(self, now: datetime) -> DayResult:
-        """Trade a day; under the lock only what reads or changes the store (no I/O)."""
+        """Trade a day; under the lock only what reads or changes the store (no I/O). The KPIs
+        are computed beside the rest of the day (_day_kpis) and joined before the snapshot."""
         clock = time.perf_counter
         t0 = clock()
         with self._lock:
             op = self._op
             report = op.run_day(now)
             t1 = clock()
-            kpis = op.kpis()
-            t2 = clock()
+            day = int(op.day)
+            kpis = self._kpi_executor.submit(self._day_kpis, op, day)
             conditions = list(op.conditions())
-            t3 = clock()
+            t2 = clock()
             stats = op.agent_stats()
             checkpoint = self._capture(now)
             seq = self._applied_seq
             skus = [convert.sku_row(r) for r in op.sku_rows()] if self.publish_state else None
-        t4 = clock()
-        day = int(checkpoint.day)
+        t3 = clock()
         result = DayResult(
             day=day,
             traded_day=int(report.day),
@@ -409,23 +419,30 @@ class Runner:
             decisions=convert.decisions(report.decisions),
             outcomes=convert.outcomes(report.outcomes),
             events=list(report.events),
-            metrics=convert.metrics(kpis, day),
+            metrics=kpis,
             agents=[convert.agent_status(a) for a in stats],
             conditions=conditions,
             checkpoint=checkpoint,
             intervention_seq=seq,
             skus=skus,
         )
-        t5 = clock()
+        t4 = clock()
         result.phases = {
             "trade": t1 - t0,
-            "kpis": t2 - t1,
-            "conditions": t3 - t2,
-            "capture": t4 - t3,
-            "convert": t5 - t4,
+            "conditions": t2 - t1,
+            "capture": t3 - t2,
+            "convert": t4 - t3,
         }
-        result.seconds = t5 - t0
+        result.seconds = t4 - t0
         return result
+
+    def _day_kpis(self, op: Any, day: int) -> tuple[dict[str, int | float | None], float]:
+        """The day's system metrics and the seconds they took. Reads only what the day wrote
+        (ledgers, books), which nothing changes until the day is persisted and the next one
+        traded; the ring rows captured meanwhile may lack the day's price score, which a
+        restore recomputes, identically, from the same row."""
+        t0 = time.perf_counter()
+        return convert.metrics(op.kpis(), day), time.perf_counter() - t0
 
     async def _lease_taken(self) -> bool:
         try:
@@ -453,6 +470,7 @@ class Runner:
                 persistence.write_day, self.engine, result, self.settings, self.epoch, publish
             )
             result.phases["persist"] = time.perf_counter() - t0
+            result.join_metrics()  # joined by the write, unless this epoch had written the day
         except Deposed as exc:
             self.step_down(exc)
             return False
@@ -482,6 +500,7 @@ class Runner:
         await self._announce(result)
         result.phases["publish"] = time.perf_counter() - t0
         self.last_day = result
+        _settle_garbage(result.day)
         return True
 
     def _state_writer(self, r: DayResult) -> Callable[[Connection], None]:
@@ -588,9 +607,18 @@ class Runner:
             "data": data,
         }
         try:
-            await self.bus.publish(self.events_channel, event)
+            await self.publish(event)
         except Exception as exc:  # a bus outage must not stop the store
             log.error("publishing %s on the bus failed: %s", kind, exc)
+
+    async def publish(self, event: dict[str, Any]) -> None:
+        """Put one live-updates event on the bus with the epoch and the next offset; one at a
+        time, so that subscribers see offsets in order."""
+        async with self._publishing:
+            self.offset += 1
+            await self.bus.publish(
+                self.events_channel, {**event, "epoch": self.epoch, "offset": self.offset}
+            )
 
     # ---- interventions --------------------------------------------------------------------
 
@@ -698,7 +726,7 @@ class Runner:
             "message": record["message"],
         }
         try:
-            await self.bus.publish(self.events_channel, broadcast)
+            await self.publish(broadcast)
         except Exception as exc:  # recorded and in effect already; only the broadcast is lost
             log.error("broadcasting intervention %s failed: %s", record["intervention_id"], exc)
 
@@ -741,3 +769,17 @@ class Runner:
         """
         with self._lock:
             return fn(self._op, *args)
+
+
+def _settle_garbage(day: int) -> None:
+    """What a day leaves alive joins the collector's permanent generation.
+
+    A big store keeps a few hundred thousand long-lived objects (pending predictions, recent
+    decisions); a full collection walks them all and, triggered by a day's own allocations,
+    landed inside the day. Frozen, they are skipped; objects still die by reference count, and
+    every GC_FULL_EVERY_DAYS days, between days, one full pass frees any cycles among them.
+    """
+    if day % GC_FULL_EVERY_DAYS == 0:
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()

@@ -116,7 +116,13 @@ class Insight:
     ) -> tuple[int, list[dict[str, Any]]]:
         """(SKUs matching the filters, the page of them from `offset`), in catalog order; only
         the page's rows are built, once per change of the store."""
-        version = self.runner.view.version
+        runner = self.runner
+        if not isinstance(runner, Runner):  # a follower serves the leader's published rows
+            rows = runner.cached_sku_rows()
+            if rows is None:
+                rows = await asyncio.to_thread(runner.sku_rows)
+            return _filter_rows(rows, offset, limit, category, q)
+        version = runner.view.version
         if self._pages[0] != version:
             self._pages = (version, {})
         key = (offset, limit, category, q)
@@ -126,6 +132,17 @@ class Insight:
             if len(self._pages[1]) < 64:  # a few pages per version: the ones being looked at
                 self._pages[1][key] = page
         return page
+
+
+def _filter_rows(
+    rows: list[dict[str, Any]], offset: int, limit: int, category: str | None, q: str | None
+) -> tuple[int, list[dict[str, Any]]]:
+    if category is not None:
+        rows = [r for r in rows if r["category"] == category]
+    if q:
+        needle = q.casefold()
+        rows = [r for r in rows if needle in r["sku"].casefold() or needle in r["name"].casefold()]
+    return len(rows), rows[offset : offset + limit]
 
 
 def _sku_page(

@@ -37,19 +37,20 @@ def write_day(
     epoch: int,
     publish: Callable[[Connection], None] | None = None,
 ) -> None:
-    """One transaction per day: decisions, outcomes, snapshot, states, alerts, checkpoint (and
+    """One transaction per day: decisions, outcomes, states, alerts, checkpoint, snapshot (and
     with `publish`, the state followers serve)."""
     with engine.begin() as conn:
         if not lease.fence_day(conn, epoch, r.day, r.timestamp):
             return  # this epoch's earlier commit of the day landed; only its answer was lost
         repo.insert_decisions(conn, r.decisions)
         repo.record_outcomes(conn, r.outcomes)
-        repo.insert_snapshot(conn, r.traded_day, r.timestamp, r.metrics)
         repo.save_agent_states(conn, r.day, r.timestamp, convert.jsonable(r.agents))
         r.alerts_raised, r.alerts_resolved = alerts.sync(conn, r.conditions, r.timestamp, r.day)
         _store_state(conn, r.checkpoint, settings.checkpoints_kept)
         repo.prune(conn, r.day, settings.retention_days, settings.audit_retention_days)
         r.open_alerts = repo.count_open_alerts(conn)
+        # last: the metrics are computed beside the writes above
+        repo.insert_snapshot(conn, r.traded_day, r.timestamp, r.join_metrics())
         if publish is not None:
             publish(conn)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -55,7 +57,8 @@ class DayResult:
     decisions: list[dict[str, Any]]
     outcomes: list[tuple[str, dict[str, Any], bool]]
     events: list[Any]
-    metrics: dict[str, int | float | None]
+    # the day's system metrics: a future of (metrics, seconds) until the day's write joins it
+    metrics: Any
     agents: list[dict[str, Any]]
     conditions: list[Any]
     checkpoint: Checkpoint
@@ -63,6 +66,15 @@ class DayResult:
     skus: list[dict[str, Any]] | None = None  # the SKU rows after the day, when published
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # wall seconds per step of the day
+
+    def join_metrics(self) -> dict[str, int | float | None]:
+        """The day's metrics, waiting for them if they are still being computed."""
+        if isinstance(self.metrics, Future):
+            t0 = time.perf_counter()
+            self.metrics, self.phases["kpis"] = self.metrics.result()
+            self.phases["kpis_wait"] = time.perf_counter() - t0
+        return self.metrics
+
     alerts_raised: list[dict[str, Any]] = field(default_factory=list)
     alerts_resolved: list[dict[str, Any]] = field(default_factory=list)
     open_alerts: int = 0

@@ -370,8 +370,10 @@ def _names_for(category: str, count: int, rng: np.random.Generator) -> list[str]
         for s in sizes
     ]
     pool = base if count <= len(base) else base + [f"{b} {x}" for b in _BRANDS for x in base]
-    if count > len(pool):
-        raise ValueError(f"n_skus: expected at most {len(pool)} {category} SKUs, got {count}")
+    if count > len(pool):  # beyond every brand of every product (a 20,000+ SKU store): ranges
+        branded = list(pool)
+        ranges = range(2, 2 + -(-(count - len(pool)) // len(branded)))
+        pool += [f"{x}, range {k}" for k in ranges for x in branded]
     return [pool[i] for i in rng.choice(len(pool), size=count, replace=False)]
 
 

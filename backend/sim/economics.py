@@ -109,15 +109,17 @@ def _expectations(
                 - special.gammaln(dl + 1.0)
                 + dl * np.log1p(-pp[later])
             )
-        pmf[0] = np.exp(log0)
+        pmf[0] = np.where(d0 < av, np.exp(log0), 0.0)
         pmf[1:] = (d[:-1] + kk) / (d[:-1] + 1.0) * (1.0 - pp)
+        # A zero step at the stock: every level from there on is zero after the running product
+        # (a boolean-indexed assignment would cost several times the whole product).
+        np.multiply(pmf[1:], d[1:] < av, out=pmf[1:])
         # numpy's cumprod down axis 0 runs element by element: a row at a time is 10-40x faster
         if w <= 128:
             for i in range(1, w):
                 np.multiply(pmf[i], pmf[i - 1], out=pmf[i])
         else:
             np.cumprod(pmf, axis=0, out=pmf)
-        pmf[d >= av] = 0.0
         tail = np.maximum(1.0 - pmf.sum(axis=0), 0.0)  # P(demand >= stock)
         sold = np.einsum("ij,ij->j", pmf, d) + tail * av
         # Expiring units taken, (1 - f) s + c (s - b)+ on 0..available (_expiring_shape).

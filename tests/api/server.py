@@ -35,8 +35,9 @@ class Server:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> Server:
-        self.port = free_port()
+    def start(self, timeout: float = 60.0, same_port: bool = False) -> Server:
+        """Start on a free port, or again on the last one (what a client reconnects to)."""
+        self.port = self.port if same_port and self.port else free_port()
         cmd = [
             sys.executable,
             "-m",

@@ -65,9 +65,12 @@ def test_each_stream_keeps_its_configured_cadence_over_a_real_socket(server: Ser
     got = asyncio.run(scenario())
     for name, interval in (("live", 0.2), ("agent", 0.15), ("metrics", 0.1)):
         seqs = [m["seq"] for m in got[name]]
-        assert seqs == list(range(seqs[0], seqs[0] + 3)), name
+        assert seqs == sorted(set(seqs)), name
+        # on the schedule start + seq x interval: a tick late by more than an interval on a
+        # loaded machine is skipped (seq jumps), never shifted
         gaps = [b["tick"] - a["tick"] for a, b in zip(got[name], got[name][1:])]
-        assert gaps == pytest.approx([interval, interval]), name
+        steps = [b - a for a, b in zip(seqs, seqs[1:])]
+        assert gaps == pytest.approx([interval * k for k in steps]), name
 
 
 def test_an_intervention_reaches_every_live_client(server: Server) -> None:

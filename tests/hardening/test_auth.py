@@ -17,6 +17,7 @@ from backend.api.app import create_app
 from backend.auth import Role, mint
 from tests.api.server import Server, close_code
 from tests.api.support import fast_env, fast_settings, wait_until
+from tests.contract.check import document
 
 SECRET = "hardening-secret-long-enough-for-hs256-signatures"
 API = "/api/dashboard"
@@ -143,6 +144,30 @@ def test_streams_take_the_bearer_subprotocol_or_a_token_query(server: Server) ->
     assert (first, second) == ("connection_established", "metrics_stream")
 
 
+def test_with_auth_on_a_browser_origin_outside_the_cors_list_is_closed_1008(
+    server: Server,
+) -> None:
+    viewer = token(Role.VIEWER)
+    url = f"{server.ws}{WS}/live-updates"
+
+    async def scenario() -> tuple[str, str, tuple[int | None, str]]:
+        async with connect(
+            url, subprotocols=["bearer", viewer], origin="http://localhost:5173"
+        ) as ws:
+            vite = json.loads(await ws.recv())["type"]
+        async with connect(url, subprotocols=["bearer", viewer]) as ws:  # no Origin: not a browser
+            plain = json.loads(await ws.recv())["type"]
+        async with connect(
+            url, subprotocols=["bearer", viewer], origin="http://evil.example"
+        ) as ws:
+            refused = await close_code(ws)
+        return vite, plain, refused
+
+    vite, plain, (code, reason) = asyncio.run(scenario())
+    assert vite == plain == "connection_established"
+    assert code == 1008 and "origin 'http://evil.example' not allowed" in reason
+
+
 def test_streams_without_a_valid_token_are_closed_1008(server: Server) -> None:
     bad = token(Role.ADMIN, key="y" * 40)
 
@@ -183,8 +208,9 @@ def test_cors_preflight_needs_no_token_and_admits_only_configured_origins(server
 
 def test_the_openapi_document_declares_the_bearer_scheme_when_auth_is_on(server: Server) -> None:
     spec = httpx.get(f"{server.http}/openapi.json").json()
+    assert spec == document("openapi.json")  # one published document, whatever the auth mode
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
-    assert spec["paths"][f"{API}/agents/status"]["get"]["security"] == [{"bearer": []}]
+    assert {"bearer": []} in spec["paths"][f"{API}/agents/status"]["get"]["security"]
     assert "security" not in spec["paths"]["/healthz"]["get"]
 
 

@@ -71,3 +71,8 @@ def test_public_catalog_hides_the_demand_model() -> None:
 def test_bad_sku_counts_are_rejected(n: object) -> None:
     with pytest.raises(ValueError, match="n_skus: expected an integer >= 1"):
         make_catalog(n, 0)  # type: ignore[arg-type]
+
+
+def test_a_supermarket_sized_catalog_has_a_name_for_every_sku() -> None:
+    c = make_catalog(40_000, 1)
+    assert c.n == 40_000 and len(set(c.name)) == c.n and len(set(c.sku)) == c.n
