@@ -39,7 +39,18 @@ def replay() -> None:
         return
     st.caption(retention_note(held))
     first, last = int(held["first_day"]), int(held["last_day"])
-    day = st.slider("Sim day", first, last, value=last, key="replay_day") if last > first else first
+    # The slider's range stays as first shown: a widget whose range changes is a new widget, and
+    # a day traded while the operator moves it would snap it back to the newest day.
+    shown = max(min(int(st.session_state.setdefault("replay_last", last)), last), first)
+    if last > shown and st.button(
+        f"Include {last - shown} newer day{'s' if last - shown > 1 else ''}", key="replay_newer"
+    ):
+        st.session_state["replay_last"] = shown = last
+    day = (
+        st.slider("Sim day", first, shown, value=shown, key="replay_day")
+        if shown > first
+        else first
+    )
     record = api.replay_day(int(day), limit=500)
     st.markdown(f"#### Day {record['day']} · traded {format_time(record.get('timestamp'))}")
     metrics = record.get("system_metrics") or {}
