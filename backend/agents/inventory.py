@@ -37,7 +37,7 @@ WASTE_AVERSION = (
 # Share of demand assumed not to draw down the oldest cohort: a cautious, tuned margin that
 # keeps the agent robust to how many shoppers really pick the freshest unit (never read from
 # the store; the promotion agent learns the true share from the shelf, freshness.py).
-FRESH_SHARE = 0.3
+FRESHEST_PICK_MARGIN = 0.3
 LEVEL_CHANGE = 0.2  # a weekday-free level change of this share (and >= 1 unit) is a decision
 
 
@@ -55,7 +55,7 @@ def expiry_probability(
     to sell, first in line (FIFO), behind the other leftovers (level - mean on average), so it
     expires when the old-taking demand over those days falls short of that safety stock.
     """
-    fresh_share = FRESH_SHARE if fresh_share is None else fresh_share
+    fresh_share = FRESHEST_PICK_MARGIN if fresh_share is None else fresh_share
     level = np.asarray(level, dtype=float)
     col = (slice(None),) + (None,) * (level.ndim - 1)
     rest = np.maximum(shelf_life - 1, 0).astype(float)
@@ -160,7 +160,7 @@ def expected_spoilage(
     0..j; sd_cum its standard deviation. Cohort j loses E[(C_j - D)^+] - E[(C_{j-1} - D)^+]
     with C the cumulative stock through j and D the old-taking demand over its remaining life.
     """
-    fresh_share = FRESH_SHARE if fresh_share is None else fresh_share
+    fresh_share = FRESHEST_PICK_MARGIN if fresh_share is None else fresh_share
     c = np.cumsum(stock_by_age, axis=1)
     c_prev = c - stock_by_age
     mu = (1.0 - fresh_share) * demand_cum

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.agents.inventory import FRESH_SHARE
+from backend.agents.inventory import FRESHEST_PICK_MARGIN
 from backend.agents.levers import MAX_HOLD_DAYS, validate
 
 PATHS = 2000
@@ -188,7 +188,7 @@ def _simulate(
         stock[:, life - 1] += pipe[:, 0]
         available = stock.sum(axis=1)
         sales = np.minimum(demand[:, t], available)
-        freshest = np.minimum(np.floor(FRESH_SHARE * sales + fresh[:, t]), sales)
+        freshest = np.minimum(np.floor(FRESHEST_PICK_MARGIN * sales + fresh[:, t]), sales)
         _take(stock, sales - freshest, oldest=True)
         _take(stock, freshest, oldest=False)
         expired[:, t] = stock[:, 0]
