@@ -387,8 +387,12 @@ def test_preview_audit_categories_replay_and_no_cut_off_labels(steady: tuple[str
             dialog.locator(".st-key-dialog_pricing_agent_price input").fill(f"{second:.2f}")
             page.keyboard.press("Tab")
             sync_api.expect(dialog).to_contain_text(f"regular price {second:.2f}", timeout=30_000)
-            after = preview.evaluate(TABLE_TEXT)
-            assert after != before
+            # the heading is drawn before the table in the same rerun: wait for the table too
+            deadline = time.monotonic() + 30
+            while (after := preview.evaluate(TABLE_TEXT)) == before:
+                assert time.monotonic() < deadline, f"the preview never followed the value: {after}"
+                page.wait_for_timeout(200)
+            assert [r[0] for r in after] == [r[0] for r in before]
             dialog.locator("textarea").fill("end-to-end test: previewed price")
             dialog.locator(".st-key-confirm_pricing_agent_override button").click()
             dialog.wait_for(state="detached", timeout=20_000)
