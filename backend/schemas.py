@@ -838,7 +838,7 @@ RealtimeMetricsMessage = Annotated[
 ]
 ClientMessage = Annotated[Ping, Field(discriminator="type")]
 
-LIVE_UPDATES = TypeAdapter(LiveUpdatesMessage)
-AGENT_STREAM = TypeAdapter(AgentStreamMessage)
-REALTIME_METRICS = TypeAdapter(RealtimeMetricsMessage)
-CLIENT_MESSAGE = TypeAdapter(ClientMessage)
+LIVE_UPDATES: TypeAdapter[LiveUpdatesMessage] = TypeAdapter(LiveUpdatesMessage)
+AGENT_STREAM: TypeAdapter[AgentStreamMessage] = TypeAdapter(AgentStreamMessage)
+REALTIME_METRICS: TypeAdapter[RealtimeMetricsMessage] = TypeAdapter(RealtimeMetricsMessage)
+CLIENT_MESSAGE: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)

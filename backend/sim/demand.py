@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from scipy import special
 
 from backend.sim.catalog import Catalog
@@ -43,4 +44,5 @@ def poisson_ppf(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
     while down.any():
         k[down] -= 1.0
         down[down] = (k[down] > 0) & (special.pdtr(k[down] - 1.0, rate[down]) >= u[down])
-    return k.astype(np.int64)
+    units: npt.NDArray[np.int64] = k.astype(np.int64)
+    return units

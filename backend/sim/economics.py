@@ -44,7 +44,8 @@ def _expiring_taken(
     old = (1.0 - fresh_share) * sold
     from_old = np.minimum(expiring, old)
     other_left = (available - expiring) - np.maximum(old - expiring, 0.0)
-    return from_old + np.maximum(fresh_share * sold - other_left, 0.0)
+    taken: np.ndarray = from_old + np.maximum(fresh_share * sold - other_left, 0.0)
+    return taken
 
 
 def _expiring_shape(
@@ -166,7 +167,8 @@ def _value(
     )
     margin = price - c.unit_cost[col]
     write_off = (c.unit_cost + c.disposal_fee)[col]
-    return margin * sold.reshape(shape) + write_off * taken.reshape(shape)
+    profit: np.ndarray = margin * sold.reshape(shape) + write_off * taken.reshape(shape)
+    return profit
 
 
 def expected_profit(
