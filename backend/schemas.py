@@ -838,7 +838,8 @@ RealtimeMetricsMessage = Annotated[
 ]
 ClientMessage = Annotated[Ping, Field(discriminator="type")]
 
-LIVE_UPDATES: TypeAdapter[LiveUpdatesMessage] = TypeAdapter(LiveUpdatesMessage)
-AGENT_STREAM: TypeAdapter[AgentStreamMessage] = TypeAdapter(AgentStreamMessage)
-REALTIME_METRICS: TypeAdapter[RealtimeMetricsMessage] = TypeAdapter(RealtimeMetricsMessage)
+# The live-updates events the bus carries between replicas: the ones with an offset.
+LiveEvent = Annotated[AgentIntervention | SystemEvent, Field(discriminator="type")]
+
+LIVE_EVENT: TypeAdapter[LiveEvent] = TypeAdapter(LiveEvent)
 CLIENT_MESSAGE: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)

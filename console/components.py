@@ -169,7 +169,7 @@ def pending_dialog() -> None:
 
 
 # The override values the dialog lets the operator adjust while watching the preview.
-VALUE_INPUTS = {
+VALUE_INPUTS: dict[str, dict[str, Any]] = {
     "price": {"label": "Regular price", "min_value": 0.01, "step": 0.05, "format": "%.2f"},
     "hold_days": {"label": "Hold for (sim days)", "min_value": 1, "max_value": 90, "step": 1},
     "quantity": {

@@ -28,7 +28,9 @@ def decisions_frame(decisions: list[dict]) -> pd.DataFrame:
     for d in decisions:
         rows.append(
             {
-                "timestamp": pd.to_datetime(d.get("timestamp"), utc=True, errors="coerce"),
+                "timestamp": pd.to_datetime(
+                    str(d.get("timestamp") or ""), utc=True, errors="coerce"
+                ),
                 "day": d.get("day"),
                 "agent": AGENT_NAMES.get(d.get("agent_id", ""), d.get("agent_id", "")),
                 "agent_id": d.get("agent_id", ""),

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, Request
 
 from backend import schemas
-from backend.api.routes import AUTH, INVALID, READ, UNAVAILABLE, service
+from backend.api.routes import AUTH, INVALID, READ, UNAVAILABLE, Responses, service
 
 console = APIRouter(prefix="/api/dashboard", tags=["dashboard"], responses=AUTH)
-NOT_LOADED = {
+NOT_LOADED: Responses = {
     503: {"model": schemas.ErrorBody, "description": "the store's state is not loaded yet"}
 }
 

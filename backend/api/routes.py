@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -15,7 +15,10 @@ from backend.auth import Principal, Role, require
 from backend.runner import Service
 from backend.sim.catalog import CATEGORIES
 
-AUTH = {
+# An OpenAPI `responses` entry per status, as FastAPI takes it.
+Responses = dict[int | str, dict[str, Any]]
+
+AUTH: Responses = {
     401: {"model": schemas.ErrorBody, "description": "no valid bearer token (AUTOOPS_AUTH=jwt)"},
     403: {"model": schemas.ErrorBody, "description": "the token's role may not do this"},
 }
@@ -26,12 +29,14 @@ OPERATE = access.needs(Role.OPERATOR, "an intervention or alert change")
 dashboard = APIRouter(prefix="/api/dashboard", tags=["dashboard"], responses=AUTH)
 ops = APIRouter(tags=["operations"])
 
-NOT_FOUND = {404: {"model": schemas.ErrorBody, "description": "unknown agent or alert"}}
-BAD_REQUEST = {400: {"model": schemas.ErrorBody, "description": "the request cannot be applied"}}
-INVALID = {
+NOT_FOUND: Responses = {404: {"model": schemas.ErrorBody, "description": "unknown agent or alert"}}
+BAD_REQUEST: Responses = {
+    400: {"model": schemas.ErrorBody, "description": "the request cannot be applied"}
+}
+INVALID: Responses = {
     422: {"model": schemas.ValidationErrorBody, "description": "the body or query is malformed"}
 }
-UNAVAILABLE = {
+UNAVAILABLE: Responses = {
     503: {
         "model": schemas.ErrorBody,
         "description": "the store's state is not loaded yet or the database is unavailable",

@@ -622,6 +622,9 @@ class Runner:
 
     # ---- interventions --------------------------------------------------------------------
 
+    def _pending_applier(self, row: dict[str, Any]) -> persistence.Apply:
+        return lambda: self._apply(self._op, row["agent_id"], row["action"], row["parameters"])
+
     def _apply(self, op: Any, agent_id: str, action: str, parameters: dict[str, Any]) -> str:
         if action == "override":
             return str(op.override(agent_id, parameters))
@@ -679,9 +682,7 @@ class Runner:
                         self.engine,
                         row,
                         self.epoch,
-                        lambda r=row: self._apply(
-                            self._op, r["agent_id"], r["action"], r["parameters"]
-                        ),
+                        self._pending_applier(row),
                         self._after_apply,
                     )
                 except Deposed:

@@ -24,8 +24,8 @@ def _store_state(conn: Connection, c: Checkpoint, keep: int) -> None:
     repo.insert_checkpoint(
         conn, c.day, c.timestamp, c.codec.encode(c.tree, c.arrays), c.intervention_seq, keep
     )
-    days = c.rows["live/day_index"] if c.rows else ()
-    if len(days):
+    days = c.rows["live/day_index"] if c.rows else None
+    if days is not None and len(days):
         repo.insert_ledger_rows(conn, int(days[0]), int(days[-1]), c.codec.encode_rows(c.rows))
     repo.prune_ledger_rows(conn, c.day - c.history_days)
 

@@ -35,16 +35,16 @@ def alert_list() -> None:
     if not alerts:
         st.success("No active alerts.", icon=":material/task_alt:")
         return
-    for severity in (*SEVERITIES, None):
+    for level in (*SEVERITIES, None):
         group = [
             a
             for a in alerts
-            if (a.get("severity") in SEVERITIES and a.get("severity") == severity)
-            or (severity is None and a.get("severity") not in SEVERITIES)
+            if (a.get("severity") in SEVERITIES and a.get("severity") == level)
+            or (level is None and a.get("severity") not in SEVERITIES)
         ]
         if not group:
             continue
-        st.subheader(f"{(severity or 'other').title()} ({len(group)})")
+        st.subheader(f"{(level or 'other').title()} ({len(group)})")
         for alert in sorted(group, key=lambda a: str(a.get("timestamp")), reverse=True):
             alert_row(alert)
 

@@ -18,7 +18,9 @@ def audit_frame(rows: list[dict]) -> pd.DataFrame:
     for r in rows:
         records.append(
             {
-                "timestamp": pd.to_datetime(r.get("timestamp"), utc=True, errors="coerce"),
+                "timestamp": pd.to_datetime(
+                    str(r.get("timestamp") or ""), utc=True, errors="coerce"
+                ),
                 "who": r.get("client") or r.get("operator") or "—",
                 "agent": AGENT_NAMES.get(r.get("agent_id", ""), r.get("agent_id", "")),
                 "action": r.get("action", ""),
@@ -154,7 +156,10 @@ def preview_detail(rows: list[dict]) -> None:
         for r in rows
     }
     chosen = st.selectbox(
-        "Read an override's preview", list(labels), format_func=labels.get, key="audit_preview"
+        "Read an override's preview",
+        list(labels),
+        format_func=lambda k: labels[k],
+        key="audit_preview",
     )
     row = next((r for r in rows if r["intervention_id"] == chosen), None)
     if row is None:

@@ -22,7 +22,7 @@ def decision_detail(frame: pd.DataFrame) -> None:
     chosen = st.selectbox(
         "Read a decision in full",
         list(labels),
-        format_func=labels.get,
+        format_func=lambda k: labels[k],
         index=None,
         key="decision_detail",
         placeholder="Choose a decision",
