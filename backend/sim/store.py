@@ -125,7 +125,7 @@ def _check_array(name: str, value: Any, n: int) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         bad = int(np.flatnonzero(~np.isfinite(array))[0])
         raise ValueError(
-            f"Actions.{name}: expected finite arrays, got {array[bad].item()!r} at index {bad}"
+            f"Actions.{name}: expected finite values, got {array[bad].item()!r} at index {bad}"
         )
     return array
 
