@@ -108,9 +108,9 @@ def ws_credentials(scope: Scope) -> tuple[str | None, str | None]:
 
 def www_authenticate(exc: NotAuthenticated) -> dict[str, Any]:
     """RFC 6750's challenge for a 401."""
-    detail = str(exc).replace('"', "'").encode("latin-1", "replace").decode("latin-1")
-    if "got none" in detail:  # no credentials at all: RFC 6750 says no error code
+    if not exc.token_given:  # no credentials at all: RFC 6750 says no error code
         return {"WWW-Authenticate": 'Bearer realm="autoops"'}
+    detail = str(exc).replace('"', "'").encode("latin-1", "replace").decode("latin-1")
     return {
         "WWW-Authenticate": f'Bearer realm="autoops", error="invalid_token", '
         f'error_description="{detail}"'
