@@ -41,6 +41,9 @@ def _example_of(model: type[BaseModel]) -> Any:
     return model.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
 
 
+# The largest `limit` a list endpoint takes (recent decisions, interventions, a replayed day).
+MAX_LIMIT = 500
+
 AgentId = Literal["pricing_agent", "inventory_agent", "promotion_agent"]
 ActionType = Literal[
     "price_adjustment", "inventory_restock", "markdown_application", "promotion_creation"
@@ -681,7 +684,7 @@ class ValidationErrorBody(Wire):
     model_config = example(
         {
             "error": "ValidationError",
-            "detail": "query.limit: Input should be less than or equal to 500, got '501'",
+            "detail": "query.limit: expected less than or equal to 500, got '501'",
             "errors": [
                 {
                     "loc": ["query", "limit"],

@@ -287,6 +287,27 @@ def uvicorn_argv(target: str, port: int) -> list[str]:
     ]
 
 
+def console_argv(port: int) -> list[str]:
+    """The Procfile's console, headless on 127.0.0.1:port, without usage stats or file watching."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "console/app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+
+
 def app_env(workdir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """Environment for the app under test: a private SQLite file, the default cadences, and the
     Procfile's log level (it sets none, so the default: every run logs as a deployment does)."""

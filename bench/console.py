@@ -13,7 +13,6 @@ import argparse
 import logging
 import os
 import re
-import sys
 import tempfile
 import threading
 import time
@@ -27,6 +26,7 @@ from bench.common import (
     ServerProcess,
     app_facts,
     app_server,
+    console_argv,
     free_port,
     machine_facts,
     percentile,
@@ -158,23 +158,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         app = app_server(Path(tmp))
         ui_port = free_port()
         console = ServerProcess(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "console/app.py",
-                "--server.port",
-                str(ui_port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
+            console_argv(ui_port),
             ui_port,
             {
                 "AUTOOPS_API_URL": f"http://127.0.0.1:{app.port}",

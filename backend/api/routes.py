@@ -46,6 +46,7 @@ UNAVAILABLE: Responses = {
 # What FastAPI's response_model does to the list (validate, then dump_json), done once per body.
 DECISIONS = TypeAdapter(list[schemas.Decision])
 METRICS = TypeAdapter(schemas.DashboardMetrics)
+RECENT_DECISIONS = 20  # decisions/recent without a `limit`
 AgentFilter = Annotated[str | None, Query(description="only this agent's records; 404 if unknown")]
 
 
@@ -90,7 +91,9 @@ def encode_metrics(body: dict) -> bytes:
     responses={**NOT_FOUND, **INVALID, **UNAVAILABLE},
 )
 async def decisions_recent(
-    request: Request, limit: Annotated[int, Query(ge=1, le=500)] = 20, agent_id: AgentFilter = None
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=schemas.MAX_LIMIT)] = RECENT_DECISIONS,
+    agent_id: AgentFilter = None,
 ) -> list[dict] | Response:
     """The newest decisions first, optionally of one agent; `outcome` is null until known."""
     body = service(request).recent_decisions_json(limit, agent_id, encode_decisions)
@@ -196,7 +199,9 @@ async def store_skus(
     responses={**NOT_FOUND, **INVALID, **UNAVAILABLE},
 )
 async def interventions(
-    request: Request, limit: Annotated[int, Query(ge=1, le=500)] = 50, agent_id: AgentFilter = None
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=schemas.MAX_LIMIT)] = 50,
+    agent_id: AgentFilter = None,
 ) -> list[dict]:
     """The intervention audit log, newest first, optionally of one agent."""
     return await service(request).interventions(limit, agent_id)

@@ -8,6 +8,7 @@ writes nothing.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -63,6 +64,28 @@ def write_checkpoint(engine: Engine, c: Checkpoint, settings: Settings, epoch: i
 
 class _Settled(Exception):
     """A pending intervention left pending before the leader got to it."""
+
+
+def new_intervention(
+    agent_id: str,
+    action: str,
+    parameters: dict[str, Any],
+    reason: str,
+    client: str | None,
+    sub: str,
+) -> dict[str, Any]:
+    """An intervention's record as it is asked for: its id, what, why, by whom and when."""
+    return {
+        "intervention_id": f"iv-{uuid.uuid4().hex[:16]}",
+        "agent_id": agent_id,
+        "action": action,
+        "parameters": convert.jsonable(parameters),
+        "reason": reason,
+        "message": "",
+        "timestamp": utcnow(),
+        "client": client,
+        "sub": sub,
+    }
 
 
 Apply = Callable[[], str]  # changes the store, returns its message

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from backend.runner.convert import METRIC_FIELDS
+from backend import schemas
+from backend.schemas import METRIC_FIELDS
 from tests.api.support import wait_until
 
 API = "/api/dashboard"
@@ -20,19 +21,7 @@ STATUS_FIELDS = {
     "avg_response_time",
     "interval_coverage",
 }
-DECISION_FIELDS = {
-    "id",
-    "agent_id",
-    "timestamp",
-    "day",
-    "action_type",
-    "sku",
-    "parameters",
-    "rationale",
-    "confidence_score",
-    "expected_outcome",
-    "outcome",
-}
+DECISION_FIELDS = set(schemas.Decision.model_fields)
 
 
 def post(client: TestClient, agent: str, body: object) -> tuple[int, dict]:

@@ -15,7 +15,7 @@ import pytest
 
 from tests.api.server import Server
 from tests.api.support import fast_env, wait_until
-from tests.conftest import free_port
+from bench.common import free_port
 from tests.contract.node import REACT_EXAMPLE, npm
 
 CHROMIUM = "/usr/bin/chromium"
