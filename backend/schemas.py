@@ -271,7 +271,7 @@ class InterventionAction(str, Enum):
 class InterventionRequest(Wire):
     agent_id: str | None = Field(None, description="optional; must equal the path's agent id")
     # A plain string on purpose: an unknown action is a 400 naming the known ones, checked after
-    # the agent (DESIGN.md's order), not a 422; the enum below documents the values.
+    # the agent (the order in docs/api.md), not a 422; the enum below documents the values.
     action: str = Field(
         description="pause | resume | reset | override",
         json_schema_extra={"enum": ["pause", "resume", "reset", "override"]},

@@ -83,8 +83,8 @@ def principal(request: Request) -> Principal:
 def needs(role: Role, what: str) -> Callable[[Request], Awaitable[Principal]]:
     """Dependency factory: the caller, who must hold at least `role`.
 
-    The check is a coroutine (it does no I/O): a plain `def` would make FastAPI run it in the
-    thread pool on every request, which cost a quarter of a dashboard read (bench/README.md).
+    The check is a coroutine (it does no I/O): a plain `def` would make FastAPI hand every
+    request to the thread pool and back just to run it.
     """
 
     async def check(request: Request) -> Principal:

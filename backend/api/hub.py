@@ -120,7 +120,7 @@ def direct_protocol(send: Send) -> WebSocketsSansIOProtocol | None:
 
 def release_handshake(proto: WebSocketsSansIOProtocol) -> None:
     """Drop the handshake's request and response, which uvicorn keeps for the connection's life
-    but never reads once the handshake is complete (their headers are ~3 KiB per subscriber)."""
+    but never reads once the handshake is complete (their headers, for every subscriber)."""
     if proto.handshake_complete:
         proto.request = None  # type: ignore[assignment]
         proto.response = None  # type: ignore[assignment]

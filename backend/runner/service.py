@@ -178,7 +178,8 @@ class Service:
         client: str | None,
         sub: str = "anonymous",
     ) -> dict[str, Any]:
-        """Checks in DESIGN.md's order; persisted, then in effect, then broadcast, then answered."""
+        """Checks in the order docs/api.md gives; persisted, then in effect, then broadcast, then
+        answered."""
         self.check_agent(agent_id)
         self.view()  # NotReady (503) before the store's state is loaded
         if action not in ACTIONS:

@@ -77,7 +77,7 @@ def _expectations(
     mu = np.maximum(mu, 1e-12)
     p = k / (k + mu)
     # Band of demand levels carrying all but ~1e-12 of the mass (negative binomial tails
-    # decay at least geometrically); quantile inversion (nbdtrik) would cost 20x more.
+    # decay at least geometrically), found without the far costlier quantile inversion (nbdtrik).
     sd = np.sqrt(mu + mu * mu / k)
     lo = np.maximum(np.floor(mu - BAND_SD * sd - 5.0), 0.0)
     hi = np.ceil(mu + 1.5 * BAND_SD * sd + 15.0)
@@ -115,7 +115,7 @@ def _expectations(
         # A zero step at the stock: every level from there on is zero after the running product
         # (a boolean-indexed assignment would cost several times the whole product).
         np.multiply(pmf[1:], d[1:] < av, out=pmf[1:])
-        # numpy's cumprod down axis 0 runs element by element: a row at a time is 10-40x faster
+        # numpy's cumprod down axis 0 runs element by element: a row at a time is much faster
         if w <= 128:
             for i in range(1, w):
                 np.multiply(pmf[i], pmf[i - 1], out=pmf[i])
