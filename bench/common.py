@@ -31,6 +31,18 @@ APP_FACTORY = "backend.api.app:create_app"
 UVICORN_OPTIONS = ("--factory", "--ws-per-message-deflate", "false")
 NOFILE_WANTED = 65536
 
+# Debian's Chromium (no browser is downloaded), headless in a container: no sandbox, no GPU, and
+# none of the background traffic a first run starts.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
 
 def raise_nofile(wanted: int = NOFILE_WANTED) -> int:
     """Raise RLIMIT_NOFILE as far as allowed (root may lift the hard limit too); return the soft limit."""

@@ -23,6 +23,8 @@ import orjson
 from websockets.sync.client import connect
 
 from bench.common import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
     ServerProcess,
     app_facts,
     app_server,
@@ -38,15 +40,6 @@ from bench.common import (
 
 log = logging.getLogger(__name__)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TILE = "Decisions (total)"
 FIELD = "decision_count"
 P90_TARGET_S = 2.5

@@ -14,21 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.common import console_argv, free_port
+from bench.common import CHROMIUM, CHROMIUM_ARGS, console_argv, free_port
 from tests.api.support import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "console"
 SCREENSHOT = ROOT / "docs" / "screenshots" / "overview.png"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 if not (ROOT / "backend" / "api" / "app.py").exists():
     pytest.skip(
