@@ -20,6 +20,13 @@ AGENT_NAMES = {
     "inventory_agent": "Inventory Agent",
     "promotion_agent": "Promotion Agent",
 }
+
+
+def agent_name(agent_id: str) -> str:
+    """The agent's display name; an unknown id as it is."""
+    return AGENT_NAMES.get(agent_id, agent_id)
+
+
 ACTIONS = ("pause", "resume", "reset", "override")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from console import services
-from console.client import AGENT_NAMES, ApiError, may
+from console.client import ApiError, agent_name, may
 from console.components import format_time, guarded, severity_badge, show_last_result
 
 SEVERITIES = ("critical", "error", "warning", "info")
@@ -55,7 +55,7 @@ def alert_row(alert: dict) -> None:
     with st.container(border=True):
         text, actions = st.columns([5, 2], vertical_alignment="center")
         where = [
-            AGENT_NAMES.get(alert.get("agent_id") or "", alert.get("agent_id") or ""),
+            agent_name(alert.get("agent_id") or ""),
             alert.get("sku") or "",
         ]
         text.markdown(
