@@ -20,7 +20,15 @@ def _iso_text(value: object) -> object:
 
 
 def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value  # naive: UTC
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)  # naive: UTC
+    try:
+        value.astimezone(UTC)  # what every comparison with a stored time does
+    except OverflowError:
+        raise ValueError(
+            f"expected a time that falls within years 1 to 9999 in UTC, got {value.isoformat()}"
+        ) from None
+    return value
 
 
 IsoTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_utc)]
