@@ -49,10 +49,23 @@ def tail_mean(mean: np.ndarray, var: np.ndarray, above: np.ndarray) -> np.ndarra
 
 
 class DemandModel:
-    """Posterior over (log level, elasticity) per SKU plus weekday factors and a pooled dispersion."""
+    """Posterior over (log level, elasticity) per SKU plus weekday factors and a pooled dispersion.
 
-    def __init__(self, list_price: np.ndarray, category: np.ndarray, forget: float = 1.0) -> None:
+    `level_drift`: the daily standard deviation of a random walk in each SKU's log level (0, the
+    default: a level that does not move). With drift, old days weigh less for the level.
+    """
+
+    level_drift: float = 0.0
+
+    def __init__(
+        self,
+        list_price: np.ndarray,
+        category: np.ndarray,
+        forget: float = 1.0,
+        level_drift: float = 0.0,
+    ) -> None:
         n = len(list_price)
+        self.level_drift = level_drift
         self.n = n
         self.list_price = np.asarray(list_price, dtype=float)
         cats, self.cat_index = np.unique(np.asarray(category), return_inverse=True)
@@ -173,6 +186,18 @@ class DemandModel:
         return out
 
     # -- learning -------------------------------------------------------------------------------
+    def _drift(self, q: float) -> None:
+        """A day of random-walk drift in the log level: its variance grows by q (a Kalman
+        prediction step), so old days weigh less for the level, not for the elasticity."""
+        c = self.cov()
+        c[:, 0, 0] += q
+        det = c[:, 0, 0] * c[:, 1, 1] - c[:, 0, 1] * c[:, 1, 0]
+        p = np.empty_like(c)
+        p[:, 0, 0] = c[:, 1, 1] / det
+        p[:, 1, 1] = c[:, 0, 0] / det
+        p[:, 0, 1] = p[:, 1, 0] = -c[:, 0, 1] / det
+        self.prec = p
+
     def update(
         self, weekday: int, price: np.ndarray, sales: np.ndarray, stocked_out: np.ndarray
     ) -> None:
@@ -218,6 +243,8 @@ class DemandModel:
         z = eta + r
         if self.forget < 1.0:
             self.prec = self.forget * self.prec + (1.0 - self.forget) * self._prior_prec
+        if self.level_drift > 0.0:
+            self._drift(self.level_drift**2)
         p = self.prec
         h = np.einsum("nij,nj->ni", p, m)
         p[:, 0, 0] += wgt
