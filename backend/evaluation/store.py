@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from backend.agents.demand import LEVEL_DRIFT
 from backend.agents.policy import coordinate, make_agents
 from backend.agents.records import AGENT_IDS
 from backend.sim import oracle
@@ -49,7 +50,7 @@ def run_policy(
     baseline: CompetentBaseline | None = None,
     per_sku: bool = False,
     world: str | None = None,
-    level_drift: float = 0.0,
+    level_drift: float = LEVEL_DRIFT,
 ) -> dict:
     """One run: 'oracle', 'naive', or a coalition of agent ids (() = the competent baseline).
 
@@ -118,11 +119,11 @@ def _fill(r: dict) -> float:
 
 def evaluate_seed(args: tuple) -> dict:
     """Every run for one seed, and the seed's figures: args (skus, seed, days[, coalitions
-    (default True)[, world (default None)[, level_drift (default 0)]]])."""
+    (default True)[, world (default None)[, level_drift (default LEVEL_DRIFT)]]])."""
     n_skus, seed, days, *rest = args
     coalitions = rest[0] if rest else True
     world = rest[1] if len(rest) > 1 else None
-    drift = rest[2] if len(rest) > 2 else 0.0
+    drift = rest[2] if len(rest) > 2 else LEVEL_DRIFT
     catalog = world_catalog(make_catalog(n_skus, seed), world, seed)
     baseline = CompetentBaseline(catalog, seed)
     runs: dict[str, dict] = {
@@ -341,7 +342,7 @@ def evaluate(
     processes: int = 1,
     coalitions: bool = True,
     world: str | None = None,
-    level_drift: float = 0.0,
+    level_drift: float = LEVEL_DRIFT,
 ) -> dict:
     t0 = time.perf_counter()
     work = [(skus, seed_base + i, days, coalitions, world, level_drift) for i in range(seeds)]
@@ -381,7 +382,7 @@ def evaluate_worlds(
     seeds: int,
     seed_base: int,
     processes: int,
-    level_drift: float = 0.0,
+    level_drift: float = LEVEL_DRIFT,
 ) -> dict:
     """The evaluation (agents, baseline, naive, oracle; no coalitions) in each named world."""
     t0 = time.perf_counter()
@@ -444,9 +445,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--level-drift",
         type=float,
-        default=0.0,
-        help="the agents' demand models let each SKU's log level drift by this daily standard "
-        "deviation (default 0, as the agents run in the store: a level that does not move)",
+        default=LEVEL_DRIFT,
+        help="the daily standard deviation of the random walk the agents' demand models allow "
+        f"in each SKU's log level (default {LEVEL_DRIFT}, as in the store; 0: a still level)",
     )
     ap.add_argument("--json", default=None, help="write the summary here")
     a = ap.parse_args(argv)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backend.agents.demand import PRIOR_ELASTICITY, DemandModel, tail_mean
+from backend.agents.demand import LEVEL_DRIFT, PRIOR_ELASTICITY, DemandModel, tail_mean
 
 
 def simulate(n: int, days: int, seed: int, censor_at_mean: bool = False):
@@ -86,4 +86,4 @@ def test_a_drifting_level_follows_a_shift_in_days_and_a_still_one_does_not() -> 
         fits[drift] = np.exp(model.mean[:, 0]).mean()
     assert fits[0.05] > 10.5  # close to the new 12 units a day
     assert fits[0.0] < 8.0  # still mostly the 200 days at 6
-    assert DemandModel(lp, np.array(["a"] * n)).level_drift == 0.0
+    assert DemandModel(lp, np.array(["a"] * n)).level_drift == LEVEL_DRIFT > 0.0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from backend.agents.demand import LEVEL_DRIFT
 from backend.evaluation import store as evaluate
 
 FIELDS = (
@@ -155,6 +156,8 @@ def test_level_drift_reaches_the_agents_and_the_record(tmp_path: Path) -> None:
     out = tmp_path / "d.json"
     args = ["--skus", "5", "--days", "20", "--seeds", "1", "--processes", "1", "--no-coalitions"]
     assert evaluate.main([*args, "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["config"]["level_drift"] == LEVEL_DRIFT
+    assert evaluate.main([*args, "--level-drift", "0", "--json", str(out)]) == 0
     still = json.loads(out.read_text())
     assert evaluate.main([*args, "--level-drift", "0.2", "--json", str(out)]) == 0
     drifting = json.loads(out.read_text())
