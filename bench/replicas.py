@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 import os
 import shlex
 import sys
@@ -49,7 +50,7 @@ from bench.fanstats import P99_TARGET_MS, capacity, capacity_estimate, compare
 log = logging.getLogger(__name__)
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-STEPS = (1000, 2000, 3000, 4000, 5000)
+STEPS = (1000, 1500, 2000, 2500, 3000, 4000, 5000)
 SETUPS = {"one": 1, "two": 2, "direct": 1}  # replicas; "direct": one replica without nginx
 REPLICAS = ("api1", "api2")  # Procfile.cluster's replica processes
 READY_TIMEOUT = 60.0
@@ -163,11 +164,30 @@ class ReplicaBench(Bench):
     def step(
         self, n_clients: int, seconds: float, stalled_share: float = 0.0, app_first: bool = True
     ) -> dict[str, Any]:
-        setups = self.args.setups if app_first else list(reversed(self.args.setups))
-        out: dict[str, Any] = {"clients": n_clients, "seconds": seconds, "order": setups}
-        for setup in setups:
-            out[setup] = self.run_side(setup, n_clients, seconds, stalled_share)
-            out[setup]["roles"] = self.roles
+        """Every setup `--rounds` times, in mirrored order (one, two, two, one, ...), so that a
+        drift in the machine's load meets both alike. A setup's figures at the step are its
+        round with the higher p99, and it held the step only if it held it in every round."""
+        first = list(self.args.setups) if app_first else list(reversed(self.args.setups))
+        order = [x for r in range(self.args.rounds) for x in (first if r % 2 == 0 else first[::-1])]
+        out: dict[str, Any] = {"clients": n_clients, "seconds": seconds, "order": order}
+        runs: dict[str, list[dict[str, Any]]] = {s: [] for s in first}
+        for setup in order:
+            run = self.run_side(setup, n_clients, seconds, stalled_share)
+            run["roles"] = self.roles
+            runs[setup].append(run)
+        for setup, rounds in runs.items():
+            worst = max(rounds, key=lambda r: math.inf if r["p99_ms"] is None else r["p99_ms"])
+            out[setup] = {
+                **worst,
+                "held_ok": all(r["held_ok"] for r in rounds),
+                "p99_ms_rounds": [r["p99_ms"] for r in rounds],
+                "p50_ms_rounds": [r["p50_ms"] for r in rounds],
+            }
+        out["runs"] = [
+            {"setup": setup, "round": k, **run}
+            for setup, rounds in runs.items()
+            for k, run in enumerate(rounds)
+        ]
         if "one" in out and "two" in out:
             out["ratio_two_one"] = compare(out["two"], out["one"])
         return out
@@ -182,6 +202,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="subscriber counts, comma-separated",
     )
     p.add_argument("--seconds", type=float, default=20.0, help="measurement window per setup-run")
+    p.add_argument(
+        "--rounds", type=int, default=2, help="runs of every setup per step, in mirrored order"
+    )
     p.add_argument("--grace", type=float, default=5.0, help="seconds after the window")
     p.add_argument("--warmup", type=float, default=6.0, help="seconds between ready and swarm")
     p.add_argument("--extra-share", type=float, default=0.1)
@@ -213,8 +236,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if unknown := set(args.setups) - set(SETUPS):
         p.error(f"--setups: expected some of {sorted(SETUPS)}, got {sorted(unknown)}")
-    if args.seconds <= 0 or not args.steps or min(args.steps) <= 0:
-        p.error("--seconds and --steps: expected positive numbers")
+    if args.seconds <= 0 or args.rounds < 1 or not args.steps or min(args.steps) <= 0:
+        p.error("--seconds, --rounds and --steps: expected positive numbers")
     return args
 
 
@@ -257,7 +280,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         }
         steps: list[dict[str, Any]] = []
         for i, n in enumerate(args.steps):
-            need = setup_seconds(n, args) * len(args.setups)
+            need = setup_seconds(n, args) * len(args.setups) * args.rounds
             if time.monotonic() - began + need > args.budget:
                 log.warning(
                     "skipping %d clients: the %.0f s budget would be exceeded", n, args.budget
