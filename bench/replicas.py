@@ -265,7 +265,8 @@ def resummarize(path: Path) -> dict[str, Any]:
         if "skipped" not in step:
             aggregate_step(step)
     summarize_staircase(out, list(out["config"]["setups"]))
-    out["summarized_by"] = f"python -m bench.replicas --resummarize {path.name} (at {git_head()})"
+    shown = path.name if path.is_absolute() else path.as_posix()
+    out["summarized_by"] = f"python -m bench.replicas --resummarize {shown} (at {git_head()})"
     write_json(path, out)
     return out
 
