@@ -3,8 +3,9 @@ own demand model, with its uncertainty, over the hold period, with the override 
 
 One SKU is simulated forward PATHS times from what the store shows now (its stock in age
 cohorts, its orders on the way, its posted price), the same way the store trades a day:
-receive, sell oldest first (except the share of shoppers the inventory agent assumes pick the
-freshest), write off what reaches the end of its life, carry the rest. Each path draws the
+receive, sell oldest first (except the share of shoppers the store has been seen to pick the
+freshest, learned from how its age cohorts empty: freshness.py), write off what reaches the end
+of its life, carry the rest. Each path draws the
 demand curve (log level, elasticity) from the agent's posterior and each day's demand from the
 agent's negative binomial (its per-SKU dispersion and weekday factors), so the bands carry
 both what the agent does not know and the day-to-day noise. The two arms share every draw
@@ -31,7 +32,6 @@ from typing import Any
 
 import numpy as np
 
-from backend.agents.inventory import FRESHEST_PICK_MARGIN
 from backend.agents.levers import MAX_HOLD_DAYS, validate
 
 PATHS = 2000
@@ -109,6 +109,7 @@ def preview_override(op: Any, agent_id: str, parameters: dict, paths: int = PATH
             life,
             np.random.default_rng(demand_seed).poisson(mu * shock),  # same draws in both arms
             fresh,
+            op.agents["promotion_agent"].fresh.share,
             level,
             order_today,
         )
@@ -169,6 +170,7 @@ def _simulate(
     life: int,
     demand: np.ndarray,
     fresh: np.ndarray,
+    fresh_share: float,
     level: float,
     order_today: int | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -188,7 +190,7 @@ def _simulate(
         stock[:, life - 1] += pipe[:, 0]
         available = stock.sum(axis=1)
         sales = np.minimum(demand[:, t], available)
-        freshest = np.minimum(np.floor(FRESHEST_PICK_MARGIN * sales + fresh[:, t]), sales)
+        freshest = np.minimum(np.floor(fresh_share * sales + fresh[:, t]), sales)
         _take(stock, sales - freshest, oldest=True)
         _take(stock, freshest, oldest=False)
         expired[:, t] = stock[:, 0]
