@@ -22,6 +22,7 @@ import os
 import sys
 import time
 from multiprocessing import Pool
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -69,7 +70,7 @@ def run_policy(
     for _ in range(days):
         if policy is not None:
             store.apply(policy.actions(store))
-        elif coalition == "naive":
+        elif coalition == "naive" or baseline is None:  # (a baseline is made for the others)
             store.apply(store.standing_actions())
         elif active:
             snap = store.snapshot(history_days=1)
@@ -82,7 +83,7 @@ def run_policy(
         sku.add(store.step())
     led = store.ledger
     tot = led.summary()
-    out = {
+    out: dict[str, Any] = {
         "profit": float(tot["profit"]),
         "profit_last": float(led.window("profit", min(LAST, days)).sum()),
         "expired": int(tot["units_expired"]),
@@ -179,7 +180,7 @@ def _ci95(x: np.ndarray) -> list[float]:
 
 def per_category(per_seed: list[dict]) -> dict[str, dict[str, dict]]:
     """Means over seeds per category and policy; fill rate pooled over seeds (sold / demanded)."""
-    out: dict[str, dict[str, dict]] = {}
+    out: dict[str, dict[str, Any]] = {}
     for c in CATEGORIES:
         rows = [r["per_category"] for r in per_seed if c in r["per_category"]["agents"]]
         if not rows:
