@@ -276,13 +276,16 @@ class InterventionAction(str, Enum):
     OVERRIDE = "override"
 
 
+ACTIONS: tuple[str, ...] = tuple(a.value for a in InterventionAction)
+
+
 class InterventionRequest(Wire):
     agent_id: str | None = Field(None, description="optional; must equal the path's agent id")
     # A plain string on purpose: an unknown action is a 400 naming the known ones, checked after
     # the agent (the order in docs/api.md), not a 422; the enum below documents the values.
     action: str = Field(
-        description="pause | resume | reset | override",
-        json_schema_extra={"enum": ["pause", "resume", "reset", "override"]},
+        description=" | ".join(ACTIONS),
+        json_schema_extra={"enum": list(ACTIONS)},
     )
     parameters: dict[str, Any] = Field(default_factory=dict)
     reason: str = Field(min_length=1, max_length=1000)

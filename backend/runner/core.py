@@ -27,8 +27,9 @@ from backend.errors import AutoOpsError
 from backend.runner import convert, persistence
 from backend.runner.errors import CheckpointIncompatible, NotReady
 from backend.runner.recent import RecentDecisions
-from backend.runner.state import ACTIONS, Checkpoint, DayResult, View, events_channel, utcnow
+from backend.runner.state import Checkpoint, DayResult, View, events_channel, utcnow
 from backend.runner.telemetry import Telemetry
+from backend.schemas import ACTIONS
 
 __all__ = ["ACTIONS", "Runner", "View", "events_channel", "utcnow"]
 
