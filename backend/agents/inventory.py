@@ -25,6 +25,7 @@ from scipy.stats import norm
 from backend.agents.demand import DemandModel
 from backend.agents.intervals import sales_interval
 from backend.agents.plan import Draft, Plan
+from backend.agents.views import SnapshotView
 
 AGENT_ID = "inventory_agent"
 GOODWILL = 0.0  # goodwill per unit short beyond the lost margin, as a share of price (tuned: none)
@@ -39,6 +40,8 @@ WASTE_AVERSION = (
 # the store; the promotion agent learns the true share from the shelf, freshness.py).
 FRESHEST_PICK_MARGIN = 0.3
 LEVEL_CHANGE = 0.2  # a weekday-free level change of this share (and >= 1 unit) is a decision
+# What expiry costs the S-th unit: (daily mean demand, inverse dispersion, shelf life, loss).
+Expiry = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def expiry_probability(
@@ -69,19 +72,22 @@ def expiry_probability(
 
 def underage_cost(price: np.ndarray, cost: np.ndarray) -> np.ndarray:
     """Cost of a unit of demand not served: the lost margin plus goodwill (GOODWILL x price)."""
-    return np.maximum(price - cost, 0.0) + GOODWILL * price
+    cu: np.ndarray = np.maximum(price - cost, 0.0) + GOODWILL * price
+    return cu
 
 
 def overage_cost(
     cost: np.ndarray, fee: np.ndarray, holding: float, p_expire: np.ndarray
 ) -> np.ndarray:
     """Cost of a unit left over: a day's holding plus P(it expires) x (cost + disposal fee)."""
-    return holding * cost + p_expire * (cost + fee)
+    co: np.ndarray = holding * cost + p_expire * (cost + fee)
+    return co
 
 
 def critical_ratio(cu: np.ndarray, co: np.ndarray) -> np.ndarray:
     """Newsvendor critical ratio cu / (cu + co)."""
-    return cu / np.maximum(cu + co, 1e-12)
+    ratio: np.ndarray = cu / np.maximum(cu + co, 1e-12)
+    return ratio
 
 
 def _marginal_cost(
@@ -90,7 +96,7 @@ def _marginal_cost(
     cu: np.ndarray,
     co: np.ndarray,
     penalty: np.ndarray,
-    expiry: tuple | None,
+    expiry: Expiry | None,
     s: np.ndarray,
 ) -> np.ndarray:
     """d/dS of the expected cost at levels s (n, G): co(S) F(S) - cu (1 - F(S)) - penalty f(S).
@@ -108,7 +114,8 @@ def _marginal_cost(
     if expiry is not None:
         daily, inv_k, life, loss = expiry
         over = over + expiry_probability(s, mean, daily, inv_k, life) * loss[:, None]
-    return over * f - cu[:, None] * (1.0 - f) - penalty[:, None] * dens
+    marginal: np.ndarray = over * f - cu[:, None] * (1.0 - f) - penalty[:, None] * dens
+    return marginal
 
 
 def newsvendor_level(
@@ -117,7 +124,7 @@ def newsvendor_level(
     cu: np.ndarray,
     co: np.ndarray,
     penalty: np.ndarray | float = 0.0,
-    expiry: tuple | None = None,
+    expiry: Expiry | None = None,
 ) -> np.ndarray:
     """Level S minimising E[overage cost] + cu E[(D-S)+] + penalty P(D > S), D gamma(mean, var).
 
@@ -171,7 +178,8 @@ def expected_spoilage(
         return (level - mu) * norm.cdf(z) + sd * norm.pdf(z)
 
     waste = np.clip(loss(c) - loss(c_prev), 0.0, stock_by_age)
-    return waste.sum(axis=1)
+    per_sku: np.ndarray = waste.sum(axis=1)
+    return per_sku
 
 
 class InventoryAgent:
@@ -194,7 +202,7 @@ class InventoryAgent:
     ) -> None:
         self.model.update(weekday, price, sales, stocked_out)
 
-    def decide(self, snap, plan: Plan, locked: np.ndarray) -> list[Draft]:
+    def decide(self, snap: SnapshotView, plan: Plan, locked: np.ndarray) -> list[Draft]:
         """Set plan.order_qty for SKUs not locked; a draft where the order-up-to level moved."""
         cat = snap.catalog
         m = self.model

@@ -18,6 +18,7 @@ import logging
 import pickle
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,9 @@ from backend.agents.conditions import agent_conditions, store_conditions
 from backend.agents.freshness import FreshPicks
 from backend.agents.levers import Holds, validate
 from backend.agents.outcomes import Outcomes
+from backend.agents.plan import Draft
 from backend.agents.policy import coordinate, make_agents
+from backend.agents.promotion import PromotionAgent
 from backend.agents.records import (
     AGENT_IDS,
     AGENT_NAMES,
@@ -235,7 +238,7 @@ class Operation:
         self.activity[agent_id] = f"Reset on day {self.day}; learning from scratch"
         return f"{AGENT_NAMES[agent_id]} reset: learning and counters cleared, active"
 
-    def override(self, agent_id: str, parameters: dict) -> str:
+    def override(self, agent_id: str, parameters: dict[str, Any]) -> str:
         """Apply an operator value now and hold it; the agent leaves that SKU's lever alone."""
         self._check(agent_id)
         v = validate(agent_id, parameters, self.sku_index, self.public.list_price)
@@ -289,7 +292,7 @@ class Operation:
             )
         return out
 
-    def sku_rows(self, index: Iterable[int] | None = None) -> list[dict]:
+    def sku_rows(self, index: Iterable[int] | None = None) -> list[dict[str, Any]]:
         """The shelf per SKU, for every SKU or for those at `index` (in that order)."""
         c, s = self.public, self.live
         stock = s.stock_by_age
@@ -366,7 +369,7 @@ class Operation:
 
     def ring_rows(self, first: int = 0) -> dict[str, np.ndarray]:
         """The stores' rows of days first.. that their ledgers still hold (copies)."""
-        out = {}
+        out: dict[str, np.ndarray] = {}
         for name in STORES:
             rows = getattr(self, name).ledger.rows(first)
             out |= {f"{name}/{k}": v for k, v in rows.items()}
@@ -436,7 +439,7 @@ def _upgrade(op: Operation) -> None:
     if not hasattr(op, "baseline_z"):
         op.baseline_z, op.baseline_clearance = tune(op.live.catalog, op.seed)
     promo = op.agents.get("promotion_agent")
-    if promo is not None and not hasattr(promo, "fresh"):
+    if isinstance(promo, PromotionAgent) and not hasattr(promo, "fresh"):
         promo.fresh = FreshPicks()
 
 
@@ -451,7 +454,7 @@ def _version(data: bytes) -> int | None:
     return data[len(MAGIC)] if len(data) > len(MAGIC) else None
 
 
-def _activity(agent_id: str, day: int, drafts: list) -> str:
+def _activity(agent_id: str, day: int, drafts: list[Draft]) -> str:
     if not drafts:
         return f"Day {day}: reviewed every SKU, no change needed"
     if agent_id == "pricing_agent":

@@ -39,7 +39,7 @@ QUANTILES = (0.1, 0.5, 0.9)
 FIGURES = ("units_sold", "revenue", "profit", "units_expired")
 
 
-def horizon(agent_id: str, v: dict, lead: int, life: int) -> int:
+def horizon(agent_id: str, v: dict[str, Any], lead: int, life: int) -> int:
     """Days the preview covers: the hold, or for an order until its units are sold or expired."""
     if agent_id == "pricing_agent":
         return int(v["hold_days"])
@@ -48,7 +48,9 @@ def horizon(agent_id: str, v: dict, lead: int, life: int) -> int:
     return min(lead + 1, MAX_HOLD_DAYS)
 
 
-def preview_override(op: Any, agent_id: str, parameters: dict, paths: int = PATHS) -> dict:
+def preview_override(
+    op: Any, agent_id: str, parameters: dict[str, Any], paths: int = PATHS
+) -> dict[str, Any]:
     """The expected effect of `agent_id`'s override with `parameters` on the store `op` (an
     Operation between two days); raises the override's own validation errors."""
     op._check(agent_id)
@@ -211,7 +213,7 @@ def _take(stock: np.ndarray, qty: np.ndarray, oldest: bool) -> None:
     s -= np.clip(qty[:, None] - before, 0.0, s)
 
 
-def realised(op: Any, sku: str, first_day: int, last_day: int) -> dict | None:
+def realised(op: Any, sku: str, first_day: int, last_day: int) -> dict[str, Any] | None:
     """What the SKU did from first_day to last_day, from the store's ledger; None until the
     last day has traded or once the first has left the ledger."""
     led = op.live.ledger
