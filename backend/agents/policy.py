@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from backend.agents.demand import LEVEL_DRIFT
 from backend.agents.inventory import InventoryAgent
 from backend.agents.plan import Draft, Plan
 from backend.agents.pricing import PricingAgent
@@ -22,14 +23,18 @@ LEVER = {"promotion_agent": "markdown", "pricing_agent": "price", "inventory_age
 AgentType = PricingAgent | InventoryAgent | PromotionAgent
 
 
-def make_agents(catalog, seed: int) -> dict[str, AgentType]:
-    """Fresh agents (no learning yet) for a public catalog."""
+def make_agents(catalog, seed: int, level_drift: float = LEVEL_DRIFT) -> dict[str, AgentType]:
+    """Fresh agents (no learning yet) for a public catalog; `level_drift` is their demand
+    models' daily drift of the log level (DemandModel; 0: a level that does not move)."""
     lp, cat = np.asarray(catalog.list_price, dtype=float), np.asarray(catalog.category)
-    return {
+    agents: dict[str, AgentType] = {
         "pricing_agent": PricingAgent(lp, cat, seed),
         "inventory_agent": InventoryAgent(lp, cat, seed),
         "promotion_agent": PromotionAgent(lp, cat, seed),
     }
+    for agent in agents.values():
+        agent.model.level_drift = level_drift
+    return agents
 
 
 def catch_up(agent: AgentType, history) -> int:

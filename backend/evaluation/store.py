@@ -26,6 +26,7 @@ from multiprocessing import Pool
 import numpy as np
 from scipy import stats
 
+from backend.agents.demand import LEVEL_DRIFT
 from backend.agents.policy import coordinate, make_agents
 from backend.agents.records import AGENT_IDS
 from backend.sim import oracle
@@ -48,6 +49,7 @@ def run_policy(
     baseline: CompetentBaseline | None = None,
     per_sku: bool = False,
     world: str | None = None,
+    level_drift: float = LEVEL_DRIFT,
 ) -> dict:
     """One run: 'oracle', 'naive', or a coalition of agent ids (() = the competent baseline).
 
@@ -58,7 +60,9 @@ def run_policy(
     store = make_store(catalog, seed, world)
     if coalition not in ("oracle", "naive") and baseline is None:
         baseline = CompetentBaseline(catalog, seed)
-    agents = make_agents(catalog.public(), seed) if not isinstance(coalition, str) else {}
+    agents = (
+        make_agents(catalog.public(), seed, level_drift) if not isinstance(coalition, str) else {}
+    )
     active = set(coalition) if not isinstance(coalition, str) else set()
     sku = SkuTotals(catalog)
     policy = oracle.Oracle(catalog) if coalition == "oracle" else None
@@ -114,10 +118,11 @@ def _fill(r: dict) -> float:
 
 def evaluate_seed(args: tuple) -> dict:
     """Every run for one seed, and the seed's figures: args (skus, seed, days[, coalitions
-    (default True)[, world (default None)]])."""
+    (default True)[, world (default None)[, level_drift (default LEVEL_DRIFT)]]])."""
     n_skus, seed, days, *rest = args
     coalitions = rest[0] if rest else True
     world = rest[1] if len(rest) > 1 else None
+    drift = rest[2] if len(rest) > 2 else LEVEL_DRIFT
     catalog = world_catalog(make_catalog(n_skus, seed), world, seed)
     baseline = CompetentBaseline(catalog, seed)
     runs: dict[str, dict] = {
@@ -127,7 +132,7 @@ def evaluate_seed(args: tuple) -> dict:
     for k in sizes:
         for c in itertools.combinations(AGENT_IDS, k):
             runs["+".join(c) or "baseline"] = run_policy(
-                n_skus, seed, days, c, baseline, per_sku=True, world=world
+                n_skus, seed, days, c, baseline, per_sku=True, world=world, level_drift=drift
             )
     agents, base, orc = runs["+".join(AGENT_IDS)], runs["baseline"], runs["oracle"]
     named = {"agents": agents, "baseline": base, "naive": runs["naive"], "oracle": orc}
@@ -336,9 +341,10 @@ def evaluate(
     processes: int = 1,
     coalitions: bool = True,
     world: str | None = None,
+    level_drift: float = LEVEL_DRIFT,
 ) -> dict:
     t0 = time.perf_counter()
-    work = [(skus, seed_base + i, days, coalitions, world) for i in range(seeds)]
+    work = [(skus, seed_base + i, days, coalitions, world, level_drift) for i in range(seeds)]
     if processes > 1:
         with Pool(processes) as pool:
             per_seed = pool.map(evaluate_seed, work)
@@ -347,7 +353,14 @@ def evaluate(
     return summarise(
         per_seed,
         time.perf_counter() - t0,
-        {"skus": skus, "days": days, "seeds": seeds, "seed_base": seed_base, "world": world},
+        {
+            "skus": skus,
+            "days": days,
+            "seeds": seeds,
+            "seed_base": seed_base,
+            "world": world,
+            "level_drift": level_drift,
+        },
     )
 
 
@@ -362,19 +375,31 @@ WORLD_KEYS = (
 
 
 def evaluate_worlds(
-    names: list[str], skus: int, days: int, seeds: int, seed_base: int, processes: int
+    names: list[str],
+    skus: int,
+    days: int,
+    seeds: int,
+    seed_base: int,
+    processes: int,
+    level_drift: float = LEVEL_DRIFT,
 ) -> dict:
     """The evaluation (agents, baseline, naive, oracle; no coalitions) in each named world."""
     t0 = time.perf_counter()
     worlds = {}
     for w in names:
-        s = evaluate(skus, days, seeds, seed_base, processes, coalitions=False, world=w)
+        s = evaluate(skus, days, seeds, seed_base, processes, False, w, level_drift)
         worlds[w] = {k: s[k] for k in WORLD_KEYS} | {
             "baseline_pct_of_oracle": s["baseline_pct_of_oracle"],
             "per_category": s["per_category"],
         }
     return {
-        "config": {"skus": skus, "days": days, "seeds": seeds, "seed_base": seed_base},
+        "config": {
+            "skus": skus,
+            "days": days,
+            "seeds": seeds,
+            "seed_base": seed_base,
+            "level_drift": level_drift,
+        },
         "worlds": worlds,
         "seconds": time.perf_counter() - t0,
     }
@@ -416,6 +441,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=f"run in a world the agents were not tuned for: one of {', '.join(WORLDS)}, or all",
     )
+    ap.add_argument(
+        "--level-drift",
+        type=float,
+        default=LEVEL_DRIFT,
+        help="the daily standard deviation of the random walk the agents' demand models allow "
+        f"in each SKU's log level (default {LEVEL_DRIFT}, as in the store; 0: a still level)",
+    )
     ap.add_argument("--json", default=None, help="write the summary here")
     a = ap.parse_args(argv)
     if a.world is not None and a.world != "all" and a.world not in WORLDS:
@@ -425,13 +457,23 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"--{name}: expected an integer >= 1, got {getattr(a, name)}")
     if a.seed_base < 0:
         ap.error(f"--seed-base: expected an integer >= 0, got {a.seed_base}")
+    if not 0.0 <= a.level_drift <= 1.0:
+        ap.error(f"--level-drift: expected a number from 0 to 1, got {a.level_drift}")
     logging.basicConfig(level=logging.WARNING)
     if a.world is not None:
         names = list(WORLDS) if a.world == "all" else [a.world]
-        s = evaluate_worlds(names, a.skus, a.days, a.seeds, a.seed_base, a.processes)
+        s = evaluate_worlds(names, a.skus, a.days, a.seeds, a.seed_base, a.processes, a.level_drift)
         print(worlds_table(s))
     else:
-        s = evaluate(a.skus, a.days, a.seeds, a.seed_base, a.processes, not a.no_coalitions)
+        s = evaluate(
+            a.skus,
+            a.days,
+            a.seeds,
+            a.seed_base,
+            a.processes,
+            not a.no_coalitions,
+            level_drift=a.level_drift,
+        )
         print(table(s))
     if a.json:
         with open(a.json, "w") as fh:

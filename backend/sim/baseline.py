@@ -22,8 +22,6 @@ rule runs its shelves near empty, which no grocer promises.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from backend.sim.catalog import Catalog
@@ -129,7 +127,7 @@ def tune(
     z, clear = np.empty(catalog.n), np.empty(catalog.n, dtype=bool)
     for start in range(0, catalog.n, CHUNK_SKUS):
         rows = np.arange(start, min(start + CHUNK_SKUS, catalog.n))
-        z[rows], clear[rows] = _tune_rows(_rows_of(catalog, rows), seed, days, grid)
+        z[rows], clear[rows] = _tune_rows(catalog.rows(rows), seed, days, grid)
     return z, clear
 
 
@@ -140,21 +138,11 @@ def tune_safety_factors(
     return tune(catalog, seed, days, grid)[0]
 
 
-def _rows_of(catalog: Catalog, rows: np.ndarray) -> Catalog:
-    """The catalog restricted to `rows`, repeated: rows may hold one index several times."""
-    return Catalog(
-        **{
-            f.name: (v[rows] if isinstance(v := getattr(catalog, f.name), np.ndarray) else v)
-            for f in dataclasses.fields(catalog)
-        }
-    )
-
-
 def _tune_rows(
     catalog: Catalog, seed: int, days: int, grid: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     n, g = catalog.n, 2 * len(grid)  # every z with the clearance rule on, then off
-    store = Store(_rows_of(catalog, np.tile(np.arange(n), g)), seed, history_days=1)
+    store = Store(catalog.rows(np.tile(np.arange(n), g)), seed, history_days=1)
     store._rng = {
         name: _Tiled(
             np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(TUNING_KEY, i))),

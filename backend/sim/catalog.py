@@ -335,6 +335,15 @@ class Catalog:
     def max_lead_time(self) -> int:
         return int(self.lead_time.max())
 
+    def rows(self, index: np.ndarray) -> Catalog:
+        """The catalog restricted to the SKUs at `index` (which may repeat a SKU)."""
+        return Catalog(
+            **{
+                f.name: (v[index] if isinstance(v := getattr(self, f.name), np.ndarray) else v)
+                for f in dataclasses.fields(self)
+            }
+        )
+
     def public(self) -> PublicCatalog:
         return PublicCatalog(**{f: _copy(getattr(self, f)) for f in PUBLIC_FIELDS})
 

@@ -192,6 +192,36 @@ def optimal_price(
     point's neighbours (SEARCH ends at about 0.7-1.3% spacing; profit is flat at the optimum,
     so the loss is far below 0.1%).
     """
+    available = np.asarray(available, dtype=float)
+    expiring = np.asarray(expiring, dtype=float)
+    c = catalog
+    lerner = lerner_price(c)
+    # With nothing on its last day, value(p) <= (p - c) x mean demand(p), which peaks at the
+    # Lerner price: where the shelf lets the Lerner price earn that bound (to 1e-9), no price
+    # earns more and the search is skipped (most SKUs on most days).
+    at_lerner = _value(c, weekday, lerner, available, expiring)
+    mean = c.base_demand * c.weekday[:, weekday] * (lerner / c.list_price) ** c.elasticity
+    bound = (lerner - c.unit_cost) * mean
+    solved = (expiring <= 0) & (available > 0) & (at_lerner >= bound * (1.0 - 1e-9))
+    price, value = lerner.copy(), at_lerner
+    rest = np.flatnonzero(~solved)
+    if rest.size:
+        price[rest], value[rest] = _search(
+            c.rows(rest), weekday, available[rest], expiring[rest], search
+        )
+    # An empty shelf earns nothing at any price: post the price that is optimal once stocked.
+    price = np.where(available > 0, price, lerner)
+    return price, value
+
+
+def _search(
+    catalog: Catalog,
+    weekday: int,
+    available: np.ndarray,
+    expiring: np.ndarray,
+    search: tuple[int, ...],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Grid search of value(p): a log grid over price_bounds, then rounds across the best."""
     lo, hi = price_bounds(catalog)
     rows = np.arange(catalog.n)
     grid = lo[:, None] * (hi / lo)[:, None] ** np.linspace(0.0, 1.0, search[0])[None, :]
@@ -207,6 +237,4 @@ def optimal_price(
         better = val[rows, best] > value
         price = np.where(better, grid[rows, best], price)
         value = np.where(better, val[rows, best], value)
-    # An empty shelf earns nothing at any price: post the price that is optimal once stocked.
-    price = np.where(np.asarray(available) > 0, price, lerner_price(catalog))
     return price, value

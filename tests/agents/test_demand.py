@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backend.agents.demand import PRIOR_ELASTICITY, DemandModel, tail_mean
+from backend.agents.demand import LEVEL_DRIFT, PRIOR_ELASTICITY, DemandModel, tail_mean
 
 
 def simulate(n: int, days: int, seed: int, censor_at_mean: bool = False):
@@ -70,3 +70,20 @@ def test_thompson_draws_follow_the_posterior() -> None:
     cov = model.cov()
     for i in range(3):
         assert np.allclose(np.cov(draws[:, i, :].T), cov[i], rtol=0.1, atol=1e-4)
+
+
+def test_a_drifting_level_follows_a_shift_in_days_and_a_still_one_does_not() -> None:
+    rng = np.random.default_rng(3)
+    n, lp = 300, np.full(300, 2.0)
+    fits = {}
+    for drift in (0.0, 0.05):
+        model = DemandModel(lp, np.array(["a"] * n), level_drift=drift)
+        for t in range(240):
+            mu = 6.0 if t < 200 else 12.0  # demand doubles on day 200
+            price = lp * rng.uniform(0.9, 1.1, n)
+            sales = rng.poisson(mu * (price / lp) ** -2.0)
+            model.update(t % 7, price, sales, np.zeros(n, dtype=bool))
+        fits[drift] = np.exp(model.mean[:, 0]).mean()
+    assert fits[0.05] > 10.5  # close to the new 12 units a day
+    assert fits[0.0] < 8.0  # still mostly the 200 days at 6
+    assert DemandModel(lp, np.array(["a"] * n)).level_drift == LEVEL_DRIFT > 0.0

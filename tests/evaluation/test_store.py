@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from backend.agents.demand import LEVEL_DRIFT
 from backend.evaluation import store as evaluate
 
 FIELDS = (
@@ -149,3 +150,20 @@ def test_an_unknown_world_is_refused(capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(SystemExit):
         evaluate.main(["--world", "moon"])
     assert "--world: expected one of level_low" in capsys.readouterr().err
+
+
+def test_level_drift_reaches_the_agents_and_the_record(tmp_path: Path) -> None:
+    out = tmp_path / "d.json"
+    args = ["--skus", "5", "--days", "20", "--seeds", "1", "--processes", "1", "--no-coalitions"]
+    assert evaluate.main([*args, "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["config"]["level_drift"] == LEVEL_DRIFT
+    assert evaluate.main([*args, "--level-drift", "0", "--json", str(out)]) == 0
+    still = json.loads(out.read_text())
+    assert evaluate.main([*args, "--level-drift", "0.2", "--json", str(out)]) == 0
+    drifting = json.loads(out.read_text())
+    assert still["config"]["level_drift"] == 0.0 and drifting["config"]["level_drift"] == 0.2
+    # the same store and draws: only the agents' learning differs
+    assert drifting["baseline_profit"] == still["baseline_profit"]
+    assert drifting["profit"] != still["profit"]
+    with pytest.raises(SystemExit):
+        evaluate.main([*args, "--level-drift", "-1"])

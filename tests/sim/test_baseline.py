@@ -54,7 +54,7 @@ def test_tuning_sees_the_same_draws_in_every_replica_and_none_of_the_store_seed(
     c = make_catalog(6, 5)
     z = baseline.tune_safety_factors(c, 5, days=60, grid=np.array([1.0, 1.0, 1.0]))
     assert np.all(z == 1.0)
-    rows = baseline._rows_of(c, np.tile(np.arange(c.n), 2))
+    rows = c.rows(np.tile(np.arange(c.n), 2))
     assert rows.n == 2 * c.n and np.array_equal(rows.base_demand[: c.n], rows.base_demand[c.n :])
 
 

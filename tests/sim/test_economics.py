@@ -6,8 +6,10 @@ from scipy import stats
 
 from backend.sim.catalog import make_catalog
 from backend.sim.economics import (
+    SEARCH,
     _expectations,
     _expiring_taken,
+    _search,
     expected_profit,
     lerner_price,
     optimal_price,
@@ -100,3 +102,18 @@ def test_optimal_price_beats_every_other_price_tried() -> None:
         other = lerner_price(cat) * rng.uniform(0.1, 2.5, 40)
         # the grid optimum is within 0.1% of the true one (profit is flat at the top)
         assert np.all(expected_profit(cat, 4, other, avail, expiring) <= best * 1.001 + 1e-9)
+
+
+def test_the_lerner_shortcut_is_taken_only_where_no_searched_price_earns_more() -> None:
+    cat = make_catalog(200, 5)
+    rng = np.random.default_rng(7)
+    avail = np.floor(cat.base_demand * rng.uniform(0.5, 12.0, 200))
+    expiring = np.where(rng.random(200) < 0.5, 0.0, np.floor(avail * rng.random(200)))
+    price, value = optimal_price(cat, 3, avail, expiring)
+    searched, searched_value = _search(cat, 3, avail, expiring, SEARCH)
+    at_lerner = np.isclose(price, lerner_price(cat), rtol=1e-12)
+    assert 20 < at_lerner.sum() < 200  # some SKUs take the shortcut, not all
+    assert np.all(expiring[at_lerner] == 0)
+    # where the shortcut was taken, the grid finds nothing better; elsewhere it is the grid
+    assert np.all(searched_value[at_lerner] <= value[at_lerner] * (1 + 1e-9) + 1e-12)
+    assert np.array_equal(price[~at_lerner], searched[~at_lerner])
