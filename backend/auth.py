@@ -74,7 +74,9 @@ def mint(
 def verify(token: str | None, key: str, algorithms: list[str]) -> Principal:
     """The principal a token names; NotAuthenticated when it is missing, bad or expired."""
     if not token:
-        raise NotAuthenticated("expected a bearer token (Authorization: Bearer <jwt>), got none")
+        raise NotAuthenticated(
+            "expected a bearer token (Authorization: Bearer <jwt>), got none", token_given=False
+        )
     try:
         claims = jwt.decode(token, key, algorithms=algorithms, options={"require": ["sub", "exp"]})
     except jwt.ExpiredSignatureError:

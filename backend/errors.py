@@ -36,7 +36,12 @@ class InvalidOverride(AutoOpsError):
 
 
 class NotAuthenticated(AutoOpsError):
-    """No token, or a token that is malformed, expired or wrongly signed (HTTP 401, WS 1008)."""
+    """No token, or a token that is malformed, expired or wrongly signed (HTTP 401, WS 1008).
+    `token_given` is False when the request carried no credentials at all."""
+
+    def __init__(self, message: str, *, token_given: bool = True) -> None:
+        self.token_given = token_given
+        super().__init__(message)
 
 
 class Forbidden(AutoOpsError):

@@ -20,7 +20,15 @@ def _iso_text(value: object) -> object:
 
 
 def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value  # naive: UTC
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)  # naive: UTC
+    try:
+        value.astimezone(UTC)  # what every comparison with a stored time does
+    except OverflowError:
+        raise ValueError(
+            f"expected a time that falls within years 1 to 9999 in UTC, got {value.isoformat()}"
+        ) from None
+    return value
 
 
 IsoTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_utc)]
@@ -40,6 +48,9 @@ def example(value: Any) -> ConfigDict:
 def _example_of(model: type[BaseModel]) -> Any:
     return model.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
 
+
+# The largest `limit` a list endpoint takes (recent decisions, interventions, a replayed day).
+MAX_LIMIT = 500
 
 AgentId = Literal["pricing_agent", "inventory_agent", "promotion_agent"]
 ActionType = Literal[
@@ -265,13 +276,16 @@ class InterventionAction(str, Enum):
     OVERRIDE = "override"
 
 
+ACTIONS: tuple[str, ...] = tuple(a.value for a in InterventionAction)
+
+
 class InterventionRequest(Wire):
     agent_id: str | None = Field(None, description="optional; must equal the path's agent id")
     # A plain string on purpose: an unknown action is a 400 naming the known ones, checked after
-    # the agent (DESIGN.md's order), not a 422; the enum below documents the values.
+    # the agent (the order in docs/api.md), not a 422; the enum below documents the values.
     action: str = Field(
-        description="pause | resume | reset | override",
-        json_schema_extra={"enum": ["pause", "resume", "reset", "override"]},
+        description=" | ".join(ACTIONS),
+        json_schema_extra={"enum": list(ACTIONS)},
     )
     parameters: dict[str, Any] = Field(default_factory=dict)
     reason: str = Field(min_length=1, max_length=1000)
@@ -681,7 +695,7 @@ class ValidationErrorBody(Wire):
     model_config = example(
         {
             "error": "ValidationError",
-            "detail": "query.limit: Input should be less than or equal to 500, got '501'",
+            "detail": "query.limit: expected less than or equal to 500, got '501'",
             "errors": [
                 {
                     "loc": ["query", "limit"],
@@ -838,7 +852,8 @@ RealtimeMetricsMessage = Annotated[
 ]
 ClientMessage = Annotated[Ping, Field(discriminator="type")]
 
-LIVE_UPDATES = TypeAdapter(LiveUpdatesMessage)
-AGENT_STREAM = TypeAdapter(AgentStreamMessage)
-REALTIME_METRICS = TypeAdapter(RealtimeMetricsMessage)
-CLIENT_MESSAGE = TypeAdapter(ClientMessage)
+# The live-updates events the bus carries between replicas: the ones with an offset.
+LiveEvent = Annotated[AgentIntervention | SystemEvent, Field(discriminator="type")]
+
+LIVE_EVENT: TypeAdapter[LiveEvent] = TypeAdapter(LiveEvent)
+CLIENT_MESSAGE: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)

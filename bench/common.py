@@ -31,6 +31,18 @@ APP_FACTORY = "backend.api.app:create_app"
 UVICORN_OPTIONS = ("--factory", "--ws-per-message-deflate", "false")
 NOFILE_WANTED = 65536
 
+# Debian's Chromium (no browser is downloaded), headless in a container: no sandbox, no GPU, and
+# none of the background traffic a first run starts.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
 
 def raise_nofile(wanted: int = NOFILE_WANTED) -> int:
     """Raise RLIMIT_NOFILE as far as allowed (root may lift the hard limit too); return the soft limit."""
@@ -284,6 +296,27 @@ def uvicorn_argv(target: str, port: int) -> list[str]:
         "127.0.0.1",
         "--port",
         str(port),
+    ]
+
+
+def console_argv(port: int) -> list[str]:
+    """The Procfile's console, headless on 127.0.0.1:port, without usage stats or file watching."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "console/app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
     ]
 
 

@@ -13,7 +13,6 @@ import argparse
 import logging
 import os
 import re
-import sys
 import tempfile
 import threading
 import time
@@ -24,9 +23,12 @@ import orjson
 from websockets.sync.client import connect
 
 from bench.common import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
     ServerProcess,
     app_facts,
     app_server,
+    console_argv,
     free_port,
     machine_facts,
     percentile,
@@ -38,15 +40,6 @@ from bench.common import (
 
 log = logging.getLogger(__name__)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TILE = "Decisions (total)"
 FIELD = "decision_count"
 P90_TARGET_S = 2.5
@@ -158,23 +151,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         app = app_server(Path(tmp))
         ui_port = free_port()
         console = ServerProcess(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "console/app.py",
-                "--server.port",
-                str(ui_port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
+            console_argv(ui_port),
             ui_port,
             {
                 "AUTOOPS_API_URL": f"http://127.0.0.1:{app.port}",

@@ -110,7 +110,7 @@ def category_panel(key: str, compact: bool = False) -> None:
         st.segmented_control(
             "Period",
             list(PERIODS),
-            format_func=PERIODS.get,
+            format_func=lambda p: PERIODS[p],
             default="since_start",
             key=f"{key}_category_period",
             label_visibility="collapsed",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import pandas as pd
@@ -32,7 +33,7 @@ def points_frame(points: list[MetricPoint]) -> pd.DataFrame:
     if not frame.empty:
         frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
         for name in METRIC_FIELDS:
-            frame[name] = pd.to_numeric(frame.get(name), errors="coerce")
+            frame[name] = pd.to_numeric(frame.get(name, math.nan), errors="coerce")
     return frame
 
 
@@ -194,7 +195,7 @@ def stock_age_frame(skus: pd.DataFrame) -> pd.DataFrame:
             )
             rows.append({"category": category, "days_left": label, "units": units or 0})
     frame = pd.DataFrame(rows, columns=["category", "days_left", "units"])
-    return frame.groupby(["days_left", "category"], as_index=False)["units"].sum()
+    return frame.groupby(["days_left", "category"], as_index=False).agg(units=("units", "sum"))
 
 
 def stock_age_figure(skus: pd.DataFrame) -> go.Figure:

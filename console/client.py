@@ -13,12 +13,20 @@ log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "http://localhost:8000"
 PREFIX = "/api/dashboard"
+MAX_LIMIT = 500  # the largest `limit` the list endpoints take
 AGENT_IDS = ("pricing_agent", "inventory_agent", "promotion_agent")
 AGENT_NAMES = {
     "pricing_agent": "Pricing Agent",
     "inventory_agent": "Inventory Agent",
     "promotion_agent": "Promotion Agent",
 }
+
+
+def agent_name(agent_id: str) -> str:
+    """The agent's display name; an unknown id as it is."""
+    return AGENT_NAMES.get(agent_id, agent_id)
+
+
 ACTIONS = ("pause", "resume", "reset", "override")
 
 
@@ -208,7 +216,7 @@ class ApiClient:
     def metrics_by_category(self) -> dict:
         return self.request("GET", "metrics/by-category") or {}
 
-    def interventions(self, limit: int = 500) -> list[dict]:
+    def interventions(self, limit: int = MAX_LIMIT) -> list[dict]:
         return as_list(
             self.request("GET", "interventions", params={"limit": limit}), "interventions"
         )

@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from console import services
-from console.client import AGENT_IDS, AGENT_NAMES, ApiError, may
+from console.client import AGENT_IDS, ApiError, agent_name, may
 from console.kpis import RESPONSE_TIME_HELP, SUCCESS_RATE_HELP, format_percent, format_seconds
 from console.listener import parse_time
 from console.preview import preview_panel
@@ -116,7 +116,7 @@ def show_last_result() -> None:
     if not results or st.session_state.get("result_dismissed") == results[-1]["at"]:
         return
     last = results[-1]
-    name = AGENT_NAMES.get(last["agent_id"], last["agent_id"])
+    name = agent_name(last["agent_id"])
     left, right = st.columns([12, 1], vertical_alignment="center")
     if last["ok"]:
         ref = last["response"].get("intervention_id")
@@ -169,7 +169,7 @@ def pending_dialog() -> None:
 
 
 # The override values the dialog lets the operator adjust while watching the preview.
-VALUE_INPUTS = {
+VALUE_INPUTS: dict[str, dict[str, Any]] = {
     "price": {"label": "Regular price", "min_value": 0.01, "step": 0.05, "format": "%.2f"},
     "hold_days": {"label": "Hold for (sim days)", "min_value": 1, "max_value": 90, "step": 1},
     "quantity": {
@@ -203,7 +203,7 @@ def override_values(agent_id: str, parameters: dict) -> dict:
 
 @st.dialog("Confirm intervention", width="large", on_dismiss=clear_pending)
 def intervention_dialog(agent_id: str, action: str, parameters: dict | None = None) -> None:
-    name = AGENT_NAMES.get(agent_id, agent_id)
+    name = agent_name(agent_id)
     st.markdown(f"#### {action.title()} {name}")
     st.caption(ACTION_EFFECTS.get(action, ""))
     if action == "override" and parameters:
@@ -261,7 +261,7 @@ def agent_card(agent: dict) -> None:
     agent_id, status = str(agent.get("agent_id", "")), str(agent.get("status", "unknown"))
     with st.container(border=True, key=f"agent_card_{agent_id}"):
         st.markdown(
-            f"**{agent.get('name') or AGENT_NAMES.get(agent_id, agent_id)}** "
+            f"**{agent.get('name') or agent_name(agent_id)}** "
             f"&nbsp; {STATUS_BADGES.get(status, f':gray-badge[{status}]')}"
         )
         with st.container(key=f"activity_{agent_id}"):  # fixed height: the cards line up
@@ -295,29 +295,26 @@ def agent_card(agent: dict) -> None:
         role = services.role()
         # buttons as wide as their labels, wrapping onto a second line when the card is narrow
         row = st.container(horizontal=True, gap="small", key=f"agent_buttons_{agent_id}")
-        if may(role, "pause") and row.button(
-            "Pause",
-            key=f"pause_{agent_id}",
-            icon=":material/pause:",
-            width="content",
-            disabled=status == "paused",
-        ):
-            choice = "pause"
-        if may(role, "resume") and row.button(
-            "Resume",
-            key=f"resume_{agent_id}",
-            icon=":material/play_arrow:",
-            width="content",
-            disabled=status == "active",
-        ):
-            choice = "resume"
-        if may(role, "reset") and row.button(
-            "Reset", key=f"reset_{agent_id}", icon=":material/restart_alt:", width="content"
-        ):
-            choice = "reset"
+        for action, icon, useless_when in AGENT_BUTTONS:
+            if may(role, action) and row.button(
+                action.title(),
+                key=f"{action}_{agent_id}",
+                icon=icon,
+                width="content",
+                disabled=status == useless_when,
+            ):
+                choice = action
         if choice:
             request_intervention(agent_id, choice)
             st.rerun()
+
+
+# An agent card's buttons: the action, its icon, and the status in which it would change nothing.
+AGENT_BUTTONS = (
+    ("pause", ":material/pause:", "paused"),
+    ("resume", ":material/play_arrow:", "active"),
+    ("reset", ":material/restart_alt:", None),
+)
 
 
 def agent_panel() -> None:

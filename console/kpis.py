@@ -97,21 +97,23 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+# How each kind of figure is written (format spec); seconds go as ms below one second.
+NUMBER_FORMATS = {"money": ",.2f", "count": ",.0f", "ratio": ".3f", "percent": ".1f"}
+
+
+def _number(kind: str, x: float, sign: str = "") -> str:
+    if kind == "seconds":
+        return f"{x * 1000:{sign}.1f} ms" if abs(x) < 1 else f"{x:{sign}.2f} s"
+    return f"{x:{sign}{NUMBER_FORMATS.get(kind, ',.2f')}}"
+
+
 def format_value(kind: str, value: Any) -> str:
     """A metric value for display; "not yet known" when the backend has none yet."""
     if not is_number(value):
         return NOT_KNOWN
-    if kind == "money":
-        return f"{value:,.2f}" if abs(value) < 1e6 else f"{value / 1e6:,.2f} M"
-    if kind == "count":
-        return f"{value:,.0f}"
-    if kind == "ratio":
-        return f"{value:.3f}"
-    if kind == "percent":
-        return f"{value:.1f} %"
-    if kind == "seconds":
-        return f"{value * 1000:.1f} ms" if abs(value) < 1 else f"{value:.2f} s"
-    return f"{value:,.2f}"
+    if kind == "money" and abs(value) >= 1e6:
+        return f"{_number(kind, value / 1e6)} M"
+    return _number(kind, value) + (" %" if kind == "percent" else "")
 
 
 def format_delta(kind: str, now: Any, before: Any) -> str | None:
@@ -121,17 +123,7 @@ def format_delta(kind: str, now: Any, before: Any) -> str | None:
     diff = now - before
     if diff == 0:
         return "no change"
-    if kind == "money":
-        return f"{diff:+,.2f}"
-    if kind == "count":
-        return f"{diff:+,.0f}"
-    if kind == "ratio":
-        return f"{diff:+.3f}"
-    if kind == "percent":
-        return f"{diff:+.1f} pp"
-    if kind == "seconds":
-        return f"{diff * 1000:+.1f} ms" if abs(diff) < 1 else f"{diff:+.2f} s"
-    return f"{diff:+,.2f}"
+    return _number(kind, diff, "+") + (" pp" if kind == "percent" else "")
 
 
 def format_percent(value: Any) -> str:

@@ -150,7 +150,8 @@ def to_point(item: dict, timestamp: Any = None, day: Any = None) -> MetricPoint 
     """A metric point from a stream `data` object or a history row (flat or nested)."""
     if not isinstance(item, dict):
         return None
-    source = item.get("system_metrics") if isinstance(item.get("system_metrics"), dict) else item
+    nested = item.get("system_metrics")
+    source: dict[str, Any] = nested if isinstance(nested, dict) else item
     stamp = parse_time(item.get("timestamp")) or parse_time(timestamp)
     if stamp is None:
         return None

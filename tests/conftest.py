@@ -1,20 +1,13 @@
-"""Shared fixtures: databases (SQLite file per test, PostgreSQL schema per test) and free ports."""
+"""Shared fixtures: databases (SQLite file per test, PostgreSQL schema per test)."""
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def postgres_unreachable() -> str | None:

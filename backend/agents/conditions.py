@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from backend.agents.records import AGENT_NAMES, AgentStatus, Condition
+from backend.agents.views import CatalogView, DayView
 
 PER_SKU_LIMIT = 3
 
@@ -55,8 +56,8 @@ def _per_kind(
 
 
 def store_conditions(
-    catalog,
-    last,
+    catalog: CatalogView,
+    last: DayView | None,
     stock_by_age: np.ndarray,
     arriving: np.ndarray,
     forecast: np.ndarray,

@@ -48,7 +48,8 @@ def tail_mean(mean: np.ndarray, var: np.ndarray, above: np.ndarray) -> np.ndarra
     tail1 = special.gammaincc(k + 1.0, x)
     with np.errstate(divide="ignore", invalid="ignore"):
         cond = np.where(tail0 > 1e-12, safe * tail1 / tail0, above)
-    return np.maximum(cond, above)
+    at_least: np.ndarray = np.maximum(cond, above)
+    return at_least
 
 
 class DemandModel:
@@ -174,7 +175,8 @@ class DemandModel:
                 )
         else:
             eta = coef[:, 0] + coef[:, 1] * x if price.ndim == 1 else coef[:, :1] + coef[:, 1:2] * x
-        return np.exp(np.minimum(eta, 20.0)) * w
+        rate: np.ndarray = np.exp(np.minimum(eta, 20.0)) * w
+        return rate
 
     def sample(self, rng: np.random.Generator) -> np.ndarray:
         """(n, 2) one Thompson draw of (log level, elasticity) per SKU."""

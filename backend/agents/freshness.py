@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from backend.agents.views import SnapshotView
+
 PRIOR_SHARE = 1.0 / 3.0  # a cautious start: more fresh picking means more old units left over
 PRIOR_UNITS = 50.0
 
@@ -30,7 +32,7 @@ class FreshPicks:
     def share(self) -> float:
         return float(self.fresh / self.sold)
 
-    def observe(self, snap) -> None:
+    def observe(self, snap: SnapshotView) -> None:
         """Learn from the last traded day if the previous observation was the morning before."""
         h = getattr(snap, "history", None)  # a bare snapshot (no past) teaches nothing
         now = np.asarray(snap.stock_by_age)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import gamma
 
+from backend.agents.demand import DemandModel
+
 LOW, HIGH = 0.1, 0.9  # an 80% central interval
 
 
@@ -27,7 +29,9 @@ def sales_interval(
     return np.minimum(lo, cap), np.minimum(hi, cap)
 
 
-def day_predictive(model, price: np.ndarray, weekday: int) -> tuple[np.ndarray, np.ndarray]:
+def day_predictive(
+    model: DemandModel, price: np.ndarray, weekday: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(mean, var) of one day's units per SKU at `price` (n,) under a DemandModel's posterior."""
     price = np.asarray(price, dtype=float)
     mu = model.mean_demand(price, weekday)

@@ -26,6 +26,7 @@ from backend.agents.demand import DemandModel
 from backend.agents.freshness import FreshPicks
 from backend.agents.intervals import sales_interval
 from backend.agents.plan import Draft, Plan
+from backend.agents.views import SnapshotView
 
 AGENT_ID = "inventory_agent"
 GOODWILL = 0.0  # goodwill per unit short beyond the lost margin, as a share of price (tuned: none)
@@ -42,6 +43,9 @@ WASTE_AVERSION = (
 FRESHEST_PICK_MARGIN = 0.3
 SUPPLY_MEMORY = 14.0  # days in the running mean of receipts
 LEVEL_CHANGE = 0.2  # a weekday-free level change of this share (and >= 1 unit) is a decision
+# What expiry costs the S-th unit: (daily mean demand, inverse dispersion, shelf life, loss,
+# fresh-pick share, spillover demand over the days left; expiry_probability).
+Expiry = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float | None, np.ndarray | float]
 
 
 def expiry_probability(
@@ -97,19 +101,22 @@ def spillover_demand(
 
 def underage_cost(price: np.ndarray, cost: np.ndarray) -> np.ndarray:
     """Cost of a unit of demand not served: the lost margin plus goodwill (GOODWILL x price)."""
-    return np.maximum(price - cost, 0.0) + GOODWILL * price
+    cu: np.ndarray = np.maximum(price - cost, 0.0) + GOODWILL * price
+    return cu
 
 
 def overage_cost(
     cost: np.ndarray, fee: np.ndarray, holding: float, p_expire: np.ndarray
 ) -> np.ndarray:
     """Cost of a unit left over: a day's holding plus P(it expires) x (cost + disposal fee)."""
-    return holding * cost + p_expire * (cost + fee)
+    co: np.ndarray = holding * cost + p_expire * (cost + fee)
+    return co
 
 
 def critical_ratio(cu: np.ndarray, co: np.ndarray) -> np.ndarray:
     """Newsvendor critical ratio cu / (cu + co)."""
-    return cu / np.maximum(cu + co, 1e-12)
+    ratio: np.ndarray = cu / np.maximum(cu + co, 1e-12)
+    return ratio
 
 
 def _marginal_cost(
@@ -118,13 +125,13 @@ def _marginal_cost(
     cu: np.ndarray,
     co: np.ndarray,
     penalty: np.ndarray,
-    expiry: tuple | None,
+    expiry: Expiry | None,
     s: np.ndarray,
 ) -> np.ndarray:
     """d/dS of the expected cost at levels s (n, G): co(S) F(S) - cu (1 - F(S)) - penalty f(S).
 
     D is gamma(mean, var); co(S) adds P(the S-th unit expires) x loss when `expiry` =
-    (daily, inv_k, shelf_life, loss[, fresh_share[, spill]]) is given.
+    (daily, inv_k, shelf_life, loss, fresh_share, spill) is given (expiry_probability).
     """
     safe = np.maximum(mean, 1e-9)[:, None]
     k = safe * safe / var[:, None]
@@ -134,10 +141,11 @@ def _marginal_cost(
     dens = np.exp((k - 1.0) * np.log(np.maximum(x, 1e-300)) - x - special.gammaln(k)) / theta
     over = co[:, None]
     if expiry is not None:
-        daily, inv_k, life, loss, *rest = expiry
-        p = expiry_probability(s, mean, daily, inv_k, life, *rest)
+        daily, inv_k, life, loss, share, spill = expiry
+        p = expiry_probability(s, mean, daily, inv_k, life, share, spill)
         over = over + p * loss[:, None]
-    return over * f - cu[:, None] * (1.0 - f) - penalty[:, None] * dens
+    marginal: np.ndarray = over * f - cu[:, None] * (1.0 - f) - penalty[:, None] * dens
+    return marginal
 
 
 def newsvendor_level(
@@ -146,7 +154,7 @@ def newsvendor_level(
     cu: np.ndarray,
     co: np.ndarray,
     penalty: np.ndarray | float = 0.0,
-    expiry: tuple | None = None,
+    expiry: Expiry | None = None,
 ) -> np.ndarray:
     """Level S minimising E[overage cost] + cu E[(D-S)+] + penalty P(D > S), D gamma(mean, var).
 
@@ -212,7 +220,8 @@ def expected_spoilage(
         return (level - mu) * norm.cdf(z) + sd * norm.pdf(z)
 
     waste = np.clip(loss(c) - loss(c_prev), 0.0, stock_by_age)
-    return waste.sum(axis=1)
+    per_sku: np.ndarray = waste.sum(axis=1)
+    return per_sku
 
 
 def lost_before_arrival(mean: np.ndarray, var: np.ndarray, stock: np.ndarray) -> np.ndarray:
@@ -254,7 +263,7 @@ class InventoryAgent:
         self.lost_sales = bool(lost_sales)
         self.levels = np.full(len(list_price), -1.0)  # last recorded order-up-to level
 
-    def _supply(self, snap, daily: np.ndarray) -> np.ndarray:
+    def _supply(self, snap: SnapshotView, daily: np.ndarray) -> np.ndarray:
         """Fresh units received a day: a running mean of the receipts the history shows
         (SUPPLY_MEMORY days), started at the expected daily demand."""
         h = getattr(snap, "history", None)
@@ -276,7 +285,7 @@ class InventoryAgent:
     ) -> None:
         self.model.update(weekday, price, sales, stocked_out)
 
-    def decide(self, snap, plan: Plan, locked: np.ndarray) -> list[Draft]:
+    def decide(self, snap: SnapshotView, plan: Plan, locked: np.ndarray) -> list[Draft]:
         """Set plan.order_qty for SKUs not locked; a draft where the order-up-to level moved."""
         cat = snap.catalog
         m = self.model

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -20,17 +21,16 @@ FIELDS = {
 }
 
 
-def _int_field(params: dict, name: str, lo: int, hi: int) -> int:
+def _int_field(params: dict[str, Any], name: str, lo: int, hi: int) -> int:
     v = params.get(name)
-    ok = isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-    if not ok and isinstance(v, float) and v.is_integer():
-        ok, v = True, int(v)
-    if not ok or not lo <= int(v) <= hi:
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or not lo <= int(v) <= hi:
         raise InvalidOverride(name, f"an integer from {lo} to {hi}", v)
     return int(v)
 
 
-def _number(params: dict, name: str) -> float | None:
+def _number(params: dict[str, Any], name: str) -> float | None:
     v = params.get(name)
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
         return None
@@ -40,7 +40,7 @@ def _number(params: dict, name: str) -> float | None:
 
 def validate(
     agent_id: str, params: object, sku_index: dict[str, int], list_price: np.ndarray
-) -> dict:
+) -> dict[str, Any]:
     """Checked override values for the agent's lever; raises UnknownSku or InvalidOverride."""
     if not isinstance(params, dict):
         raise InvalidOverride("*", f"an object with fields {', '.join(FIELDS[agent_id])}", params)
@@ -57,7 +57,7 @@ def validate(
     if sku not in sku_index:
         raise UnknownSku(sku)
     i = sku_index[sku]
-    out: dict = {"sku": sku, "index": i}
+    out: dict[str, Any] = {"sku": sku, "index": i}
     if agent_id == "pricing_agent":
         lo, hi = PRICE_BAND[0] * list_price[i], PRICE_BAND[1] * list_price[i]
         p = _number(params, "price")
@@ -106,7 +106,7 @@ class Holds:
             neg.copy(),
         )
 
-    def set(self, agent_id: str, v: dict, day: int) -> int:
+    def set(self, agent_id: str, v: dict[str, Any], day: int) -> int:
         """Record an override made before trading `day`; returns the last day it holds."""
         i = v["index"]
         if agent_id == "pricing_agent":

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from backend.agents.plan import Draft
+from backend.agents.views import DayView, SnapshotView
 
 
 @dataclass
@@ -34,7 +35,11 @@ class DayBook:
 
 
 def count_conflicts(
-    drafts: list[Draft], snap, price: np.ndarray, markdown: np.ndarray, order_qty: np.ndarray
+    drafts: list[Draft],
+    snap: SnapshotView,
+    price: np.ndarray,
+    markdown: np.ndarray,
+    order_qty: np.ndarray,
 ) -> int:
     """Conflicting decisions among one day's drafts, against the day's posted levers.
 
@@ -120,7 +125,7 @@ def marked_down_units(
     return sold.astype(np.int64), lost.astype(np.int64)
 
 
-def mark_day(last_markdown: np.ndarray, rec, shelf_life: np.ndarray) -> tuple[int, int]:
+def mark_day(last_markdown: np.ndarray, rec: DayView, shelf_life: np.ndarray) -> tuple[int, int]:
     """One traded day's (units sold under a markdown, write-offs of marked-down units).
 
     The running form of marked_down_units: `last_markdown` (per SKU, the last day a markdown

@@ -18,16 +18,19 @@ import logging
 import pickle
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
 from backend.agents import metrics, state
 from backend.agents.conditions import agent_conditions, store_conditions
 from backend.agents.freshness import FreshPicks
-from backend.agents.inventory import STOCKOUT_PENALTY, WASTE_AVERSION
+from backend.agents.inventory import STOCKOUT_PENALTY, WASTE_AVERSION, InventoryAgent
 from backend.agents.levers import Holds, validate
 from backend.agents.outcomes import Outcomes
+from backend.agents.plan import Draft
 from backend.agents.policy import coordinate, make_agents
+from backend.agents.promotion import PromotionAgent
 from backend.agents.records import (
     AGENT_IDS,
     AGENT_NAMES,
@@ -236,7 +239,7 @@ class Operation:
         self.activity[agent_id] = f"Reset on day {self.day}; learning from scratch"
         return f"{AGENT_NAMES[agent_id]} reset: learning and counters cleared, active"
 
-    def override(self, agent_id: str, parameters: dict) -> str:
+    def override(self, agent_id: str, parameters: dict[str, Any]) -> str:
         """Apply an operator value now and hold it; the agent leaves that SKU's lever alone."""
         self._check(agent_id)
         v = validate(agent_id, parameters, self.sku_index, self.public.list_price)
@@ -290,7 +293,7 @@ class Operation:
             )
         return out
 
-    def sku_rows(self, index: Iterable[int] | None = None) -> list[dict]:
+    def sku_rows(self, index: Iterable[int] | None = None) -> list[dict[str, Any]]:
         """The shelf per SKU, for every SKU or for those at `index` (in that order)."""
         c, s = self.public, self.live
         stock = s.stock_by_age
@@ -367,7 +370,7 @@ class Operation:
 
     def ring_rows(self, first: int = 0) -> dict[str, np.ndarray]:
         """The stores' rows of days first.. that their ledgers still hold (copies)."""
-        out = {}
+        out: dict[str, np.ndarray] = {}
         for name in STORES:
             rows = getattr(self, name).ledger.rows(first)
             out |= {f"{name}/{k}": v for k, v in rows.items()}
@@ -437,10 +440,10 @@ def _upgrade(op: Operation) -> None:
     if not hasattr(op, "baseline_z"):
         op.baseline_z, op.baseline_clearance = tune(op.live.catalog, op.seed)
     promo = op.agents.get("promotion_agent")
-    if promo is not None and not hasattr(promo, "fresh"):
+    if isinstance(promo, PromotionAgent) and not hasattr(promo, "fresh"):
         promo.fresh = FreshPicks()
     inv = op.agents.get("inventory_agent")
-    if inv is not None:
+    if isinstance(inv, InventoryAgent):
         if not hasattr(inv, "fresh"):
             inv.fresh = FreshPicks()
         if not hasattr(inv, "stockout_penalty"):
@@ -461,7 +464,7 @@ def _version(data: bytes) -> int | None:
     return data[len(MAGIC)] if len(data) > len(MAGIC) else None
 
 
-def _activity(agent_id: str, day: int, drafts: list) -> str:
+def _activity(agent_id: str, day: int, drafts: list[Draft]) -> str:
     if not drafts:
         return f"Day {day}: reviewed every SKU, no change needed"
     if agent_id == "pricing_agent":

@@ -12,9 +12,11 @@ The older checks ("units_at_least", day, lo) and ("no_stockout", first, last) ar
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from backend.agents.plan import Draft
 from backend.agents.records import AGENT_IDS, OutcomeUpdate
+from backend.agents.views import DayView
 
 
 @dataclass
@@ -47,7 +49,7 @@ class Outcomes:
         self.inside = {a: 0 for a in AGENT_IDS}  # judged interval predictions inside them
         self.judged = {a: 0 for a in AGENT_IDS}  # judged interval predictions
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         # checkpoints taken before intervals existed carry no calibration counts
         self.__dict__.update(state)
         for name in ("inside", "judged"):
@@ -86,7 +88,7 @@ class Outcomes:
             )
         self.pending.append(p)
 
-    def resolve(self, rec, epoch: dict[str, int]) -> list[OutcomeUpdate]:
+    def resolve(self, rec: DayView, epoch: dict[str, int]) -> list[OutcomeUpdate]:
         """Judge every pending prediction whose last day is the day `rec` traded."""
         out, keep = [], []
         for p in self.pending:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -33,8 +34,8 @@ class Draft:
     agent_id: str
     action_type: str
     index: int
-    parameters: dict
+    parameters: dict[str, Any]
     rationale: str
     confidence: float
-    expected: dict
-    check: tuple
+    expected: dict[str, Any]
+    check: tuple[Any, ...]

@@ -15,6 +15,7 @@ from backend.agents.inventory import InventoryAgent
 from backend.agents.plan import Draft, Plan
 from backend.agents.pricing import PricingAgent
 from backend.agents.promotion import PromotionAgent
+from backend.agents.views import CatalogView, HistoryView, LeversView, SnapshotView
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,9 @@ LEVER = {"promotion_agent": "markdown", "pricing_agent": "price", "inventory_age
 AgentType = PricingAgent | InventoryAgent | PromotionAgent
 
 
-def make_agents(catalog, seed: int, level_drift: float = LEVEL_DRIFT) -> dict[str, AgentType]:
+def make_agents(
+    catalog: CatalogView, seed: int, level_drift: float = LEVEL_DRIFT
+) -> dict[str, AgentType]:
     """Fresh agents (no learning yet) for a public catalog; `level_drift` is their demand
     models' daily drift of the log level (DemandModel; 0: a level that does not move)."""
     lp, cat = np.asarray(catalog.list_price, dtype=float), np.asarray(catalog.category)
@@ -37,7 +40,7 @@ def make_agents(catalog, seed: int, level_drift: float = LEVEL_DRIFT) -> dict[st
     return agents
 
 
-def catch_up(agent: AgentType, history) -> int:
+def catch_up(agent: AgentType, history: HistoryView) -> int:
     """Feed the agent every observed day it has not seen yet; returns how many."""
     seen = getattr(agent, "seen_day", -1)
     rows = np.flatnonzero(np.asarray(history.day) > seen)
@@ -84,7 +87,11 @@ class DayPlan:
 
 
 def coordinate(
-    snap, standing, agents: dict[str, AgentType], active: set[str], locks: Locks | None = None
+    snap: SnapshotView,
+    standing: LeversView,
+    agents: dict[str, AgentType],
+    active: set[str],
+    locks: Locks | None = None,
 ) -> DayPlan:
     """Run the active agents in the daily order on one snapshot; never raises for an agent."""
     n = len(snap.price)

@@ -3,8 +3,9 @@ own demand model, with its uncertainty, over the hold period, with the override 
 
 One SKU is simulated forward PATHS times from what the store shows now (its stock in age
 cohorts, its orders on the way, its posted price), the same way the store trades a day:
-receive, sell oldest first (except the share of shoppers the inventory agent assumes pick the
-freshest), write off what reaches the end of its life, carry the rest. Each path draws the
+receive, sell oldest first (except the share of shoppers the store has been seen to pick the
+freshest, learned from how its age cohorts empty: freshness.py), write off what reaches the end
+of its life, carry the rest. Each path draws the
 demand curve (log level, elasticity) from the agent's posterior and each day's demand from the
 agent's negative binomial (its per-SKU dispersion and weekday factors), so the bands carry
 both what the agent does not know and the day-to-day noise. The two arms share every draw
@@ -31,7 +32,6 @@ from typing import Any
 
 import numpy as np
 
-from backend.agents.inventory import FRESHEST_PICK_MARGIN
 from backend.agents.levers import MAX_HOLD_DAYS, validate
 
 PATHS = 2000
@@ -39,7 +39,7 @@ QUANTILES = (0.1, 0.5, 0.9)
 FIGURES = ("units_sold", "revenue", "profit", "units_expired")
 
 
-def horizon(agent_id: str, v: dict, lead: int, life: int) -> int:
+def horizon(agent_id: str, v: dict[str, Any], lead: int, life: int) -> int:
     """Days the preview covers: the hold, or for an order until its units are sold or expired."""
     if agent_id == "pricing_agent":
         return int(v["hold_days"])
@@ -48,7 +48,9 @@ def horizon(agent_id: str, v: dict, lead: int, life: int) -> int:
     return min(lead + 1, MAX_HOLD_DAYS)
 
 
-def preview_override(op: Any, agent_id: str, parameters: dict, paths: int = PATHS) -> dict:
+def preview_override(
+    op: Any, agent_id: str, parameters: dict[str, Any], paths: int = PATHS
+) -> dict[str, Any]:
     """The expected effect of `agent_id`'s override with `parameters` on the store `op` (an
     Operation between two days); raises the override's own validation errors."""
     op._check(agent_id)
@@ -109,6 +111,7 @@ def preview_override(op: Any, agent_id: str, parameters: dict, paths: int = PATH
             life,
             np.random.default_rng(demand_seed).poisson(mu * shock),  # same draws in both arms
             fresh,
+            op.agents["promotion_agent"].fresh.share,
             level,
             order_today,
         )
@@ -169,6 +172,7 @@ def _simulate(
     life: int,
     demand: np.ndarray,
     fresh: np.ndarray,
+    fresh_share: float,
     level: float,
     order_today: int | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -188,7 +192,7 @@ def _simulate(
         stock[:, life - 1] += pipe[:, 0]
         available = stock.sum(axis=1)
         sales = np.minimum(demand[:, t], available)
-        freshest = np.minimum(np.floor(FRESHEST_PICK_MARGIN * sales + fresh[:, t]), sales)
+        freshest = np.minimum(np.floor(fresh_share * sales + fresh[:, t]), sales)
         _take(stock, sales - freshest, oldest=True)
         _take(stock, freshest, oldest=False)
         expired[:, t] = stock[:, 0]
@@ -209,7 +213,7 @@ def _take(stock: np.ndarray, qty: np.ndarray, oldest: bool) -> None:
     s -= np.clip(qty[:, None] - before, 0.0, s)
 
 
-def realised(op: Any, sku: str, first_day: int, last_day: int) -> dict | None:
+def realised(op: Any, sku: str, first_day: int, last_day: int) -> dict[str, Any] | None:
     """What the SKU did from first_day to last_day, from the store's ledger; None until the
     last day has traded or once the first has left the ledger."""
     led = op.live.ledger

@@ -26,6 +26,7 @@ from scipy.stats import gamma
 from backend.agents.demand import Z90, DemandModel
 from backend.agents.intervals import day_predictive, sales_interval
 from backend.agents.plan import Draft, Plan
+from backend.agents.views import SnapshotView
 
 AGENT_ID = "pricing_agent"
 GRID_LOW, GRID_HIGH, GRID_POINTS = 0.75, 3.2, 41  # price grid as multiples of list price
@@ -70,7 +71,8 @@ def constrained_grid_choice(
     x = np.clip(np.nan_to_num(x), 0.0, 1.0)
     mixed = np.where(u < x, lower, first)
     mixed = np.where(any_feasible, mixed, g - 1)
-    return np.where(binding, mixed, best)
+    chosen: np.ndarray = np.where(binding, mixed, best)
+    return chosen
 
 
 def apply_guardrails(
@@ -120,7 +122,7 @@ class PricingAgent:
         """Units written off per unit sold, recently (exponentially weighted, 0 before any sale)."""
         return np.minimum(self.expired / np.maximum(self.sold, 1.0), MAX_SHRINK)
 
-    def decide(self, snap, plan: Plan, locked: np.ndarray) -> list[Draft]:
+    def decide(self, snap: SnapshotView, plan: Plan, locked: np.ndarray) -> list[Draft]:
         """Set plan.price for SKUs not locked; return a draft per price change."""
         cat = snap.catalog
         cost = np.asarray(cat.unit_cost, dtype=float)
@@ -174,7 +176,12 @@ class PricingAgent:
         return self._drafts(snap, changed, current, new, cost)
 
     def _drafts(
-        self, snap, idx: np.ndarray, old: np.ndarray, new: np.ndarray, cost: np.ndarray
+        self,
+        snap: SnapshotView,
+        idx: np.ndarray,
+        old: np.ndarray,
+        new: np.ndarray,
+        cost: np.ndarray,
     ) -> list[Draft]:
         if idx.size == 0:
             return []
@@ -229,7 +236,7 @@ class PricingAgent:
             )
         return drafts
 
-    def _interval(self, snap, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _interval(self, snap: SnapshotView, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """80% interval of today's units sold at the new price (judged in outcomes.py), capped by
         the shelf; a lead-time-0 SKU's shelf is today's order, not yet placed: no cap."""
         mu, var = day_predictive(self.model, new, snap.weekday)
@@ -243,4 +250,5 @@ def gamma_quantile(mu: np.ndarray, inv_k: np.ndarray, q: float) -> np.ndarray:
     """q-quantile of daily units: a gamma with the negative binomial's mean and variance."""
     mu = np.maximum(np.asarray(mu, dtype=float), 1e-9)
     var = mu + mu * mu * np.asarray(inv_k, dtype=float)
-    return gamma.ppf(q, mu * mu / var, scale=var / mu)
+    quantile: np.ndarray = gamma.ppf(q, mu * mu / var, scale=var / mu)
+    return quantile

@@ -23,6 +23,7 @@ from backend.agents.demand import DemandModel
 from backend.agents.freshness import FreshPicks
 from backend.agents.intervals import day_predictive, sales_interval
 from backend.agents.plan import Draft, Plan
+from backend.agents.views import SnapshotView
 
 AGENT_ID = "promotion_agent"
 LADDER = np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7])
@@ -171,7 +172,7 @@ class PromotionAgent:
     ) -> None:
         self.model.update(weekday, price, sales, stocked_out)
 
-    def decide(self, snap, plan: Plan, locked: np.ndarray) -> list[Draft]:
+    def decide(self, snap: SnapshotView, plan: Plan, locked: np.ndarray) -> list[Draft]:
         """Set plan.markdown (and plan.markdown_units) on SKUs not locked; drafts for new markdowns."""
         cat = snap.catalog
         self.fresh.observe(snap)
@@ -264,7 +265,8 @@ class PromotionAgent:
                     )
                 )
                 continue
-            v, v0 = exp_val.get(i, (0.0, 0.0))
+            with_markdown, without = exp_val.get(i, (0.0, 0.0))
+            gain = with_markdown - without
             drafts.append(
                 Draft(
                     agent_id=AGENT_ID,
@@ -279,12 +281,12 @@ class PromotionAgent:
                     rationale=(
                         f"{sku_units} units expire in {int(days_left[i])} day(s) against expected sales "
                         f"{(1 - f) * mean0[i, : days_left[i]].sum():.1f}; {md[i]:.0%} off "
-                        f"(elasticity {e_mean[i]:.1f}) adds {v - v0:+.2f} expected value"
+                        f"(elasticity {e_mean[i]:.1f}) adds {gain:+.2f} expected value"
                     ),
                     confidence=round(conf, 3),
                     expected={
                         "old_units_sold_today": round(sold, 2),
-                        "value_gain": round(v - v0, 2),
+                        "value_gain": round(gain, 2),
                         "units_interval_80": [round(float(lo_b[i]), 2), round(float(hi_b[i]), 2)],
                     },
                     check=("units_within", snap.day, snap.day, float(lo_b[i]), float(hi_b[i])),

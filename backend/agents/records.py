@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 AGENT_IDS: tuple[str, ...] = ("pricing_agent", "inventory_agent", "promotion_agent")
 AGENT_NAMES: dict[str, str] = {
@@ -28,17 +29,17 @@ class Decision:
     day: int
     action_type: str
     sku: str
-    parameters: dict
+    parameters: dict[str, Any]
     rationale: str
     confidence_score: float
-    expected_outcome: dict
-    outcome: dict | None
+    expected_outcome: dict[str, Any]
+    outcome: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
 class OutcomeUpdate:
     decision_id: str
-    outcome: dict
+    outcome: dict[str, Any]
     hit: bool
 
 
@@ -48,7 +49,7 @@ class StoreEvent:
     message: str
     agent_id: str | None
     sku: str | None
-    data: dict
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -28,17 +28,19 @@ def _qualname(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
-def _class(path: str) -> type:
+def _class(path: str) -> type[Any]:
     module, _, name = path.partition(":")
     if not module.startswith("backend."):
         raise ValueError(f"checkpoint: expected a class of this backend, got {path!r}")
     obj: Any = importlib.import_module(module)
     for part in name.split("."):
         obj = getattr(obj, part)
+    if not isinstance(obj, type):
+        raise ValueError(f"checkpoint: expected a class at {path!r}, got {type(obj).__name__}")
     return obj
 
 
-def _columns(items: list | tuple) -> dict[str, np.ndarray] | None:
+def _columns(items: list[Any] | tuple[Any, ...]) -> dict[str, np.ndarray] | None:
     """Columns of a list of two or more instances of one dataclass with plain values, else None."""
     if len(items) < 2 or not dataclasses.is_dataclass(items[0]) or isinstance(items, tuple):
         return None
@@ -58,7 +60,7 @@ class _Writer:
         self.seen: dict[int, str] = {}
         self.skip = skip
 
-    def array(self, path: str, value: np.ndarray) -> dict:
+    def array(self, path: str, value: np.ndarray) -> dict[str, Any]:
         if value.dtype.kind == "O":
             raise ValueError(f"checkpoint: {path} is an object array; expected plain values")
         self.arrays[path] = np.array(value, copy=True, order="C")
@@ -158,12 +160,12 @@ class _Reader:
             cols = {f: self.arrays[ref["__array__"]].tolist() for f, ref in node["fields"].items()}
             out = []
             for values in zip(*cols.values()):
-                item = cls.__new__(cls)
+                item = object.__new__(cls)
                 item.__dict__.update(zip(cols, values))
                 out.append(item)
         elif tag == "__object__":
             cls = _class(node["__object__"])
-            out = cls.__new__(cls)
+            out = object.__new__(cls)
             self.made[path] = out  # before its fields: a field may point back at it
             out.__dict__.update({k: self.walk(v, f"{path}/{k}") for k, v in node["fields"].items()})
         else:
@@ -184,7 +186,9 @@ def pack(tree: Any, arrays: dict[str, np.ndarray]) -> bytes:
     """One buffer: an 8-byte header length, the JSON header (tree, array names, dtypes, shapes),
     then every array's bytes in order, 8-byte aligned. Integer arrays that are mostly zeros
     (cohorts of stock by age, say) go as the flat positions and values of their nonzeros."""
-    index, chunks, offset = [], [], 0
+    index: list[list[Any]] = []
+    chunks: list[bytes | memoryview] = []
+    offset = 0
     for name, a in arrays.items():
         a = np.asarray(a)
         a = a if a.flags.c_contiguous else a.copy(order="C")  # (ascontiguousarray makes 0-d 1-d)
@@ -197,7 +201,7 @@ def pack(tree: Any, arrays: dict[str, np.ndarray]) -> bytes:
                 entry.append(int(where.size))
         for part in parts:
             pad = -part.nbytes % 8
-            chunks += [part.reshape(-1).view(np.uint8), b"\0" * pad]
+            chunks += [part.reshape(-1).view(np.uint8).data, b"\0" * pad]
             offset += part.nbytes + pad
         index.append(entry)
     header = json.dumps({"tree": tree, "arrays": index}, separators=(",", ":")).encode()

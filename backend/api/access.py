@@ -83,8 +83,8 @@ def principal(request: Request) -> Principal:
 def needs(role: Role, what: str) -> Callable[[Request], Awaitable[Principal]]:
     """Dependency factory: the caller, who must hold at least `role`.
 
-    The check is a coroutine (it does no I/O): a plain `def` would make FastAPI run it in the
-    thread pool on every request, which cost a quarter of a dashboard read (bench/README.md).
+    The check is a coroutine (it does no I/O): a plain `def` would make FastAPI hand every
+    request to the thread pool and back just to run it.
     """
 
     async def check(request: Request) -> Principal:
@@ -108,9 +108,9 @@ def ws_credentials(scope: Scope) -> tuple[str | None, str | None]:
 
 def www_authenticate(exc: NotAuthenticated) -> dict[str, Any]:
     """RFC 6750's challenge for a 401."""
-    detail = str(exc).replace('"', "'").encode("latin-1", "replace").decode("latin-1")
-    if "got none" in detail:  # no credentials at all: RFC 6750 says no error code
+    if not exc.token_given:  # no credentials at all: RFC 6750 says no error code
         return {"WWW-Authenticate": 'Bearer realm="autoops"'}
+    detail = str(exc).replace('"', "'").encode("latin-1", "replace").decode("latin-1")
     return {
         "WWW-Authenticate": f'Bearer realm="autoops", error="invalid_token", '
         f'error_description="{detail}"'

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, Request
 
 from backend import schemas
-from backend.api.routes import AUTH, INVALID, READ, UNAVAILABLE, service
+from backend.api.routes import AUTH, INVALID, READ, UNAVAILABLE, Responses, service
 
 console = APIRouter(prefix="/api/dashboard", tags=["dashboard"], responses=AUTH)
-NOT_LOADED = {
+NOT_LOADED: Responses = {
     503: {"model": schemas.ErrorBody, "description": "the store's state is not loaded yet"}
 }
 
@@ -79,7 +79,9 @@ async def replay_range(request: Request) -> dict:
 async def replay_day(
     request: Request,
     day: Annotated[int, Path(ge=0, le=2**31 - 1, description="a traded sim day")],
-    limit: Annotated[int, Query(ge=1, le=500, description="decisions to return, in order")] = 200,
+    limit: Annotated[
+        int, Query(ge=1, le=schemas.MAX_LIMIT, description="decisions to return, in order")
+    ] = 200,
 ) -> dict:
     """One past day as it stood after trading: KPIs, decisions, open alerts, interventions."""
     return await service(request).insight.replay_day(day, limit)

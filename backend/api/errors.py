@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from http import HTTPStatus
 from typing import Any
 
@@ -73,8 +72,36 @@ def close_reason(exc: core.AutoOpsError) -> str:
     return str(exc).encode()[:123].decode(errors="ignore")
 
 
-_SHOULD = re.compile(r"^(?:Input|Value) should (?:be )?")
-_HAVE = re.compile(r"^(String|List|Dictionary|Object|Tuple|Set) should have ")
+# What a pydantic error type says was expected, filled from the error's context.
+_EXPECTED: dict[str, str] = {
+    "missing": "expected this required field",
+    "extra_forbidden": "expected no such field",
+    "int_type": "expected a valid integer",
+    "int_parsing": "expected a valid integer",
+    "int_from_float": "expected a valid integer",
+    "float_type": "expected a valid number",
+    "float_parsing": "expected a valid number",
+    "finite_number": "expected a finite number",
+    "bool_type": "expected a valid boolean",
+    "bool_parsing": "expected a valid boolean",
+    "string_type": "expected a valid string",
+    "dict_type": "expected a valid dictionary",
+    "model_type": "expected a valid dictionary or object",
+    "model_attributes_type": "expected a valid dictionary or object",
+    "list_type": "expected a valid list",
+    "datetime_type": "expected a valid datetime",
+    "datetime_parsing": "expected a valid datetime",
+    "greater_than": "expected greater than {gt}",
+    "greater_than_equal": "expected greater than or equal to {ge}",
+    "less_than": "expected less than {lt}",
+    "less_than_equal": "expected less than or equal to {le}",
+    "literal_error": "expected {expected}",
+    "enum": "expected {expected}",
+    "string_too_short": "expected a string with at least {min_length} characters",
+    "string_too_long": "expected a string with at most {max_length} characters",
+    "too_short": "expected a {field_type} with at least {min_length} items",
+    "too_long": "expected a {field_type} with at most {max_length} items",
+}
 
 
 def _problem(err: dict[str, Any]) -> str:
@@ -86,20 +113,18 @@ def _problem(err: dict[str, Any]) -> str:
             f"({err.get('ctx', {}).get('error', 'decode error')})"
         )
     if kind == "value_error":  # our own validators already say what was expected and what came
-        return msg.removeprefix("Value error, ")
-    return f"{_expected(kind, msg)}, got {_got(err.get('input'))}"
+        return str((err.get("ctx") or {}).get("error", msg))
+    return f"{_expected(kind, msg, err.get('ctx') or {})}, got {_got(err.get('input'))}"
 
 
-def _expected(kind: str, msg: str) -> str:
-    if kind == "extra_forbidden":
-        return "expected no such field"
-    if kind == "missing":
-        return "expected this required field"
-    if _SHOULD.match(msg):
-        return _SHOULD.sub("expected ", msg)
-    if _HAVE.match(msg):
-        return _HAVE.sub(lambda m: f"expected a {m.group(1).lower()} with ", msg)
-    return f"expected valid input ({msg})"
+def _expected(kind: str, msg: str, ctx: dict[str, Any]) -> str:
+    template = _EXPECTED.get(kind)
+    if template is None:
+        return f"expected valid input ({msg})"
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError):  # a context without the bound: pydantic's own words
+        return f"expected valid input ({msg})"
 
 
 def _got(value: Any) -> str:

@@ -2,9 +2,8 @@
 
 Every subscriber holds a few hundred tracked objects (uvicorn's protocol and its parser, the
 ASGI task, the hub's client) for as long as it stays connected. A full (generation 2) collection
-walks all of them; with thousands of subscribers that is a pause of hundreds of milliseconds in
-which no tick goes out, which is what the fan-out benchmark's p99 was made of
-(bench/README.md, "The tail is the garbage collector").
+walks all of them; with thousands of subscribers that is a long pause in which no tick goes
+out, and the subscribers' worst delays are made of it.
 
 `gc.freeze()` moves every object tracked at that moment into the permanent generation, which
 collections skip; objects that die by reference count are still freed at once. What a frozen

@@ -10,6 +10,7 @@ import logging
 import time
 from collections import Counter, deque
 from collections.abc import Callable
+from types import CoroutineType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -119,7 +120,7 @@ def direct_protocol(send: Send) -> WebSocketsSansIOProtocol | None:
 
 def release_handshake(proto: WebSocketsSansIOProtocol) -> None:
     """Drop the handshake's request and response, which uvicorn keeps for the connection's life
-    but never reads once the handshake is complete (their headers are ~3 KiB per subscriber)."""
+    but never reads once the handshake is complete (their headers, for every subscriber)."""
     if proto.handshake_complete:
         proto.request = None  # type: ignore[assignment]
         proto.response = None  # type: ignore[assignment]
@@ -291,7 +292,7 @@ class Hub:
         client = Client(
             send, ip, stream, agent_id, limits.TokenBucket(self.settings.ws_messages_per_second)
         )
-        client.expires = caller.expires
+        client.expires = caller.expires if isinstance(caller, Principal) else None
         client.task = asyncio.current_task()
         if client.direct is not None:
             release_handshake(client.direct)
@@ -332,7 +333,8 @@ class Hub:
     def _authenticate(self, token: str | None) -> Principal | AutoOpsError:
         if token is None and self.settings.auth == "jwt":
             return NotAuthenticated(
-                "expected a token: subprotocols ['bearer', '<jwt>'] or ?token=<jwt>, got none"
+                "expected a token: subprotocols ['bearer', '<jwt>'] or ?token=<jwt>, got none",
+                token_given=False,
             )
         try:
             return access.authenticate(self.settings, token)  # every role may subscribe
@@ -439,6 +441,9 @@ class Hub:
         completes in its first step: no task, no queue, no wake-up per subscriber per message.
         """
         coro = client.send({"type": "websocket.send", "text": text})
+        if not isinstance(coro, CoroutineType):  # ASGI servers send from an async function
+            log.debug("ws send to #%d returned %s, not a coroutine", client.id, type(coro).__name__)
+            return
         try:
             waiting_on = coro.send(None)
         except StopIteration:
@@ -619,7 +624,7 @@ class Hub:
     async def _fan_out_events(self, events: Subscription) -> None:
         async for event in events:
             try:
-                message = schemas.LIVE_UPDATES.validate_python(event)
+                message = schemas.LIVE_EVENT.validate_python(event)
             except ValidationError as exc:
                 log.error("dropping a bus event that is not a live-updates message: %s", exc)
                 continue

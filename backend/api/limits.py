@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from backend.errors import AutoOpsError
 
@@ -51,7 +52,7 @@ class TokenBucket:
 
     __slots__ = ("rate", "capacity", "tokens", "_clock", "_last")  # one per subscriber: kept small
 
-    def __init__(self, rate: float, clock: type[time.monotonic] | None = None) -> None:
+    def __init__(self, rate: float, clock: Callable[[], float] | None = None) -> None:
         self.rate = rate
         self.capacity = max(1.0, rate)
         self.tokens = self.capacity

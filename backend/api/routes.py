@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -15,7 +15,10 @@ from backend.auth import Principal, Role, require
 from backend.runner import Service
 from backend.sim.catalog import CATEGORIES
 
-AUTH = {
+# An OpenAPI `responses` entry per status, as FastAPI takes it.
+Responses = dict[int | str, dict[str, Any]]
+
+AUTH: Responses = {
     401: {"model": schemas.ErrorBody, "description": "no valid bearer token (AUTOOPS_AUTH=jwt)"},
     403: {"model": schemas.ErrorBody, "description": "the token's role may not do this"},
 }
@@ -26,12 +29,14 @@ OPERATE = access.needs(Role.OPERATOR, "an intervention or alert change")
 dashboard = APIRouter(prefix="/api/dashboard", tags=["dashboard"], responses=AUTH)
 ops = APIRouter(tags=["operations"])
 
-NOT_FOUND = {404: {"model": schemas.ErrorBody, "description": "unknown agent or alert"}}
-BAD_REQUEST = {400: {"model": schemas.ErrorBody, "description": "the request cannot be applied"}}
-INVALID = {
+NOT_FOUND: Responses = {404: {"model": schemas.ErrorBody, "description": "unknown agent or alert"}}
+BAD_REQUEST: Responses = {
+    400: {"model": schemas.ErrorBody, "description": "the request cannot be applied"}
+}
+INVALID: Responses = {
     422: {"model": schemas.ValidationErrorBody, "description": "the body or query is malformed"}
 }
-UNAVAILABLE = {
+UNAVAILABLE: Responses = {
     503: {
         "model": schemas.ErrorBody,
         "description": "the store's state is not loaded yet or the database is unavailable",
@@ -41,6 +46,7 @@ UNAVAILABLE = {
 # What FastAPI's response_model does to the list (validate, then dump_json), done once per body.
 DECISIONS = TypeAdapter(list[schemas.Decision])
 METRICS = TypeAdapter(schemas.DashboardMetrics)
+RECENT_DECISIONS = 20  # decisions/recent without a `limit`
 AgentFilter = Annotated[str | None, Query(description="only this agent's records; 404 if unknown")]
 
 
@@ -85,7 +91,9 @@ def encode_metrics(body: dict) -> bytes:
     responses={**NOT_FOUND, **INVALID, **UNAVAILABLE},
 )
 async def decisions_recent(
-    request: Request, limit: Annotated[int, Query(ge=1, le=500)] = 20, agent_id: AgentFilter = None
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=schemas.MAX_LIMIT)] = RECENT_DECISIONS,
+    agent_id: AgentFilter = None,
 ) -> list[dict] | Response:
     """The newest decisions first, optionally of one agent; `outcome` is null until known."""
     body = service(request).recent_decisions_json(limit, agent_id, encode_decisions)
@@ -191,7 +199,9 @@ async def store_skus(
     responses={**NOT_FOUND, **INVALID, **UNAVAILABLE},
 )
 async def interventions(
-    request: Request, limit: Annotated[int, Query(ge=1, le=500)] = 50, agent_id: AgentFilter = None
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=schemas.MAX_LIMIT)] = 50,
+    agent_id: AgentFilter = None,
 ) -> list[dict]:
     """The intervention audit log, newest first, optionally of one agent."""
     return await service(request).interventions(limit, agent_id)

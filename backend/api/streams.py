@@ -32,9 +32,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.api import access
 from backend.api.hub import AGENT, LIVE, METRICS
-from backend.api.routes import encode_decisions, encode_metrics
+from backend.api.routes import RECENT_DECISIONS, encode_decisions, encode_metrics
 from backend.auth import Role, require
 from backend.errors import AutoOpsError
+from backend.schemas import MAX_LIMIT
 
 PREFIX = "/api/dashboard/ws"
 PATHS = {f"{PREFIX}/live-updates": LIVE, f"{PREFIX}/metrics/real-time": METRICS}
@@ -117,22 +118,22 @@ def metrics_current(service: Any, scope: Scope) -> bytes | None:
     return service.dashboard_metrics_json(encode_metrics)
 
 
-LIMIT = re.compile(r"^[1-9][0-9]{0,2}$")
+LIMIT = re.compile(rf"^[1-9][0-9]{{0,{len(str(MAX_LIMIT)) - 1}}}$")  # no longer than the largest
 
 
 def decisions_recent(service: Any, scope: Scope) -> bytes | None:
-    """Only the plain cases: `limit` a decimal 1..500 and `agent_id` one of the agents, each at
+    """Only the plain cases: `limit` a decimal 1..MAX_LIMIT and `agent_id` one of the agents, each at
     most once, nothing else in the query. Anything else is FastAPI's to validate and answer."""
     raw = scope.get("query_string", b"")
     if not raw:  # the plainest case of all, and the commonest poll
-        return service.recent_decisions_json(20, None, encode_decisions)
+        return service.recent_decisions_json(RECENT_DECISIONS, None, encode_decisions)
     pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
     query = dict(pairs)
     if len(query) != len(pairs) or not set(query) <= {"limit", "agent_id"}:
         return None
-    limit = query.get("limit", "20")
+    limit = query.get("limit", str(RECENT_DECISIONS))
     agent_id = query.get("agent_id")
-    if not LIMIT.match(limit) or int(limit) > 500:
+    if not LIMIT.match(limit) or int(limit) > MAX_LIMIT:
         return None
     if agent_id is not None and agent_id not in service.agent_ids:
         return None

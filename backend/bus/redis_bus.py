@@ -26,7 +26,9 @@ from backend.bus.counts import SharedCounts
 
 log = logging.getLogger(__name__)
 
-TIMEOUTS = {"socket_timeout": 5.0, "socket_connect_timeout": 3.0, "health_check_interval": 5}
+SOCKET_TIMEOUT = 5.0  # seconds a command may wait on the socket
+CONNECT_TIMEOUT = 3.0
+HEALTH_CHECK_INTERVAL = 5  # seconds idle before the client pings the server
 OUTBOX = 10_000
 
 
@@ -46,7 +48,12 @@ class RedisBus:
         self._lost = False  # the pub/sub connection failed since its last (re)subscribe
 
     async def connect(self) -> None:
-        self._client = aioredis.Redis.from_url(self.url, **TIMEOUTS)
+        self._client = aioredis.Redis.from_url(
+            self.url,
+            socket_timeout=SOCKET_TIMEOUT,
+            socket_connect_timeout=CONNECT_TIMEOUT,
+            health_check_interval=HEALTH_CHECK_INTERVAL,
+        )
         await self._client.ping()
         self._pubsub = self._client.pubsub()
         self.connected = True

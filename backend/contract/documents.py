@@ -71,7 +71,7 @@ RECONNECT = (
 
 def operation_id(route: APIRoute) -> str:
     """`getAgentsStatus`, `postAgentIntervention`: the method, then the handler's name."""
-    method = sorted(route.methods)[0].lower()
+    method = sorted(route.methods or ())[0].lower()
     return method + "".join(part.capitalize() for part in route.name.split("_"))
 
 
@@ -179,7 +179,7 @@ def _message_key(model: type[BaseModel]) -> str:
 
 
 def _message(model: type[BaseModel]) -> dict[str, Any]:
-    kind = model.model_fields["type"].annotation.__args__[0]  # Literal["..."]
+    kind = get_args(model.model_fields["type"].annotation)[0]  # Literal["..."]
     doc = (model.__doc__ or "").strip()
     return {
         "name": model.__name__,
@@ -225,7 +225,7 @@ def asyncapi() -> dict[str, Any]:
         if "{agent_id}" in address:
             channel["parameters"] = {
                 "agent_id": {
-                    "enum": list(schemas.AgentId.__args__),
+                    "enum": list(get_args(schemas.AgentId)),
                     "description": "one of the three agents; any other id is closed 4004",
                 }
             }

@@ -264,7 +264,10 @@ def insert_intervention(conn: Connection, record: dict[str, Any]) -> int:
             )
         },
     }
-    return int(conn.execute(insert(interventions).values(**values)).inserted_primary_key[0])
+    key = conn.execute(insert(interventions).values(**values)).inserted_primary_key
+    if key is None:
+        raise RuntimeError("the interventions insert returned no primary key")
+    return int(key[0])
 
 
 def set_intervention_message(conn: Connection, seq: int, message: str) -> None:

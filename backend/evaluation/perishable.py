@@ -45,6 +45,8 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -68,7 +70,7 @@ WEEK = np.arange(7)
 # cost) and counts sales lost before an order arrives as lost (the problem's lost sales);
 # "store" is the agent as the store runs it (weights tuned for the store's fill-rate and waste
 # targets, backorder accounting of the position).
-OBJECTIVES = {
+OBJECTIVES: dict[str, dict[str, Any]] = {
     "benchmark": {"stockout_penalty": 0.0, "waste_aversion": 1.0, "lost_sales": True},
     "store": {},
 }
@@ -171,6 +173,8 @@ class AgentAdapter:
         return self._orders
 
     def observe(self, d: P.Day) -> None:
+        if self._state is None or self._orders is None:
+            raise RuntimeError("observe: no day was ordered yet")
         lt = self.inst.lead_time
         stock = self._state[:, lt - 1 :]
         available = stock.sum(axis=1)
@@ -209,13 +213,15 @@ def window_mean(run: dict[str, np.ndarray]) -> np.ndarray:
 
 def best_base_stock(inst: P.Instance, demand: np.ndarray) -> tuple[int, np.ndarray]:
     """The order-up-to level (on stock + in transit) with the least mean cost on these paths."""
+
+    def policy(level: int) -> Callable[[np.ndarray], np.ndarray]:
+        return lambda state: P.base_stock_order(inst, state, level)
+
     costs = {
-        level: window_mean(
-            P.simulate(inst, lambda s, lv=level: P.base_stock_order(inst, s, lv), demand)
-        )
+        level: window_mean(P.simulate(inst, policy(level), demand))
         for level in range(inst.max_order * inst.state_length + 1)
     }
-    best = min(costs, key=lambda lv: costs[lv].mean())
+    best = min(costs, key=lambda lv: float(costs[lv].mean()))
     return best, costs[best]
 
 

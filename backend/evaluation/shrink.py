@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from backend.sim.store import Store
 PUBLISHED = {"bakery": (6.5, 10.2), "produce": (4.0, 6.5), "meat": (3.7, 5.8)}
 
 
-def run(skus: int, seeds: int, seed_base: int, days: int = 364) -> dict:
+def run(skus: int, seeds: int, seed_base: int, days: int = 364) -> dict[str, Any]:
     acc = {c: np.zeros(5) for c in CATEGORIES}  # expired, received, lost value, revenue, sold
     demanded = {c: 0 for c in CATEGORIES}
     for seed in range(seed_base, seed_base + seeds):

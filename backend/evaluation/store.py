@@ -22,6 +22,7 @@ import os
 import sys
 import time
 from multiprocessing import Pool
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -50,7 +51,7 @@ def run_policy(
     per_sku: bool = False,
     world: str | None = None,
     level_drift: float = LEVEL_DRIFT,
-) -> dict:
+) -> dict[str, Any]:
     """One run: 'oracle', 'naive', or a coalition of agent ids (() = the competent baseline).
 
     `baseline` (tuned for this catalog, seed and world) is built when not given; with per_sku
@@ -69,7 +70,7 @@ def run_policy(
     for _ in range(days):
         if policy is not None:
             store.apply(policy.actions(store))
-        elif coalition == "naive":
+        elif coalition == "naive" or baseline is None:  # (a baseline is made for the others)
             store.apply(store.standing_actions())
         elif active:
             snap = store.snapshot(history_days=1)
@@ -82,7 +83,7 @@ def run_policy(
         sku.add(store.step())
     led = store.ledger
     tot = led.summary()
-    out = {
+    out: dict[str, Any] = {
         "profit": float(tot["profit"]),
         "profit_last": float(led.window("profit", min(LAST, days)).sum()),
         "expired": int(tot["units_expired"]),
@@ -95,7 +96,7 @@ def run_policy(
     return out
 
 
-def by_category(catalog_category: np.ndarray, sku: SkuTotals) -> dict[str, dict]:
+def by_category(catalog_category: np.ndarray, sku: SkuTotals) -> dict[str, dict[str, Any]]:
     """Per category: profit, units wasted, units sold and demanded, stock-out SKU-days."""
     out = {}
     for c in CATEGORIES:
@@ -112,11 +113,11 @@ def by_category(catalog_category: np.ndarray, sku: SkuTotals) -> dict[str, dict]
     return out
 
 
-def _fill(r: dict) -> float:
-    return 100.0 * r["sold"] / max(r["demanded"], 1)
+def _fill(r: dict[str, Any]) -> float:
+    return 100.0 * float(r["sold"]) / max(int(r["demanded"]), 1)
 
 
-def evaluate_seed(args: tuple) -> dict:
+def evaluate_seed(args: tuple[Any, ...]) -> dict[str, Any]:
     """Every run for one seed, and the seed's figures: args (skus, seed, days[, coalitions
     (default True)[, world (default None)[, level_drift (default LEVEL_DRIFT)]]])."""
     n_skus, seed, days, *rest = args
@@ -125,7 +126,7 @@ def evaluate_seed(args: tuple) -> dict:
     drift = rest[2] if len(rest) > 2 else LEVEL_DRIFT
     catalog = world_catalog(make_catalog(n_skus, seed), world, seed)
     baseline = CompetentBaseline(catalog, seed)
-    runs: dict[str, dict] = {
+    runs: dict[str, dict[str, Any]] = {
         p: run_policy(n_skus, seed, days, p, per_sku=True, world=world) for p in ("oracle", "naive")
     }
     sizes = range(len(AGENT_IDS) + 1) if coalitions else (0, len(AGENT_IDS))
@@ -177,9 +178,9 @@ def _ci95(x: np.ndarray) -> list[float]:
     return [float(x.mean() - half), float(x.mean() + half)]
 
 
-def per_category(per_seed: list[dict]) -> dict[str, dict[str, dict]]:
+def per_category(per_seed: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
     """Means over seeds per category and policy; fill rate pooled over seeds (sold / demanded)."""
-    out: dict[str, dict[str, dict]] = {}
+    out: dict[str, dict[str, Any]] = {}
     for c in CATEGORIES:
         rows = [r["per_category"] for r in per_seed if c in r["per_category"]["agents"]]
         if not rows:
@@ -227,9 +228,11 @@ MEANS = (
 )
 
 
-def summarise(per_seed: list[dict], seconds: float, config: dict) -> dict:
+def summarise(
+    per_seed: list[dict[str, Any]], seconds: float, config: dict[str, Any]
+) -> dict[str, Any]:
     """Means over seeds; the uplift's 95% interval is a paired t interval over seeds."""
-    out: dict = {}
+    out: dict[str, Any] = {}
     for f in MEANS:
         vals = [r[f] for r in per_seed]
         out[f] = None if any(v is None for v in vals) else float(np.mean(vals))
@@ -243,7 +246,7 @@ def summarise(per_seed: list[dict], seconds: float, config: dict) -> dict:
     return out
 
 
-def targets(s: dict) -> dict[str, bool]:
+def targets(s: dict[str, Any]) -> dict[str, bool]:
     """The acceptance targets, each met or not."""
     cats = s["per_category"]
     perishable = [c for c in cats if c != "ambient"]
@@ -268,7 +271,7 @@ def targets(s: dict) -> dict[str, bool]:
     return out
 
 
-def table(s: dict) -> str:
+def table(s: dict[str, Any]) -> str:
     c = s["config"]
     lo, hi = s["profit_uplift_ci95"]
     rows = [
@@ -317,7 +320,7 @@ def table(s: dict) -> str:
     return "\n".join(lines)
 
 
-def category_table(cats: dict) -> str:
+def category_table(cats: dict[str, Any]) -> str:
     """Markdown table: per category and policy, profit, units wasted, fill rate, stock-out days."""
     lines = [
         "| category | policy | profit | units wasted | fill rate, % | stock-out SKU-days |",
@@ -342,7 +345,7 @@ def evaluate(
     coalitions: bool = True,
     world: str | None = None,
     level_drift: float = LEVEL_DRIFT,
-) -> dict:
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     work = [(skus, seed_base + i, days, coalitions, world, level_drift) for i in range(seeds)]
     if processes > 1:
@@ -382,7 +385,7 @@ def evaluate_worlds(
     seed_base: int,
     processes: int,
     level_drift: float = LEVEL_DRIFT,
-) -> dict:
+) -> dict[str, Any]:
     """The evaluation (agents, baseline, naive, oracle; no coalitions) in each named world."""
     t0 = time.perf_counter()
     worlds = {}
@@ -405,7 +408,7 @@ def evaluate_worlds(
     }
 
 
-def worlds_table(s: dict) -> str:
+def worlds_table(s: dict[str, Any]) -> str:
     """Markdown table: one row per world against its competent baseline and oracle."""
     lines = [
         "| world | uplift vs baseline, % (95% CI) | % of oracle | baseline, % of oracle | "

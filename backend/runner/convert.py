@@ -10,7 +10,7 @@ import orjson
 from backend.db.engine import json_bytes
 from backend.schemas import METRIC_FIELDS
 
-__all__ = ["METRIC_FIELDS", "jsonable"]
+__all__ = ["jsonable"]
 
 INT_METRICS = frozenset({"stockout_incidents", "decision_count"})
 # Ratios over traded days: before the first day there is nothing to divide, whatever the core says.

@@ -8,7 +8,6 @@ import importlib
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -28,8 +27,9 @@ from backend.errors import AutoOpsError
 from backend.runner import convert, persistence
 from backend.runner.errors import CheckpointIncompatible, NotReady
 from backend.runner.recent import RecentDecisions
-from backend.runner.state import ACTIONS, Checkpoint, DayResult, View, events_channel, utcnow
+from backend.runner.state import Checkpoint, DayResult, View, events_channel, utcnow
 from backend.runner.telemetry import Telemetry
+from backend.schemas import ACTIONS
 
 __all__ = ["ACTIONS", "Runner", "View", "events_channel", "utcnow"]
 
@@ -47,6 +47,15 @@ STATE_FIELDS = (
     "active_alerts_count",
     "recent_decisions_count",
 )
+
+
+MAX_RETRY_DELAY = 30.0  # seconds between attempts at the database, at the most
+
+
+def retry_delay(previous: float, day_seconds: float) -> float:
+    """The wait before the next attempt at the database after `previous` (0 at the first
+    failure): 1 s, doubling, at least a sim day, at most MAX_RETRY_DELAY."""
+    return min(MAX_RETRY_DELAY, max(day_seconds, previous * 2 or 1.0))
 
 
 class _Moved(Exception):
@@ -140,7 +149,7 @@ class Runner:
         assert self._stopping is not None
         backoff = 0.0
         while not self.restored:
-            backoff = min(30.0, max(self.settings.day_seconds, backoff * 2 or 1.0))
+            backoff = retry_delay(backoff, self.settings.day_seconds)
             try:
                 await asyncio.wait_for(self._stopping.wait(), timeout=backoff)
                 return False
@@ -155,7 +164,7 @@ class Runner:
                 log.error(
                     "database still unavailable (%s); retrying in up to %.0f s",
                     exc,
-                    min(30.0, backoff * 2),
+                    retry_delay(backoff, self.settings.day_seconds),
                 )
         self.started_at = time.monotonic()
         return True
@@ -456,7 +465,7 @@ class Runner:
     def _failed(self, what: str, exc: Exception) -> None:
         self.telemetry.persist_failures.inc()
         self.last_error = f"{type(exc).__name__}: {exc}"
-        self._backoff = min(30.0, max(self.settings.day_seconds, self._backoff * 2 or 1.0))
+        self._backoff = retry_delay(self._backoff, self.settings.day_seconds)
         self._retry_at = time.monotonic() + self._backoff
         log.error("%s failed (%s); retrying in %.1f s", what, exc, self._backoff)
 
@@ -622,6 +631,9 @@ class Runner:
 
     # ---- interventions --------------------------------------------------------------------
 
+    def _pending_applier(self, row: dict[str, Any]) -> persistence.Apply:
+        return lambda: self._apply(self._op, row["agent_id"], row["action"], row["parameters"])
+
     def _apply(self, op: Any, agent_id: str, action: str, parameters: dict[str, Any]) -> str:
         if action == "override":
             return str(op.override(agent_id, parameters))
@@ -637,17 +649,7 @@ class Runner:
         sub: str = "anonymous",
     ) -> dict[str, Any]:
         """Record, apply and commit one intervention; runs in a worker thread."""
-        record = {
-            "intervention_id": f"iv-{uuid.uuid4().hex[:16]}",
-            "agent_id": agent_id,
-            "action": action,
-            "parameters": convert.jsonable(parameters),
-            "reason": reason,
-            "message": "",
-            "timestamp": utcnow(),
-            "client": client,
-            "sub": sub,
-        }
+        record = persistence.new_intervention(agent_id, action, parameters, reason, client, sub)
         self._ensure_lease()
         with self._lock:
             record["day"] = int(self._op.day)
@@ -679,9 +681,7 @@ class Runner:
                         self.engine,
                         row,
                         self.epoch,
-                        lambda r=row: self._apply(
-                            self._op, r["agent_id"], r["action"], r["parameters"]
-                        ),
+                        self._pending_applier(row),
                         self._after_apply,
                     )
                 except Deposed:

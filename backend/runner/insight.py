@@ -59,10 +59,12 @@ class Insight:
 
     async def by_category(self) -> dict[str, Any]:
         version = self.runner.view.version
-        if self._categories[0] != version or self._categories[1] is None:
-            body = await asyncio.to_thread(self._store().read, _by_category)
-            self._categories = (version, body)
-        return self._categories[1]
+        held_version, held = self._categories
+        if held_version == version and held is not None:
+            return held
+        body: dict[str, Any] = await asyncio.to_thread(self._store().read, _by_category)
+        self._categories = (version, body)
+        return body
 
     async def preview(
         self, agent_id: str, action: str, parameters: dict[str, Any], body_agent_id: str | None
@@ -126,11 +128,14 @@ class Insight:
         if self._pages[0] != version:
             self._pages = (version, {})
         key = (offset, limit, category, q)
-        page = self._pages[1].get(key)
-        if page is None:
-            page = await asyncio.to_thread(self._store().read, _sku_page, *key)
-            if len(self._pages[1]) < 64:  # a few pages per version: the ones being looked at
-                self._pages[1][key] = page
+        cached = self._pages[1].get(key)
+        if cached is not None:
+            return cached
+        page: tuple[int, list[dict[str, Any]]] = await asyncio.to_thread(
+            self._store().read, _sku_page, *key
+        )
+        if len(self._pages[1]) < 64:  # a few pages per version: the ones being looked at
+            self._pages[1][key] = page
         return page
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import Engine, make_url
 
 from backend.bus import Bus
@@ -63,9 +64,8 @@ class Election:
         try:
             async with asyncio.timeout(self.timeout):
                 if self._conn is None or self._conn.closed:
-                    self._conn = await psycopg.AsyncConnection.connect(
-                        self.dsn, autocommit=True, application_name=self.name, **KEEPALIVES
-                    )
+                    conninfo = make_conninfo(self.dsn, application_name=self.name, **KEEPALIVES)
+                    self._conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
                 cursor = await self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,))
                 row = await cursor.fetchone()
         except Exception as exc:  # the database is away: try again on the next poll

@@ -8,6 +8,7 @@ writes nothing.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -24,8 +25,8 @@ def _store_state(conn: Connection, c: Checkpoint, keep: int) -> None:
     repo.insert_checkpoint(
         conn, c.day, c.timestamp, c.codec.encode(c.tree, c.arrays), c.intervention_seq, keep
     )
-    days = c.rows["live/day_index"] if c.rows else ()
-    if len(days):
+    days = c.rows["live/day_index"] if c.rows else None
+    if days is not None and len(days):
         repo.insert_ledger_rows(conn, int(days[0]), int(days[-1]), c.codec.encode_rows(c.rows))
     repo.prune_ledger_rows(conn, c.day - c.history_days)
 
@@ -63,6 +64,28 @@ def write_checkpoint(engine: Engine, c: Checkpoint, settings: Settings, epoch: i
 
 class _Settled(Exception):
     """A pending intervention left pending before the leader got to it."""
+
+
+def new_intervention(
+    agent_id: str,
+    action: str,
+    parameters: dict[str, Any],
+    reason: str,
+    client: str | None,
+    sub: str,
+) -> dict[str, Any]:
+    """An intervention's record as it is asked for: its id, what, why, by whom and when."""
+    return {
+        "intervention_id": f"iv-{uuid.uuid4().hex[:16]}",
+        "agent_id": agent_id,
+        "action": action,
+        "parameters": convert.jsonable(parameters),
+        "reason": reason,
+        "message": "",
+        "timestamp": utcnow(),
+        "client": client,
+        "sub": sub,
+    }
 
 
 Apply = Callable[[], str]  # changes the store, returns its message

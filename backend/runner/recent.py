@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-RING_SIZE = 500  # the endpoint's largest `limit`: every unfiltered read is answered from memory
+from backend.schemas import MAX_LIMIT
+
+# The endpoint's largest `limit`: every unfiltered read is answered from memory.
+RING_SIZE = MAX_LIMIT
 
 
 class RecentDecisions:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -14,7 +13,7 @@ from backend.db import repo
 from backend.db.engine import ping
 from backend.db.lease import Deposed
 from backend.errors import UnknownAction, UnknownAgent
-from backend.runner import alerts, convert
+from backend.runner import alerts, persistence
 from backend.runner.core import ACTIONS, Runner, View, utcnow
 from backend.runner.errors import (
     AgentMismatch,
@@ -179,7 +178,8 @@ class Service:
         client: str | None,
         sub: str = "anonymous",
     ) -> dict[str, Any]:
-        """Checks in DESIGN.md's order; persisted, then in effect, then broadcast, then answered."""
+        """Checks in the order docs/api.md gives; persisted, then in effect, then broadcast, then
+        answered."""
         self.check_agent(agent_id)
         self.view()  # NotReady (503) before the store's state is loaded
         if action not in ACTIONS:
@@ -233,16 +233,8 @@ class Service:
         it, and the caller gets 503; if the leader got there first, the caller gets its result.
         """
         record = {
-            "intervention_id": f"iv-{uuid.uuid4().hex[:16]}",
-            "agent_id": agent_id,
-            "action": action,
-            "parameters": convert.jsonable(parameters),
-            "reason": reason,
-            "message": "",
-            "timestamp": utcnow(),
+            **persistence.new_intervention(agent_id, action, parameters, reason, client, sub),
             "day": self.runner.view.day,
-            "client": client,
-            "sub": sub,
             "status": "pending",
         }
         seq = await asyncio.to_thread(self._write, repo.insert_intervention, record)

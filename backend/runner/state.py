@@ -10,8 +10,6 @@ from typing import Any
 
 from backend.config import Settings
 
-ACTIONS = ("pause", "resume", "reset", "override")
-
 
 def events_channel(settings: Settings) -> str:
     """The bus channel that the live-updates stream fans out."""

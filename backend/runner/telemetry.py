@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from backend.runner.convert import METRIC_FIELDS
+from backend.schemas import METRIC_FIELDS
 
 
 class Telemetry:

@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from backend.sim.arrays import FloatArray, IntArray, StrArray
+
 CATEGORIES: tuple[str, ...] = ("bakery", "dairy", "produce", "meat", "ambient")
 CATEGORY_SHARE = np.array([0.10, 0.20, 0.25, 0.15, 0.30])
 PRICE_RANGE = {
@@ -289,15 +291,15 @@ PUBLIC_FIELDS = (
 class PublicCatalog:
     """What an agent may know about the catalog: no demand parameters."""
 
-    sku: np.ndarray
-    name: np.ndarray
-    category: np.ndarray
-    list_price: np.ndarray
-    unit_cost: np.ndarray
-    shelf_life: np.ndarray
-    lead_time: np.ndarray
+    sku: StrArray
+    name: StrArray
+    category: StrArray
+    list_price: FloatArray
+    unit_cost: FloatArray
+    shelf_life: IntArray
+    lead_time: IntArray
     holding_rate: float
-    disposal_fee: np.ndarray
+    disposal_fee: FloatArray
 
     @property
     def n(self) -> int:
@@ -308,19 +310,19 @@ class PublicCatalog:
 class Catalog:
     """Every per-SKU array has length n; the fields after disposal_fee are the hidden truth."""
 
-    sku: np.ndarray
-    name: np.ndarray
-    category: np.ndarray
-    list_price: np.ndarray
-    unit_cost: np.ndarray
-    shelf_life: np.ndarray
-    lead_time: np.ndarray
+    sku: StrArray
+    name: StrArray
+    category: StrArray
+    list_price: FloatArray
+    unit_cost: FloatArray
+    shelf_life: IntArray
+    lead_time: IntArray
     holding_rate: float
-    disposal_fee: np.ndarray
-    elasticity: np.ndarray
-    base_demand: np.ndarray
-    weekday: np.ndarray
-    dispersion: np.ndarray
+    disposal_fee: FloatArray
+    elasticity: FloatArray
+    base_demand: FloatArray
+    weekday: FloatArray
+    dispersion: FloatArray
     fresh_share: float
 
     @property
@@ -362,10 +364,10 @@ def _copy(value: Any) -> Any:
     return value.copy() if isinstance(value, np.ndarray) else value
 
 
-def _category_counts(n: int) -> np.ndarray:
+def _category_counts(n: int) -> IntArray:
     """Largest-remainder apportionment of n SKUs to the category shares (deterministic)."""
     raw = CATEGORY_SHARE * n
-    counts = np.floor(raw).astype(int)
+    counts: IntArray = np.floor(raw).astype(np.int64)
     order = np.argsort(-(raw - counts), kind="stable")
     counts[order[: n - counts.sum()]] += 1
     return counts

@@ -1,4 +1,4 @@
-"""Store-side KPIs (DESIGN.md, "KPIs"), pure functions of ledgers. Windowed sums run over the
+"""Store-side KPIs (defined in README.md, "The KPIs"), pure functions of ledgers. Windowed sums run over the
 ledger's per-day totals (Ledger.day_sums), so a day's KPIs cost the window's days, not its
 SKU-days.
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from backend.sim.arrays import IndexArray
 from backend.sim.catalog import Catalog
 from backend.sim.economics import expected_profit, optimal_price
 
@@ -110,7 +111,8 @@ class DayRecord:
 
     @property
     def opening_stock(self) -> np.ndarray:
-        return self.available.astype(np.int64) - self.received
+        opening: np.ndarray = self.available.astype(np.int64) - self.received
+        return opening
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,8 +160,12 @@ class Ledger:
         h, n = self.history_days, self.n
         # np.full writes every page now (np.zeros would map them as the ring fills): a store's
         # memory is what it will be on its last day from the first, not a slow climb for a year.
-        self._arrays = {f: np.full((h, n), 0, dtype=t) for f, t in ARRAY_FIELDS.items()}
-        self._scalars = {f: np.full(h, 0, dtype=t) for f, t in SCALAR_FIELDS.items()}
+        self._arrays: dict[str, np.ndarray] = {
+            f: np.full((h, n), 0, dtype=t) for f, t in ARRAY_FIELDS.items()
+        }
+        self._scalars: dict[str, np.ndarray] = {
+            f: np.full(h, 0, dtype=t) for f, t in SCALAR_FIELDS.items()
+        }
         # Expected profit at posted / optimal prices per SKU-day, computed on first request
         # (price_scores) and kept: NaN until then. Keeps step() fast at 10,000 SKUs.
         self._posted = np.full((h, n), np.nan)
@@ -224,7 +230,7 @@ class Ledger:
         self._count += 1
 
     # -- reading the ring --------------------------------------------------------------------
-    def _order(self, days: int | None) -> np.ndarray:
+    def _order(self, days: int | None) -> IndexArray:
         held = min(self._count, self.history_days)
         k = held if days is None else max(0, min(int(days), held))
         last = self._count - 1
@@ -239,7 +245,10 @@ class Ledger:
             return self._scalars[field][idx]
         if field == "profit":
             s = self._scalars
-            return s["revenue"][idx] - s["cogs"][idx] - s["holding"][idx] - s["disposal"][idx]
+            profit: np.ndarray = (
+                s["revenue"][idx] - s["cogs"][idx] - s["holding"][idx] - s["disposal"][idx]
+            )
+            return profit
         known = sorted([*ARRAY_FIELDS, *SCALAR_FIELDS, "profit"])
         raise ValueError(f"field: expected one of {known}, got {field!r}")
 
@@ -288,7 +297,7 @@ class Ledger:
         self._score(idx, catalog)
         return float(self._sums["posted"][idx].sum()), float(self._sums["optimal"][idx].sum())
 
-    def _score(self, idx: np.ndarray, catalog: Catalog) -> None:
+    def _score(self, idx: IndexArray, catalog: Catalog) -> None:
         for i in idx[np.isnan(self._sums["posted"][idx])]:
             wd = int(self._scalars["weekday"][i])
             price = self._arrays["price"][i] * (1.0 - self._arrays["markdown"][i])
@@ -306,7 +315,7 @@ class Ledger:
         """Copies of the held rows of days first.. (day = the count when it was recorded)."""
         days = np.arange(max(first, self._count - self.history_days), self._count)
         i = days % self.history_days
-        out = {"day_index": days}
+        out: dict[str, np.ndarray] = {"day_index": days}
         out |= {f"a/{f}": a[i] for f, a in self._arrays.items()}
         out |= {f"s/{f}": a[i] for f, a in self._scalars.items()}
         out |= {f"sum/{f}": a[i] for f, a in self._sums.items()}

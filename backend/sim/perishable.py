@@ -25,10 +25,13 @@ component 0..max_order), numpy only. `simulate` runs any table policy on given d
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+
+from backend.sim.arrays import FloatArray
 
 ISSUING = ("fifo", "lifo")
 DAMPING = 0.5
@@ -89,7 +92,7 @@ def demand_pmf(inst: Instance) -> np.ndarray:
     shape = 1.0 / inst.demand_cv**2
     scale = inst.demand_mean * inst.demand_cv**2
     edges = np.concatenate([[0.0], np.arange(inst.max_demand + 1) + 0.5])
-    p = np.diff(stats.gamma.cdf(edges, shape, scale=scale))
+    p: FloatArray = np.diff(stats.gamma.cdf(edges, shape, scale=scale))
     p[-1] += 1.0 - p.sum()
     return p
 
@@ -105,7 +108,7 @@ def issue(stock: np.ndarray, demand: np.ndarray, issuing: str) -> np.ndarray:
     """Stock left after meeting demand; stock (..., m) freshest first, demand broadcastable."""
     order = stock[..., ::-1] if issuing == "fifo" else stock
     before = np.cumsum(order, axis=-1) - order
-    left = order - np.clip(np.asarray(demand)[..., None] - before, 0, order)
+    left: np.ndarray = order - np.clip(np.asarray(demand)[..., None] - before, 0, order)
     return left[..., ::-1] if issuing == "fifo" else left
 
 
@@ -162,7 +165,8 @@ class Solution:
     iterations: int
 
     def order(self, state: np.ndarray) -> np.ndarray:
-        return self.policy[state_index(self.instance, state)]
+        orders: np.ndarray = self.policy[state_index(self.instance, state)]
+        return orders
 
 
 def _grid(inst: Instance) -> np.ndarray:
@@ -289,10 +293,16 @@ def policy_table(sol: Solution, size: int = 9) -> np.ndarray:
 
 def base_stock_order(inst: Instance, state: np.ndarray, level: int) -> np.ndarray:
     """Order up to `level` on the inventory position (stock + in transit), within 0..max_order."""
-    return np.clip(level - state.sum(axis=1), 0, inst.max_order)
+    orders: np.ndarray = np.clip(level - state.sum(axis=1), 0, inst.max_order)
+    return orders
 
 
-def simulate(inst: Instance, orders, demand: np.ndarray, observe=None) -> dict[str, np.ndarray]:
+def simulate(
+    inst: Instance,
+    orders: Callable[[np.ndarray], np.ndarray],
+    demand: np.ndarray,
+    observe: Callable[[Day], None] | None = None,
+) -> dict[str, np.ndarray]:
     """Run `orders(state (R, K)) -> (R,)` on demand paths (R, T) from an empty start.
 
     `observe(day: Day)`, when given, is called after each day is traded (a learning policy reads

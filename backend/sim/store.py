@@ -18,10 +18,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
+from backend.sim.arrays import FloatArray, IntArray
 from backend.sim.catalog import Catalog, PublicCatalog
 from backend.sim.demand import demand_rate, demand_sd, poisson_ppf
 from backend.sim.ledger import DayRecord, Ledger, Observations
@@ -52,20 +53,30 @@ class Snapshot:
     catalog: PublicCatalog
     price: np.ndarray
     markdown: np.ndarray
-    stock_by_age: np.ndarray
-    pipeline: np.ndarray
+    stock_by_age: IntArray
+    pipeline: IntArray
     history: Observations
 
     @property
-    def stock(self) -> np.ndarray:
-        return self.stock_by_age.sum(axis=1)
+    def stock(self) -> IntArray:
+        total: IntArray = self.stock_by_age.sum(axis=1)
+        return total
 
     @property
-    def on_order(self) -> np.ndarray:
-        return self.pipeline.sum(axis=1)
+    def on_order(self) -> IntArray:
+        total: IntArray = self.pipeline.sum(axis=1)
+        return total
 
 
-def _streams(seed: int) -> dict[str, np.random.Generator]:
+class RandomStream(Protocol):
+    """What the store draws from a stream: a numpy Generator, or a stand-in for one in tuning."""
+
+    def random(self, n: int) -> FloatArray: ...
+
+    def gamma(self, shape: FloatArray, scale: FloatArray) -> FloatArray: ...
+
+
+def _streams(seed: int) -> dict[str, RandomStream]:
     return {
         name: np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(i,)))
         for i, name in enumerate(STREAMS)
@@ -73,12 +84,18 @@ def _streams(seed: int) -> dict[str, np.random.Generator]:
 
 
 def _draw(
-    rng: dict[str, np.random.Generator], catalog: Catalog
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng: dict[str, RandomStream], catalog: Catalog
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """One day's draws, full (n,) vectors whatever the state: uniform, gamma shock, rounding."""
     k = catalog.dispersion
     n = catalog.n
     return rng["uniform"].random(n), rng["shock"].gamma(k, 1.0 / k), rng["fresh"].random(n)
+
+
+def _generator(stream: RandomStream) -> np.random.Generator:
+    if not isinstance(stream, np.random.Generator):
+        raise TypeError(f"a store drawing from a {type(stream).__name__} has no state to save")
+    return stream
 
 
 def daily_draws(catalog: Catalog, seed: int, days: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -90,24 +107,27 @@ def daily_draws(catalog: Catalog, seed: int, days: int) -> Iterator[tuple[np.nda
 
 
 def _check_array(name: str, value: Any, n: int) -> np.ndarray:
-    if not isinstance(value, np.ndarray):
+    array: np.ndarray
+    if isinstance(value, np.ndarray):
+        array = value
+    else:
         try:
-            value = np.asarray(value)
+            array = np.asarray(value)
         except Exception:  # noqa: BLE001 - anything unconvertible is a shape error to the caller
             raise ValueError(
                 f"Actions.{name}: expected a numeric array of shape ({n},), "
                 f"got {type(value).__name__}"
             ) from None
-    if value.shape != (n,):
-        raise ValueError(f"Actions.{name}: expected shape ({n},), got {value.shape}")
-    if value.dtype.kind not in "iuf":
-        raise ValueError(f"Actions.{name}: expected a numeric array, got dtype {value.dtype}")
-    if not np.all(np.isfinite(value)):
-        bad = int(np.flatnonzero(~np.isfinite(value))[0])
+    if array.shape != (n,):
+        raise ValueError(f"Actions.{name}: expected shape ({n},), got {array.shape}")
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"Actions.{name}: expected a numeric array, got dtype {array.dtype}")
+    if not np.all(np.isfinite(array)):
+        bad = int(np.flatnonzero(~np.isfinite(array))[0])
         raise ValueError(
-            f"Actions.{name}: expected finite values, got {value[bad].item()!r} at index {bad}"
+            f"Actions.{name}: expected finite values, got {array[bad].item()!r} at index {bad}"
         )
-    return value
+    return array
 
 
 def _first_bad(name: str, value: np.ndarray, bad: np.ndarray, expected: str) -> None:
@@ -177,7 +197,8 @@ class Store:
         days_mult = cum[self._rows, c.lead_time]  # sum of weekday multipliers t..t+L
         mean = c.base_demand * days_mult
         sigma = demand_sd(c, c.base_demand)
-        return np.ceil(mean + z * sigma * np.sqrt(c.lead_time + 1.0)).astype(np.int64)
+        standing: IntArray = np.ceil(mean + z * sigma * np.sqrt(c.lead_time + 1.0)).astype(np.int64)
+        return standing
 
     def standing_actions(self) -> Actions:
         """The static baseline: list price, no markdown, order up to the standing level.
@@ -291,7 +312,7 @@ class Store:
             "price": self.price.copy(),
             "markdown": self.markdown.copy(),
             "orders_today": self._orders_today.copy(),
-            "rng": {k: g.bit_generator.state for k, g in self._rng.items()},
+            "rng": {k: _generator(g).bit_generator.state for k, g in self._rng.items()},
             "ledger": self.ledger.state(),
         }
 
@@ -309,7 +330,7 @@ class Store:
         store.markdown = np.array(state["markdown"], dtype=float)
         store._orders_today = np.array(state["orders_today"], dtype=np.int64)
         for k, g in store._rng.items():
-            g.bit_generator.state = state["rng"][k]
+            _generator(g).bit_generator.state = state["rng"][k]
         store.ledger = Ledger.from_state(state["ledger"])
         log.debug("restored store of %d SKUs at day %d", store.n, store.day)
         return store

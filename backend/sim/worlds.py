@@ -18,11 +18,13 @@ parameters, today's level included where it moves over time.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 
 from backend.sim.catalog import Catalog
 from backend.sim.demand import MAX_RATE
+from backend.sim.ledger import DayRecord
 from backend.sim.store import Store
 
 WORLDS = (
@@ -54,7 +56,7 @@ def world_catalog(catalog: Catalog, world: str | None, seed: int) -> Catalog:
     if world not in WORLDS:
         raise ValueError(f"world: expected one of {', '.join(WORLDS)}, got {world!r}")
     rng, n = _rng(seed), catalog.n
-    change: dict = {}
+    change: dict[str, Any] = {}
     if world in ("level_low", "level_high"):
         change["base_demand"] = catalog.base_demand * (0.2 if world == "level_low" else 5.0)
     elif world in ("inelastic", "elastic"):
@@ -87,9 +89,10 @@ class WorldStore(Store):
         """The world's multiplier of base demand on `day`."""
         n = self.base.n
         if self.world == "seasonal":
-            return (1.0 + SEASON * np.sin(2 * np.pi * day / YEAR + self.phase)) * (1.0 + TREND) ** (
-                day / YEAR
-            )
+            seasonal: np.ndarray = (1.0 + SEASON * np.sin(2 * np.pi * day / YEAR + self.phase)) * (
+                1.0 + TREND
+            ) ** (day / YEAR)
+            return seasonal
         if self.world == "shifts":
             return np.where(day >= self.shift_day, self.shift, 1.0)
         return np.ones(n)
@@ -105,9 +108,12 @@ class WorldStore(Store):
         c = self.catalog
         ratio = np.asarray(effective, dtype=float) / c.list_price
         curve = np.maximum(1.0 + c.elasticity * (ratio - 1.0), 0.0)
-        return np.minimum(c.base_demand * c.weekday[:, self.weekday] * shock * curve, MAX_RATE)
+        rate: np.ndarray = np.minimum(
+            c.base_demand * c.weekday[:, self.weekday] * shock * curve, MAX_RATE
+        )
+        return rate
 
-    def step(self):
+    def step(self) -> DayRecord:
         rec = super().step()
         self._set_level()
         return rec

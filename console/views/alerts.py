@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from console import services
-from console.client import AGENT_NAMES, ApiError, may
+from console.client import ApiError, agent_name, may
 from console.components import format_time, guarded, severity_badge, show_last_result
 
 SEVERITIES = ("critical", "error", "warning", "info")
@@ -35,16 +35,16 @@ def alert_list() -> None:
     if not alerts:
         st.success("No active alerts.", icon=":material/task_alt:")
         return
-    for severity in (*SEVERITIES, None):
+    for level in (*SEVERITIES, None):
         group = [
             a
             for a in alerts
-            if (a.get("severity") in SEVERITIES and a.get("severity") == severity)
-            or (severity is None and a.get("severity") not in SEVERITIES)
+            if (a.get("severity") in SEVERITIES and a.get("severity") == level)
+            or (level is None and a.get("severity") not in SEVERITIES)
         ]
         if not group:
             continue
-        st.subheader(f"{(severity or 'other').title()} ({len(group)})")
+        st.subheader(f"{(level or 'other').title()} ({len(group)})")
         for alert in sorted(group, key=lambda a: str(a.get("timestamp")), reverse=True):
             alert_row(alert)
 
@@ -55,7 +55,7 @@ def alert_row(alert: dict) -> None:
     with st.container(border=True):
         text, actions = st.columns([5, 2], vertical_alignment="center")
         where = [
-            AGENT_NAMES.get(alert.get("agent_id") or "", alert.get("agent_id") or ""),
+            agent_name(alert.get("agent_id") or ""),
             alert.get("sku") or "",
         ]
         text.markdown(

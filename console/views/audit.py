@@ -8,9 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from console import services
-from console.client import AGENT_NAMES
+from console.client import agent_name
 from console.components import guarded, show_last_result
 from console.preview import preview_frame, realised_column
+from console.tables import csv_download, timestamp
 
 
 def audit_frame(rows: list[dict]) -> pd.DataFrame:
@@ -18,9 +19,9 @@ def audit_frame(rows: list[dict]) -> pd.DataFrame:
     for r in rows:
         records.append(
             {
-                "timestamp": pd.to_datetime(r.get("timestamp"), utc=True, errors="coerce"),
+                "timestamp": timestamp(r.get("timestamp")),
                 "who": r.get("client") or r.get("operator") or "—",
-                "agent": AGENT_NAMES.get(r.get("agent_id", ""), r.get("agent_id", "")),
+                "agent": agent_name(r.get("agent_id", "")),
                 "action": r.get("action", ""),
                 "reason": r.get("reason", ""),
                 "parameters": json.dumps(r.get("parameters") or {}, sort_keys=True),
@@ -62,7 +63,7 @@ def outcome_frame(rows: list[dict]) -> pd.DataFrame:
         total, done = (preview.get("with_override") or {}).get("total") or {}, r.get("realised")
         record = {
             "id": r.get("intervention_id") or "",
-            "agent": AGENT_NAMES.get(r.get("agent_id", ""), r.get("agent_id", "")),
+            "agent": agent_name(r.get("agent_id", "")),
             "sku": preview.get("sku"),
             "days": f"{preview.get('first_day')}–{preview.get('last_day')}",
         }
@@ -107,14 +108,7 @@ def audit_log() -> None:
             "id": st.column_config.TextColumn("Intervention id", width="small"),
         },
     )
-    st.download_button(
-        "Download CSV",
-        frame.to_csv(index=False).encode(),
-        "interventions.csv",
-        "text/csv",
-        icon=":material/download:",
-        key="audit_csv",
-    )
+    csv_download(frame, "interventions.csv", "audit_csv")
     st.subheader("Overrides: expected against realised")
     if outcomes.empty:
         st.info(
@@ -154,7 +148,10 @@ def preview_detail(rows: list[dict]) -> None:
         for r in rows
     }
     chosen = st.selectbox(
-        "Read an override's preview", list(labels), format_func=labels.get, key="audit_preview"
+        "Read an override's preview",
+        list(labels),
+        format_func=lambda k: labels[k],
+        key="audit_preview",
     )
     row = next((r for r in rows if r["intervention_id"] == chosen), None)
     if row is None:

@@ -9,7 +9,7 @@ from console import services
 from console.client import AGENT_IDS, AGENT_NAMES
 from console.components import format_time, guarded, show_last_result
 from console.kpis import format_value
-from console.tables import COLUMNS, decisions_frame
+from console.tables import COLUMNS, csv_download, decisions_frame
 
 
 def decision_detail(frame: pd.DataFrame) -> None:
@@ -22,7 +22,7 @@ def decision_detail(frame: pd.DataFrame) -> None:
     chosen = st.selectbox(
         "Read a decision in full",
         list(labels),
-        format_func=labels.get,
+        format_func=lambda k: labels[k],
         index=None,
         key="decision_detail",
         placeholder="Choose a decision",
@@ -108,14 +108,7 @@ def decisions_table() -> None:
         },
     )
     decision_detail(frame)
-    st.download_button(
-        "Download CSV",
-        frame.to_csv(index=False).encode(),
-        "decisions.csv",
-        "text/csv",
-        icon=":material/download:",
-        key="decisions_csv",
-    )
+    csv_download(frame, "decisions.csv", "decisions_csv")
 
 
 st.title("Decisions")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from console import services
-from console.client import AGENT_NAMES
+from console.client import AGENT_NAMES, MAX_LIMIT
 from console.components import (
     TILE_WIDTH,
     format_time,
@@ -51,7 +51,7 @@ def replay() -> None:
         if shown > first
         else first
     )
-    record = api.replay_day(int(day), limit=500)
+    record = api.replay_day(int(day), limit=MAX_LIMIT)
     st.markdown(f"#### Day {record['day']} · traded {format_time(record.get('timestamp'))}")
     metrics = record.get("system_metrics") or {}
     tiles = tile_row("replay_tiles")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import streamlit as st
 
@@ -42,8 +44,8 @@ def skus_frame(rows: list[dict]) -> pd.DataFrame:
     frame["stock_by_age_text"] = frame.get("stock_by_age", pd.Series(dtype=object)).map(
         stock_by_age_text
     )
-    price = pd.to_numeric(frame.get("price"), errors="coerce")
-    markdown = pd.to_numeric(frame.get("markdown_price"), errors="coerce")
+    price = pd.to_numeric(frame.get("price", math.nan), errors="coerce")
+    markdown = pd.to_numeric(frame.get("markdown_price", math.nan), errors="coerce")
     frame["markdown_pct"] = (1 - markdown / price) * 100
     if "override_until" in frame:
         frame["override_until"] = frame["override_until"].map(override_text)

@@ -106,3 +106,18 @@ def test_realised_outcomes_fall_inside_the_band_about_eight_times_in_ten() -> No
     cover = coverage(rows)
     assert cover["all"]["previews"] >= 120
     assert 0.70 <= cover["all"]["units_sold"] <= 0.90, cover
+
+
+def test_the_preview_sells_the_freshest_to_the_share_the_store_has_shown() -> None:
+    op = traded()
+    life = op.public.shelf_life
+    i = int(next(j for j in range(op.public.n) if 2 <= life[j] <= 7))
+    body = {"sku": str(op.public.sku[i]), "quantity": 40}  # a glut: some of it must expire
+    picks = op.agents["promotion_agent"].fresh
+    expired = {}
+    for share in (0.0, 1.0):
+        picks.fresh, picks.sold = share * 1e6, 1e6
+        p = preview_override(op, "inventory_agent", body)
+        expired[share] = p["with_override"]["total"]["units_expired"]["mean"]
+    # everyone taking the freshest leaves the older units to expire
+    assert expired[1.0] > expired[0.0]

@@ -7,14 +7,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import free_port
+from bench.common import free_port
+from tests.api.support import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,18 +59,20 @@ class Server:
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
+
+        def healthy() -> bool:
+            if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"uvicorn exited with {self.proc.returncode}: {self.tail()}")
-            try:
-                if httpx.get(f"{self.http}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"uvicorn did not answer /healthz in {timeout} s: {self.tail()}")
+            return httpx.get(f"{self.http}/healthz", timeout=1).status_code == 200
+
+        try:
+            wait_until(healthy, timeout, "/healthz", interval=0.1, ignore=(httpx.HTTPError,))
+        except AssertionError:
+            self.stop()
+            raise RuntimeError(
+                f"uvicorn did not answer /healthz in {timeout} s: {self.tail()}"
+            ) from None
+        return self
 
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM, as honcho and container runtimes send; returns the exit code."""

@@ -47,16 +47,29 @@ def fast_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     return env
 
 
-def wait_until(probe: Callable[[], T | None], timeout: float = 20.0, what: str = "condition") -> T:
-    """Poll `probe` until it returns something truthy; fail with `what` after `timeout` seconds."""
+def wait_until(
+    probe: Callable[[], T | None],
+    timeout: float = 20.0,
+    what: str = "condition",
+    *,
+    interval: float = 0.05,
+    sleep: Callable[[float], object] = time.sleep,
+    ignore: tuple[type[BaseException], ...] = (),
+) -> T:
+    """Poll `probe` until it returns something truthy (an exception in `ignore` counts as not
+    yet); fail with `what` after `timeout` seconds. `sleep` waits between polls (a browser
+    page's own wait, say)."""
     deadline = time.monotonic() + timeout
     while True:
-        value = probe()
+        try:
+            value = probe()
+        except ignore:
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
+        sleep(interval)
 
 
 def receive_until(ws: Any, kind: str, limit: int = 200) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from backend.config import Settings
-from backend.runner.convert import METRIC_FIELDS
+from backend.schemas import METRIC_FIELDS
 from tests.api.support import receive_until
 
 WS = "/api/dashboard/ws"

@@ -7,29 +7,26 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import psycopg
 
+from bench.common import free_port
 from tests.api.server import ROOT, Server
-from tests.api.support import fast_env
-from tests.conftest import PG_URL, free_port
+from tests.api.support import fast_env, wait_until
+from tests.conftest import PG_URL
 
 PG_DSN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
 CAP = 6  # WebSocket connections per address across the cluster, in these tests
 
 
 def wait_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+    def listening() -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+
+    wait_until(listening, timeout, f"a listener on 127.0.0.1:{port}", ignore=(OSError,))
 
 
 class Redis:

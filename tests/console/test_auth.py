@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -12,7 +11,7 @@ from backend.auth import Role, mint
 from console.client import ApiClient, may, token_role
 from console.listener import StreamListener
 from tests.api.server import Server
-from tests.api.support import fast_env
+from tests.api.support import fast_env, wait_until
 
 from .conftest import FakeApi, FakeListener
 from .test_app import run_app
@@ -60,13 +59,16 @@ def test_the_listener_subscribes_to_a_secured_backend_with_its_token(secured: Se
     with_token = StreamListener(secured.http, token=token(Role.VIEWER), connect_timeout=2.0).start()
     without = StreamListener(secured.http, connect_timeout=2.0).start()
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            ok = with_token.view().streams
-            bad = without.view().streams
-            if all(s.messages > 1 for s in ok.values()) and all(s.last_error for s in bad.values()):
-                break
-            time.sleep(0.1)
+        wait_until(
+            lambda: (
+                all(s.messages > 1 for s in with_token.view().streams.values())
+                and all(s.last_error for s in without.view().streams.values())
+            ),
+            20,
+            "messages with the token and a refusal without",
+            interval=0.1,
+        )
+        ok, bad = with_token.view().streams, without.view().streams
     finally:
         with_token.stop()
         without.stop()

@@ -7,9 +7,8 @@ import json
 import httpx
 import pytest
 
+from bench.common import free_port
 from console.client import ApiClient, ApiError, api_url_from_env
-
-from .wsserver import free_port
 
 
 def client_with(handler) -> ApiClient:  # type: ignore[no-untyped-def]

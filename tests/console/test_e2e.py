@@ -14,20 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .wsserver import free_port
+from bench.common import CHROMIUM, CHROMIUM_ARGS, console_argv, free_port
+from tests.api.support import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "console"
 SCREENSHOT = ROOT / "docs" / "screenshots" / "overview.png"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 if not (ROOT / "backend" / "api" / "app.py").exists():
     pytest.skip(
@@ -41,26 +33,23 @@ if not Path(CHROMIUM).exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def wait_until(
-    check: Callable[[], bool],
-    timeout: float,
-    what: str,
-    proc: subprocess.Popen | None = None,
-    log: Path | None = None,
+def wait_ready(
+    check: Callable[[], bool], timeout: float, what: str, proc: subprocess.Popen, log: Path
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            tail = log.read_text()[-3000:] if log and log.exists() else ""
-            raise AssertionError(f"{what}: the process exited with {proc.returncode}\n{tail}")
-        try:
-            if check():
-                return
-        except (httpx.HTTPError, OSError):
-            pass
-        time.sleep(0.2)
-    tail = log.read_text()[-3000:] if log and log.exists() else ""
-    raise AssertionError(f"{what}: not ready after {timeout} s\n{tail}")
+    """Wait for a started process to answer `check`; fail with its log's tail if it exits."""
+
+    def probe() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(f"{what}: the process exited with {proc.returncode}\n{tail()}")
+        return check()
+
+    def tail() -> str:
+        return log.read_text()[-3000:] if log.exists() else ""
+
+    try:
+        wait_until(probe, timeout, what, interval=0.2, ignore=(httpx.HTTPError, OSError))
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{tail()}") from None
 
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -116,28 +105,12 @@ def running(tmp: Path, day_seconds: str, name: str) -> Iterator[tuple[str, str]]
         api_log,
     )
     console = spawn(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "console/app.py",
-            "--server.port",
-            str(ui_port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
+        console_argv(ui_port),
         env,
         ui_log,
     )
     try:
-        wait_until(
+        wait_ready(
             lambda: (
                 httpx.get(f"{api_url}/api/dashboard/agents/status", timeout=2).status_code == 200
             ),
@@ -146,7 +119,7 @@ def running(tmp: Path, day_seconds: str, name: str) -> Iterator[tuple[str, str]]
             backend,
             api_log,
         )
-        wait_until(
+        wait_ready(
             lambda: httpx.get(f"{ui_url}/_stcore/health", timeout=2).status_code == 200,
             60,
             "console",
@@ -195,10 +168,13 @@ def test_operator_sees_the_store_trade_live_and_pauses_an_agent(servers: tuple[s
 
             # the live figures move on their own
             first = tile_value(page, "Decisions (total)")
-            deadline = time.monotonic() + 45
-            while tile_value(page, "Decisions (total)") == first:
-                assert time.monotonic() < deadline, f"Decisions stayed at {first}"
-                page.wait_for_timeout(500)
+            wait_until(
+                lambda: tile_value(page, "Decisions (total)") != first,
+                45,
+                f"Decisions to move on from {first}",
+                interval=500,
+                sleep=page.wait_for_timeout,
+            )
             page.locator(".st-key-agent_card_pricing_agent").wait_for(timeout=30_000)
             page.wait_for_timeout(3000)  # let the charts gather a few points for the picture
             page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
@@ -333,7 +309,11 @@ def test_preview_audit_categories_replay_and_no_cut_off_labels(steady: tuple[str
     api_url, ui_url = steady
     api = f"{api_url}/api/dashboard"
     wait_until(
-        lambda: httpx.get(f"{api}/metrics/current", timeout=5).json()["day"] >= 4, 120, "4 days"
+        lambda: httpx.get(f"{api}/metrics/current", timeout=5).json()["day"] >= 4,
+        120,
+        "4 days",
+        interval=0.2,
+        ignore=(httpx.HTTPError, OSError),
     )
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -388,10 +368,13 @@ def test_preview_audit_categories_replay_and_no_cut_off_labels(steady: tuple[str
             page.keyboard.press("Tab")
             sync_api.expect(dialog).to_contain_text(f"regular price {second:.2f}", timeout=30_000)
             # the heading is drawn before the table in the same rerun: wait for the table too
-            deadline = time.monotonic() + 30
-            while (after := preview.evaluate(TABLE_TEXT)) == before:
-                assert time.monotonic() < deadline, f"the preview never followed the value: {after}"
-                page.wait_for_timeout(200)
+            after = wait_until(
+                lambda: (table := preview.evaluate(TABLE_TEXT)) != before and table,
+                30,
+                "the preview to follow the value",
+                interval=200,
+                sleep=page.wait_for_timeout,
+            )
             assert [r[0] for r in after] == [r[0] for r in before]
             dialog.locator("textarea").fill("end-to-end test: previewed price")
             dialog.locator(".st-key-confirm_pricing_agent_override button").click()

@@ -6,10 +6,10 @@ import ast
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.common import free_port
 from console.listener import (
     Backoff,
     LinkState,
@@ -18,17 +18,15 @@ from console.listener import (
     StreamStatus,
     to_point,
 )
+from tests.api.support import wait_until
 
-from .wsserver import StreamServer, free_port
+from .wsserver import StreamServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)
+    wait_until(condition, timeout, "the listener's condition", interval=0.02)
 
 
 class RecordingBackoff(Backoff):

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 from datetime import UTC, datetime, timedelta
 
 from websockets.asyncio.server import ServerConnection, serve
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench.common import free_port
 
 
 class StreamServer:

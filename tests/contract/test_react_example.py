@@ -15,11 +15,9 @@ import pytest
 
 from tests.api.server import Server
 from tests.api.support import fast_env, wait_until
-from tests.conftest import free_port
+from bench.common import CHROMIUM, CHROMIUM_ARGS, free_port
 from tests.contract.node import REACT_EXAMPLE, npm
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 sync_api = pytest.importorskip("playwright.sync_api")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 
-from tests.conftest import free_port
+from bench.common import free_port
 
 
 class TcpProxy:

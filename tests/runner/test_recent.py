@@ -13,15 +13,7 @@ from backend.db.engine import make_engine
 from backend.runner import Runner, Service
 from backend.runner.recent import RecentDecisions
 from backend.runner.telemetry import Telemetry
-
-
-def make_settings(tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=f"sqlite:///{tmp_path / 'run.db'}",
-        skus=12,
-        day_seconds=0.2,
-        log_dir=tmp_path / "logs",
-    )
+from tests.runner.test_runner import make_settings
 
 
 async def started(settings: Settings) -> Runner:
