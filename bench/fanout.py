@@ -21,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,7 @@ from bench.common import (
     loopback_address,
     machine_facts,
     raise_nofile,
+    rounded,
     rss_kib,
     running,
     uvicorn_option,
@@ -58,6 +61,16 @@ STAIRCASE = (1000, 2000, 5000, 10000, 15000)
 PER_ADDRESS = 50  # connections per source address; the app closes the 101st with 1008
 PER_WORKER = 2500  # connections per client process, well under its file limit
 SETTLE_S = 2.0  # between the last handshake and the window, so the ramp has drained
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the swarm connects to (`port`) and the processes whose CPU, memory and descriptors
+    count as the server's (`pids`, by name); `python` names the ones py-spy can profile."""
+
+    port: int
+    pids: dict[str, int]
+    python: tuple[str, ...] = ()
 
 
 class Bench:
@@ -83,6 +96,8 @@ class Bench:
                 raise SystemExit(f"--app-env: expected KEY=VALUE, got {item!r}")
             self.app_env[key] = value
         self.ref_spec: Path | None = None
+        # CPUs the swarm's processes are pinned to (none: wherever the kernel puts them)
+        self.swarm_cpus: set[int] = set()
 
     def plan(self, n_clients: int, stalled_share: float) -> list[ConnSpec]:
         """Every client on metrics; a share also on live-updates and on one agent's stream."""
@@ -136,6 +151,12 @@ class Bench:
         self.ref_spec.write_text(json.dumps(spec))
         return spec
 
+    @contextlib.contextmanager
+    def serve(self, side: str) -> Iterator[Target]:
+        """Start what `side` names and stop it afterwards; the swarm connects to its port."""
+        with running(self.server(side)) as srv:
+            yield Target(srv.port, {side: srv.pid}, python=(side,))
+
     def run_side(
         self, side: str, n_clients: int, seconds: float, stalled_share: float
     ) -> dict[str, Any]:
@@ -148,16 +169,17 @@ class Bench:
         ctx = mp.get_context("spawn")
         workers: list[tuple[Any, Any]] = []
         try:
-            with running(self.server(side)) as srv:
+            with self.serve(side) as srv:
+                pids = list(srv.pids.values())
                 # the app's store trades in the background: its CPU rate with no client is noted
                 # over the warm-up so that the per-message figure can be read net of it
                 time.sleep(min(1.0, self.args.warmup / 2))
-                idle0, idle_t0 = cpu_seconds(srv.pid), time.monotonic()
+                idle0, idle_t0 = cpu_total(pids), time.monotonic()
                 time.sleep(self.args.warmup - min(1.0, self.args.warmup / 2))
-                idle_rate = (cpu_seconds(srv.pid) - idle0) / (time.monotonic() - idle_t0)
+                idle_rate = (cpu_total(pids) - idle0) / (time.monotonic() - idle_t0)
                 # the app's RSS wanders by a few MiB as its store trades: take medians
                 server: dict[str, Any] = {
-                    "rss_base": median_rss(srv.pid, 5, 0.2),
+                    "rss_base": median_rss(pids, 5, 0.2),
                     "idle_cpu_rate": idle_rate,
                 }
                 started = time.monotonic()
@@ -171,6 +193,9 @@ class Bench:
                     )
                     proc = ctx.Process(target=worker_main, args=(spec, child), daemon=True)
                     proc.start()
+                    if self.swarm_cpus:
+                        with contextlib.suppress(OSError):
+                            os.sched_setaffinity(proc.pid, self.swarm_cpus)
                     workers.append((proc, parent))
                 for _, pipe in workers:
                     if not pipe.poll(connect_deadline + 60):
@@ -182,24 +207,30 @@ class Bench:
                 for _, pipe in workers:
                     pipe.send((t0, t1, t_end))
                 time.sleep(max(0.0, t0 - time.monotonic()))
-                server.update(
-                    t0=time.monotonic(), cpu0=cpu_seconds(srv.pid), fds0=open_fds(srv.pid)
-                )
-                profiler = self.profile(srv, side, n_clients, seconds)
-                samples = [rss_kib(srv.pid)]
+                by_process0 = {name: cpu_seconds(pid) for name, pid in srv.pids.items()}
+                machine0 = machine_cpu()
+                server.update(t0=time.monotonic(), cpu0=cpu_total(pids), fds0=open_fds(pids))
+                profilers = self.profile(srv, side, n_clients, seconds)
+                samples = [rss_total(pids)]
                 while time.monotonic() < t1:
                     time.sleep(min(0.5, max(0.0, t1 - time.monotonic())))
-                    samples.append(rss_kib(srv.pid))
+                    samples.append(rss_total(pids))
                 server.update(
                     t1=time.monotonic(),
-                    cpu1=cpu_seconds(srv.pid),
+                    cpu1=cpu_total(pids),
                     rss1=samples[-1],
                     rss0=int(statistics.median(samples)),
                     rss_max=max(samples),
                     rss_start=samples[0],
-                    fds1=open_fds(srv.pid),
+                    fds1=open_fds(pids),
                 )
-                if profiler is not None:
+                machine1 = machine_cpu()
+                window = server["t1"] - server["t0"]
+                by_process = {
+                    name: rounded(100 * (cpu_seconds(pid) - by_process0[name]) / window, 1)
+                    for name, pid in srv.pids.items()
+                }
+                for profiler in profilers:
                     profiler.wait(timeout=60)
                 results = []
                 for _, pipe in workers:
@@ -216,6 +247,11 @@ class Bench:
         server["client_cpu"] = sum(r["cpu_seconds"] for r in results)
         summary = summarize(n_clients, [c for r in results for c in r["conns"]], server)
         summary["swarm_processes"] = n_workers
+        # where the CPU went over the window, in % of one core: each server process, the swarm
+        # (its clients' CPU from the window's start to the end of the grace period), the machine
+        by_process["swarm"] = rounded(100 * server["client_cpu"] / (seconds + self.args.grace), 1)
+        summary["cpu_pct_by_process"] = by_process
+        summary["machine_cpu_busy_pct"] = machine_busy_pct(machine0, machine1)
         log.info(
             "%s %d clients: p50 %s ms p99 %s ms lost %s held %s",
             side,
@@ -228,32 +264,39 @@ class Bench:
         return summary
 
     def profile(
-        self, srv: ServerProcess, side: str, n_clients: int, seconds: float
-    ) -> subprocess.Popen[bytes] | None:
-        """py-spy on the server over the window, as collapsed stacks (--profile DIR)."""
+        self, srv: Target, side: str, n_clients: int, seconds: float
+    ) -> list[subprocess.Popen[bytes]]:
+        """py-spy on each Python server process over the window, as collapsed stacks."""
         if self.args.profile is None:
-            return None
+            return []
         self.args.profile.mkdir(parents=True, exist_ok=True)
-        out = self.args.profile / f"{side}-{n_clients}.txt"
-        return subprocess.Popen(
-            [
-                "py-spy",
-                "record",
-                "--pid",
-                str(srv.pid),
-                "--duration",
-                str(max(1, int(seconds))),
-                "--rate",
-                "200",
-                "--format",
-                "raw",
-                "--nonblocking",
-                "--output",
-                str(out),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        out = []
+        for name in srv.python:
+            path = self.args.profile / (
+                f"{side}-{n_clients}.txt" if name == side else f"{side}-{name}-{n_clients}.txt"
+            )
+            out.append(
+                subprocess.Popen(
+                    [
+                        "py-spy",
+                        "record",
+                        "--pid",
+                        str(srv.pids[name]),
+                        "--duration",
+                        str(max(1, int(seconds))),
+                        "--rate",
+                        "200",
+                        "--format",
+                        "raw",
+                        "--nonblocking",
+                        "--output",
+                        str(path),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        return out
 
     def step(
         self, n_clients: int, seconds: float, stalled_share: float = 0.0, app_first: bool = True
@@ -298,17 +341,38 @@ async def capture_streams(port: int, intervals: dict[str, float]) -> dict[str, A
     return {"streams": streams}
 
 
-def open_fds(pid: int) -> int:
-    """File descriptors the server holds (its sockets, mostly), from /proc/PID/fd."""
-    return len(os.listdir(f"/proc/{pid}/fd"))
+def open_fds(pids: list[int]) -> int:
+    """File descriptors the server processes hold (their sockets, mostly), from /proc/PID/fd."""
+    return sum(len(os.listdir(f"/proc/{pid}/fd")) for pid in pids)
 
 
-def median_rss(pid: int, n: int, every: float) -> int:
+def cpu_total(pids: list[int]) -> float:
+    return sum(cpu_seconds(pid) for pid in pids)
+
+
+def rss_total(pids: list[int]) -> int:
+    return sum(rss_kib(pid) for pid in pids)
+
+
+def median_rss(pids: list[int], n: int, every: float) -> int:
     samples = []
     for _ in range(n):
-        samples.append(rss_kib(pid))
+        samples.append(rss_total(pids))
         time.sleep(every)
     return int(statistics.median(samples))
+
+
+def machine_cpu() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs, from the first line of /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+def machine_busy_pct(before: tuple[int, int], after: tuple[int, int]) -> float | None:
+    """How busy all CPUs of the machine were between two machine_cpu() readings, in %."""
+    total = after[1] - before[1]
+    return rounded(100 * (after[0] - before[0]) / total, 1) if total > 0 else None
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -14,9 +14,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bench.cluster import Nginx, Redis
 from tests.api.server import Server
 from tests.api.support import wait_until
-from tests.cluster.services import PG_DSN, Nginx, Redis, ready, replica_env, role
+from tests.cluster.services import PG_DSN, ready, replica_env, role
 from tests.conftest import PG_URL
 from tests.hardening.tcpproxy import TcpProxy
 

@@ -181,6 +181,7 @@ def test_d_a_paused_leader_that_lost_its_lease_commits_nothing_and_steps_down(
     other = next(n for n in cluster.replicas if n != name)
     assert leader.proc is not None
     epoch_before = lease(cluster)[0]
+    # (generous waits: what is tested is who commits, not how fast, on a machine that may be busy)
     os.kill(leader.proc.pid, signal.SIGSTOP)
     try:
         pg_query(
@@ -188,16 +189,16 @@ def test_d_a_paused_leader_that_lost_its_lease_commits_nothing_and_steps_down(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
             f"autoops-lock-{name}",
         )
-        wait_until(lambda: role(cluster.replicas[other]) == "leader", timeout=15, what="b to lead")
+        wait_until(lambda: role(cluster.replicas[other]) == "leader", timeout=40, what="b to lead")
         time.sleep(2)  # the new leader trades some days while the old one sleeps
     finally:
         os.kill(leader.proc.pid, signal.SIGCONT)
-    wait_until(lambda: role(leader) == "follower", timeout=15, what="the old leader to step down")
+    wait_until(lambda: role(leader) == "follower", timeout=40, what="the old leader to step down")
     time.sleep(2)
     epoch, holder, _ = lease(cluster)
     assert (epoch, holder) == (epoch_before + 1, other)
     assert contiguous(days(cluster))
-    wait_until(lambda: ready(leader), timeout=15, what="the old leader ready as a follower")
+    wait_until(lambda: ready(leader), timeout=40, what="the old leader ready as a follower")
 
 
 def test_e_redis_restarted_replicas_resubscribe_and_the_run_goes_on(cluster: Cluster) -> None:
