@@ -25,6 +25,7 @@ import numpy as np
 from backend.agents import metrics, state
 from backend.agents.conditions import agent_conditions, store_conditions
 from backend.agents.freshness import FreshPicks
+from backend.agents.inventory import STOCKOUT_PENALTY, WASTE_AVERSION, InventoryAgent
 from backend.agents.levers import Holds, validate
 from backend.agents.outcomes import Outcomes
 from backend.agents.plan import Draft
@@ -434,13 +435,22 @@ class Operation:
 
 def _upgrade(op: Operation) -> None:
     """Fill in what checkpoints written before the competent baseline and the fresh-pick
-    estimate lack: the baseline's tuned settings (retuned: deterministic for the catalog and
-    seed) and an unlearned estimate."""
+    estimates lack: the baseline's tuned settings (retuned: deterministic for the catalog and
+    seed), unlearned estimates and the inventory agent's default objective weights."""
     if not hasattr(op, "baseline_z"):
         op.baseline_z, op.baseline_clearance = tune(op.live.catalog, op.seed)
     promo = op.agents.get("promotion_agent")
     if isinstance(promo, PromotionAgent) and not hasattr(promo, "fresh"):
         promo.fresh = FreshPicks()
+    inv = op.agents.get("inventory_agent")
+    if isinstance(inv, InventoryAgent):
+        if not hasattr(inv, "fresh"):
+            inv.fresh = FreshPicks()
+        if not hasattr(inv, "stockout_penalty"):
+            inv.stockout_penalty, inv.waste_aversion = STOCKOUT_PENALTY, WASTE_AVERSION
+            inv.lost_sales = False
+        if not hasattr(inv, "supply"):
+            inv.supply, inv.supply_day = None, -1
 
 
 def _version(data: bytes) -> int | None:

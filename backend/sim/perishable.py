@@ -298,11 +298,15 @@ def base_stock_order(inst: Instance, state: np.ndarray, level: int) -> np.ndarra
 
 
 def simulate(
-    inst: Instance, orders: Callable[[np.ndarray], np.ndarray], demand: np.ndarray
+    inst: Instance,
+    orders: Callable[[np.ndarray], np.ndarray],
+    demand: np.ndarray,
+    observe: Callable[[Day], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Run `orders(state (R, K)) -> (R,)` on demand paths (R, T) from an empty start.
 
-    Returns per-day arrays (R, T): cost, sold, short, expired, held, ordered.
+    `observe(day: Day)`, when given, is called after each day is traded (a learning policy reads
+    its sales there). Returns per-day arrays (R, T): cost, sold, short, expired, held, ordered.
     """
     demand = np.asarray(demand, dtype=np.int64)
     r, t = demand.shape
@@ -311,6 +315,8 @@ def simulate(
     for day in range(t):
         a = np.asarray(orders(state), dtype=np.int64)
         d = step(inst, state, a, demand[:, day])
+        if observe is not None:
+            observe(d)
         for k in ("cost", "sold", "short", "expired", "held"):
             out[k][:, day] = getattr(d, k)
         out["ordered"][:, day] = a

@@ -146,3 +146,83 @@ def test_locked_sku_keeps_the_operator_order() -> None:
     )
     agent.decide(snap, plan, np.array([False, True]))
     assert plan.order_qty[1] == 77 and plan.order_qty[0] > 0
+
+
+def test_lost_before_arrival_is_the_gamma_loss_function() -> None:
+    mean, var, stock = (
+        np.array([4.0, 8.0, 3.0]),
+        np.array([6.0, 20.0, 3.0]),
+        np.array([2.0, 9.0, 0]),
+    )
+    k, theta = mean**2 / var, var / mean
+    x = np.linspace(0.0, 200.0, 400_001)
+    want = [
+        np.trapezoid(np.maximum(x - s, 0.0) * gamma.pdf(x, ki, scale=ti), x)
+        for s, ki, ti in zip(stock, k, theta)
+    ]
+    assert inventory.lost_before_arrival(mean, var, stock) == pytest.approx(want, abs=1e-4)
+    assert inventory.lost_before_arrival(np.array([0.0]), np.array([0.0]), np.array([1.0]))[0] == 0
+
+
+def test_spillover_reaches_old_stock_only_when_fresh_pickers_outrun_the_deliveries() -> None:
+    daily, inv_k, life = np.array([4.0, 4.0]), np.array([0.05, 0.05]), np.array([3, 3])
+    # freshest first (share 1), deliveries of 2 a day against demand 4: about 2 a day spill
+    lifo = inventory.spillover_demand(daily, inv_k, 1.0, np.array([2.0, 12.0]), life)
+    assert lifo[0] == pytest.approx(
+        inventory.lost_before_arrival(np.array([8.0]), np.array([8.0 + 0.05 * 64]), 4.0)[0]
+    )
+    assert lifo[0] > 4.0 - 0.5 and lifo[1] < 0.01
+    # the store's cautious share with deliveries that cover demand: nothing spills
+    store = inventory.spillover_demand(daily, inv_k, 0.3, np.array([4.0, 4.0]), life)
+    assert store.max() < 0.01
+
+
+def test_spoilage_counts_fresh_pickers_who_find_no_fresh_units() -> None:
+    stock = np.array([[5.0, 0.0]])  # 5 units expiring tonight
+    dcum, sd = np.array([[4.0, 8.0]]), np.array([[1e-3, 1e-3]])
+    # freshest first, nothing arriving: every buyer takes an old unit -> 1 of 5 expires
+    none = inventory.expected_spoilage(stock, dcum, sd, 1.0, np.zeros((1, 2)))
+    assert none[0] == pytest.approx(1.0, abs=1e-3)
+    # freshest first with 4 fresh units arriving: no buyer reaches the old ones
+    fresh = inventory.expected_spoilage(stock, dcum, sd, 1.0, np.array([[4.0, 8.0]]))
+    assert fresh[0] == pytest.approx(5.0, abs=1e-3)
+    # without arrivals given, the share alone decides (the store's usage)
+    assert inventory.expected_spoilage(stock, dcum, sd, 1.0)[0] == pytest.approx(5.0, abs=1e-3)
+
+
+def _agent_order(agent: InventoryAgent, stock: np.ndarray, lead: int, life: int) -> int:
+    snap = snapshot(1, stock, np.zeros((1, lead + 1)), lead=lead, life=life)
+    plan = Plan(
+        price=np.full(1, 2.0),
+        markdown=np.zeros(1),
+        order_qty=np.zeros(1, dtype=np.int64),
+        markdown_units=np.zeros(1),
+    )
+    agent.decide(snap, plan, np.zeros(1, dtype=bool))
+    return int(plan.order_qty[0])
+
+
+def test_an_empty_sku_orders_at_least_its_expected_demand() -> None:
+    # unlearned: the level alone may be 0 under the prior's uncertainty; nothing on the shelf
+    # would then never teach the demand
+    agent = InventoryAgent(np.full(1, 2.0), np.array(["a"]), seed=0)
+    mean = agent.model.mean_demand(np.full((1, 2), 2.0), np.array([3, 4])).sum()
+    assert _agent_order(agent, np.zeros((1, 4)), lead=1, life=4) >= np.ceil(mean)
+
+
+def test_lost_sales_accounting_orders_less_when_the_shelf_runs_short() -> None:
+    def agent(lost: bool) -> InventoryAgent:
+        a = InventoryAgent(np.full(1, 2.0), np.array(["a"]), seed=0, lost_sales=lost)
+        a.model.mean[:, 0] = np.log(8.0)
+        a.model.prec[:] = np.eye(2) * 1e8
+        return a
+
+    short = np.zeros((1, 20))
+    short[0, 15] = 2  # 2 units against a day's demand of about 8
+    plenty = np.zeros((1, 20))
+    plenty[0, 15] = 30
+    gap = _agent_order(agent(False), short, 1, 20) - _agent_order(agent(True), short, 1, 20)
+    lost = inventory.lost_before_arrival(np.array([8.0]), np.array([8.0 + 0.2 * 64]), 2.0)[0]
+    assert gap == pytest.approx(lost, abs=1.5) and gap >= 4
+    # with stock to spare nothing is lost before the delivery: the same order either way
+    assert _agent_order(agent(False), plenty, 1, 20) == _agent_order(agent(True), plenty, 1, 20)
