@@ -1,5 +1,5 @@
 """backend/ and console/ pass mypy with the settings in pyproject.toml (strict on the
-simulator, the agents and the shared schemas)."""
+simulator, the agents, the evaluations and the shared schemas)."""
 
 from __future__ import annotations
 

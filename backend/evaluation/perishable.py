@@ -49,6 +49,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 
 from backend.agents.inventory import InventoryAgent
@@ -181,7 +182,7 @@ class AgentAdapter:
         received = stock[:, 0]
         for r in range(len(self.agents)):
 
-            def row(x, dtype=np.int64):
+            def row(x: object, dtype: npt.DTypeLike = np.int64) -> np.ndarray:
                 return np.array([[x]], dtype=dtype)
 
             self.history[r] = Observations(
@@ -208,7 +209,8 @@ def ci95(x: np.ndarray) -> list[float]:
 
 def window_mean(run: dict[str, np.ndarray]) -> np.ndarray:
     """(R,) mean daily cost of each path over the reported days."""
-    return run["cost"][:, FIRST_DAY:].mean(axis=1)
+    mean: np.ndarray = run["cost"][:, FIRST_DAY:].mean(axis=1)
+    return mean
 
 
 def best_base_stock(inst: P.Instance, demand: np.ndarray) -> tuple[int, np.ndarray]:
@@ -225,7 +227,7 @@ def best_base_stock(inst: P.Instance, demand: np.ndarray) -> tuple[int, np.ndarr
     return best, costs[best]
 
 
-def evaluate_instance(inst: P.Instance, reps: int, days: int, seed: int) -> dict:
+def evaluate_instance(inst: P.Instance, reps: int, days: int, seed: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     sol = P.solve(inst)
     demand = P.sample_demand(inst, np.random.default_rng(seed), (reps, days))
@@ -280,7 +282,7 @@ def evaluate_instance(inst: P.Instance, reps: int, days: int, seed: int) -> dict
     }
 
 
-def evaluate(names: list[str], reps: int = REPS, days: int = DAYS, seed: int = 0) -> dict:
+def evaluate(names: list[str], reps: int = REPS, days: int = DAYS, seed: int = 0) -> dict[str, Any]:
     t0 = time.perf_counter()
     rows = [evaluate_instance(P.INSTANCES[n], reps, days, seed) for n in names]
     gaps = [r["agent_gap_pct"] for r in rows]
@@ -297,7 +299,7 @@ def evaluate(names: list[str], reps: int = REPS, days: int = DAYS, seed: int = 0
     }
 
 
-def table(s: dict) -> str:
+def table(s: dict[str, Any]) -> str:
     """Markdown table: one row per instance, then the mean gap."""
     lines = [
         "| instance | m | L | issuing | optimal | base-stock (level) | agent (95% CI) | "
