@@ -15,7 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench.common import ROOT, free_port
+from bench.harness import ROOT, free_port
 
 PROCFILE_CLUSTER = ROOT / "Procfile.cluster"
 NGINX_CONF = ROOT / "deploy" / "nginx" / "nginx.conf"

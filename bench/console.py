@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from websockets.sync.client import connect
 
-from bench.common import (
+from bench.harness import (
     CHROMIUM,
     CHROMIUM_ARGS,
     ServerProcess,

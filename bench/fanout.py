@@ -29,7 +29,8 @@ from typing import Any
 import orjson
 from websockets.asyncio.client import connect
 
-from bench.common import (
+from bench.fanstats import capacity, capacity_estimate, compare, summarize
+from bench.harness import (
     ServerProcess,
     app_facts,
     app_server,
@@ -46,7 +47,6 @@ from bench.common import (
     versions,
     write_json,
 )
-from bench.fanstats import capacity, capacity_estimate, compare, summarize
 from bench.swarm import ConnSpec, WorkerSpec, stamp_of, worker_main
 
 log = logging.getLogger(__name__)

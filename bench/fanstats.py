@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from bench.common import percentile, ratio, rounded
+from bench.harness import percentile, ratio, rounded
 
 P99_TARGET_MS = 100.0
 COMPARED = (

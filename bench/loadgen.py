@@ -8,7 +8,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.common import percentile
+from bench.harness import percentile
 
 
 async def _connection(

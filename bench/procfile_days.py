@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 
 from backend.config import Settings
-from bench.common import (
+from bench.harness import (
     APP_FACTORY,
     ServerProcess,
     free_port,

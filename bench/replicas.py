@@ -34,7 +34,9 @@ from typing import Any
 import httpx
 
 from bench.cluster import Nginx, Redis, cluster_env, drop_schema, replica_command
-from bench.common import (
+from bench.fanout import SETTLE_S, Bench, Target
+from bench.fanstats import P99_TARGET_MS, capacity, capacity_estimate, compare
+from bench.harness import (
     ROOT,
     ServerProcess,
     app_factory,
@@ -45,8 +47,6 @@ from bench.common import (
     versions,
     write_json,
 )
-from bench.fanout import SETTLE_S, Bench, Target
-from bench.fanstats import P99_TARGET_MS, capacity, capacity_estimate, compare
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
+from bench.harness import (
     ServerProcess,
     app_env,
     app_facts,

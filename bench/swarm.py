@@ -23,7 +23,7 @@ from websockets.frames import Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
 
-from bench.common import raise_nofile
+from bench.harness import raise_nofile
 
 log = logging.getLogger(__name__)
 

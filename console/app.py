@@ -12,7 +12,7 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts console/ on the path, not 
 
 import streamlit as st  # noqa: E402
 
-from console import components, services  # noqa: E402
+from console import components, resources  # noqa: E402
 
 log = logging.getLogger("console")
 if not logging.getLogger().handlers:
@@ -51,14 +51,14 @@ page = st.navigation(PAGES)
 
 with st.sidebar:
     st.markdown("#### :material/storefront: AutoOps Retail")
-    st.caption(f"Backend `{services.get_api().base_url}`")
+    st.caption(f"Backend `{resources.get_api().base_url}`")
     st.fragment(run_every=1.0)(components.connection_badge)()
     st.toggle(
         "Pause live updates",
         key="live_paused",
         help="Freeze the live panels on what they show now; the store keeps trading.",
     )
-    if services.live_paused():
+    if resources.live_paused():
         st.caption(":orange[:material/pause_circle: Live updates paused]")
 
 try:

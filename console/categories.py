@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from console import services
+from console import resources
 from console.components import guarded
 
 PERIODS = {"since_start": "Since the start", "window": "KPI window"}
@@ -105,7 +105,7 @@ def compact_frame(body: dict, period: str) -> pd.DataFrame:
 @guarded
 def category_panel(key: str, compact: bool = False) -> None:
     """Fetch metrics/by-category and show it for the period the operator picks."""
-    body = services.get_api().metrics_by_category()
+    body = resources.get_api().metrics_by_category()
     period = (
         st.segmented_control(
             "Period",

@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from console import services
+from console import resources
 from console.client import AGENT_IDS, ApiError, agent_name, may
 from console.kpis import RESPONSE_TIME_HELP, SUCCESS_RATE_HELP, format_percent, format_seconds
 from console.listener import parse_time
@@ -70,7 +70,7 @@ def guarded(func: Callable[..., None]) -> Callable[..., None]:
 @guarded
 def connection_badge() -> None:
     """The listener's connection state, refreshed every second (also while updates are paused)."""
-    view = services.get_listener().view()
+    view = resources.get_listener().view()
     badge = view.badge()
     color, icon = BADGE_STYLE.get(badge.kind, ("gray", ""))
     st.markdown(f":{color}-badge[{icon} {badge.title}]  \n:gray[{badge.detail}]")
@@ -138,7 +138,7 @@ def show_last_result() -> None:
 def send_intervention(agent_id: str, action: str, reason: str, parameters: dict | None) -> bool:
     """POST the intervention and record its result; True when the backend accepted it."""
     try:
-        response = services.get_api().intervene(agent_id, action, reason, parameters)
+        response = resources.get_api().intervene(agent_id, action, reason, parameters)
     except ApiError as exc:
         record_result(False, agent_id, action, str(exc))
         return False
@@ -243,13 +243,13 @@ def intervention_dialog(agent_id: str, action: str, parameters: dict | None = No
 def fetch_agents() -> tuple[list[dict], str | None]:
     """Agent statuses from REST, else from the latest live update; and a warning if degraded."""
     try:
-        agents = services.get_api().agent_statuses()
+        agents = resources.get_api().agent_statuses()
         return sorted(
             agents,
             key=lambda a: AGENT_IDS.index(a["agent_id"]) if a.get("agent_id") in AGENT_IDS else 99,
         ), None
     except ApiError as exc:
-        live = services.current_view().live or {}
+        live = resources.current_view().live or {}
         agents = live.get("agent_statuses") or []
         if agents:
             return agents, f"{exc} Showing the agents as of the last live update."
@@ -292,7 +292,7 @@ def agent_card(agent: dict) -> None:
         # agent; a click asks for confirmation through a full rerun, where the dialog opens.
         # Only the buttons the console token's role may use are drawn.
         choice = None
-        role = services.role()
+        role = resources.role()
         # buttons as wide as their labels, wrapping onto a second line when the card is narrow
         row = st.container(horizontal=True, gap="small", key=f"agent_buttons_{agent_id}")
         for action, icon, useless_when in AGENT_BUTTONS:
@@ -320,7 +320,7 @@ AGENT_BUTTONS = (
 def agent_panel() -> None:
     """The three agents, refreshed every 3 s."""
 
-    @st.fragment(run_every=services.refresh_every(3.0))
+    @st.fragment(run_every=resources.refresh_every(3.0))
     @guarded
     def cards() -> None:
         agents, warning = fetch_agents()

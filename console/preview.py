@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from console import services
+from console import resources
 from console.client import ApiError
 
 FIGURES = (
@@ -88,7 +88,7 @@ def daily_figure(preview: dict) -> go.Figure:
 def preview_panel(agent_id: str, parameters: dict) -> None:
     """Ask the backend for the preview of these values and show both arms side by side."""
     try:
-        preview = services.get_api().preview(agent_id, parameters)
+        preview = resources.get_api().preview(agent_id, parameters)
     except ApiError as exc:
         st.warning(f"No preview: {exc}", icon=":material/visibility_off:")
         return

@@ -82,7 +82,7 @@ def test_the_guard_catches_upward_and_impure_imports(tmp_path: Path) -> None:
         "backend/sim/__init__.py": "",
         "backend/sim/probe.py": "import numpy\nfrom backend.agents import policy\n",
         "backend/agents/__init__.py": "",
-        "backend/agents/probe.py": "from ..sim import store\nimport asyncio\nfrom backend.runner import core\n",
+        "backend/agents/probe.py": "from ..sim import store\nimport asyncio\nfrom backend.runner import loop\n",
         "console/probe.py": "from backend.schemas import SystemMetrics\n",
     }
     for rel, text in files.items():

@@ -12,8 +12,8 @@ from prometheus_client import disable_created_metrics
 
 from backend import contract
 from backend.api import console_routes, errors, routes, shutdown
+from backend.api.dispatch import AutoOpsApp
 from backend.api.hub import Hub
-from backend.api.streams import AutoOpsApp
 from backend.bus import make_bus
 from backend.config import Settings
 from backend.db.engine import make_engine

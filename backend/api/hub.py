@@ -34,8 +34,8 @@ from backend.bus.counts import SharedCounts
 from backend.config import Settings
 from backend.errors import AutoOpsError, NotAuthenticated, UnknownAgent
 from backend.runner import Service, events_channel
-from backend.runner.core import utcnow
 from backend.runner.errors import NotReady
+from backend.runner.loop import utcnow
 from backend.runner.telemetry import Telemetry
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """REST routes: thin adapters from HTTP to the service (the streams are served by the hub, see
-`backend.api.streams`)."""
+`backend.api.dispatch`)."""
 
 from __future__ import annotations
 

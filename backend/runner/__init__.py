@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.runner.core import Runner, View, events_channel
-from backend.runner.service import Service
+from backend.runner.facade import Service
+from backend.runner.loop import Runner, View, events_channel
 
 __all__ = ["Runner", "Service", "View", "events_channel"]

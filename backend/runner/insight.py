@@ -12,9 +12,9 @@ import numpy as np
 from backend.agents.preview import preview_override, realised
 from backend.db import replay
 from backend.errors import AutoOpsError, UnknownAction, UnknownAgent
-from backend.runner import convert
-from backend.runner.core import ACTIONS, Runner
+from backend.runner import wire
 from backend.runner.errors import AgentMismatch, NotReady
+from backend.runner.loop import ACTIONS, Runner
 from backend.sim.categories import by_category
 
 
@@ -164,7 +164,7 @@ def _sku_page(
         keep &= np.char.find(text, needle) >= 0
     index = np.flatnonzero(keep)
     page = index[offset : offset + limit].tolist()
-    return len(index), [convert.sku_row(r) for r in op.sku_rows(page)]
+    return len(index), [wire.sku_row(r) for r in op.sku_rows(page)]
 
 
 def _realised(op: Any, previews: list[dict[str, Any]]) -> list[dict[str, Any] | None]:

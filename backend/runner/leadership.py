@@ -23,7 +23,7 @@ from sqlalchemy import Engine, make_url
 from backend.bus import Bus
 from backend.config import Settings
 from backend.db.engine import init_db, lock_key
-from backend.runner.core import Runner
+from backend.runner.loop import Runner
 from backend.runner.replica import Replica
 from backend.runner.state import View
 from backend.runner.telemetry import Telemetry

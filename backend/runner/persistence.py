@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine
 
 from backend.config import Settings
 from backend.db import lease, repo
-from backend.runner import alerts, convert
+from backend.runner import alerts, wire
 from backend.runner.state import Checkpoint, DayResult, utcnow
 
 
@@ -45,7 +45,7 @@ def write_day(
             return  # this epoch's earlier commit of the day landed; only its answer was lost
         repo.insert_decisions(conn, r.decisions)
         repo.record_outcomes(conn, r.outcomes)
-        repo.save_agent_states(conn, r.day, r.timestamp, convert.jsonable(r.agents))
+        repo.save_agent_states(conn, r.day, r.timestamp, wire.jsonable(r.agents))
         r.alerts_raised, r.alerts_resolved = alerts.sync(conn, r.conditions, r.timestamp, r.day)
         _store_state(conn, r.checkpoint, settings.checkpoints_kept)
         repo.prune(conn, r.day, settings.retention_days, settings.audit_retention_days)
@@ -79,7 +79,7 @@ def new_intervention(
         "intervention_id": f"iv-{uuid.uuid4().hex[:16]}",
         "agent_id": agent_id,
         "action": action,
-        "parameters": convert.jsonable(parameters),
+        "parameters": wire.jsonable(parameters),
         "reason": reason,
         "message": "",
         "timestamp": utcnow(),

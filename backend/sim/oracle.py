@@ -25,9 +25,9 @@ import numpy as np
 from scipy import special, stats
 
 from backend.sim.catalog import Catalog
-from backend.sim.demand import poisson_ppf
 from backend.sim.economics import expected_profit, lerner_price, optimal_price
 from backend.sim.store import Actions, Store, daily_draws
+from backend.sim.true_demand import poisson_ppf
 
 __all__ = [
     "Oracle",

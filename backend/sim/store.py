@@ -24,8 +24,8 @@ import numpy as np
 
 from backend.sim.arrays import FloatArray, IntArray
 from backend.sim.catalog import Catalog, PublicCatalog
-from backend.sim.demand import demand_rate, demand_sd, poisson_ppf
 from backend.sim.ledger import DayRecord, Ledger, Observations
+from backend.sim.true_demand import demand_rate, demand_sd, poisson_ppf
 
 log = logging.getLogger(__name__)
 

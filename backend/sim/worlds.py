@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from backend.sim.catalog import Catalog
-from backend.sim.demand import MAX_RATE
 from backend.sim.ledger import DayRecord
 from backend.sim.store import Store
+from backend.sim.true_demand import MAX_RATE
 
 WORLDS = (
     "level_low",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from console import services
+from console import resources
 from console.client import ApiError, agent_name, may
 from console.components import format_time, guarded, severity_badge, show_last_result
 
@@ -13,7 +13,7 @@ SEVERITIES = ("critical", "error", "warning", "info")
 
 def alert_action(alert_id: str, verb: str) -> None:
     """Acknowledge or resolve one alert and say how it went."""
-    api = services.get_api()
+    api = resources.get_api()
     try:
         (api.acknowledge_alert if verb == "acknowledge" else api.resolve_alert)(alert_id)
     except ApiError as exc:
@@ -25,7 +25,7 @@ def alert_action(alert_id: str, verb: str) -> None:
 
 @guarded
 def alert_list() -> None:
-    alerts = services.get_api().active_alerts()
+    alerts = resources.get_api().active_alerts()
     result = st.session_state.pop("alert_result", None)
     if result:
         (st.success if result[0] else st.error)(result[1])
@@ -67,7 +67,7 @@ def alert_row(alert: dict) -> None:
                 x for x in (*where, format_time(alert.get("timestamp")), f"id {alert_id}") if x
             )
         )
-        if not may(services.role(), "acknowledge"):
+        if not may(resources.role(), "acknowledge"):
             return  # a viewer's token: the buttons it may not use are not drawn
         # buttons as wide as their labels, wrapping onto a second line when the row is narrow
         row = actions.container(horizontal=True, horizontal_alignment="right", gap="small")
@@ -94,4 +94,4 @@ def alert_row(alert: dict) -> None:
 
 st.title("Alerts")
 show_last_result()
-st.fragment(run_every=services.refresh_every(5.0))(alert_list)()
+st.fragment(run_every=resources.refresh_every(5.0))(alert_list)()

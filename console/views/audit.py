@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from console import services
+from console import resources
 from console.client import agent_name
 from console.components import guarded, show_last_result
 from console.preview import preview_frame, realised_column
@@ -82,7 +82,7 @@ def outcome_frame(rows: list[dict]) -> pd.DataFrame:
 
 @guarded
 def audit_log() -> None:
-    rows = services.get_api().interventions()
+    rows = resources.get_api().interventions()
     outcomes = outcome_frame(rows)
     frame = audit_frame(rows)
     if frame.empty:
@@ -164,4 +164,4 @@ def preview_detail(rows: list[dict]) -> None:
 
 st.title("Audit")
 show_last_result()
-st.fragment(run_every=services.refresh_every(5.0))(audit_log)()
+st.fragment(run_every=resources.refresh_every(5.0))(audit_log)()

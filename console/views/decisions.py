@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from console import services
+from console import resources
 from console.client import AGENT_IDS, AGENT_NAMES
 from console.components import format_time, guarded, show_last_result
 from console.kpis import format_value
@@ -62,7 +62,7 @@ def decisions_table() -> None:
     )
     # one agent: let the backend filter, so the limit counts that agent's decisions only
     frame = decisions_frame(
-        services.get_api().recent_decisions(
+        resources.get_api().recent_decisions(
             limit=limit, agent_id=agents[0] if len(agents) == 1 else None
         )
     )
@@ -113,4 +113,4 @@ def decisions_table() -> None:
 
 st.title("Decisions")
 show_last_result()
-st.fragment(run_every=services.refresh_every(5.0))(decisions_table)()
+st.fragment(run_every=resources.refresh_every(5.0))(decisions_table)()

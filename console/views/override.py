@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from console import services
+from console import resources
 from console.client import AGENT_NAMES, ApiError, may
 from console.components import request_intervention, show_last_result
 from console.overrides import MAX_DAYS, MAX_QUANTITY, validate_override
@@ -116,7 +116,7 @@ def sku_choices(agent_id: str) -> list[dict]:
         placeholder="e.g. milk or SKU12",
     )
     try:
-        total, rows = services.get_api().store_skus(limit=SKU_CHOICES, q=q.strip() or None)
+        total, rows = resources.get_api().store_skus(limit=SKU_CHOICES, q=q.strip() or None)
     except ApiError as exc:
         st.error(f"{exc} The SKU list is needed to build an override.", icon=":material/cloud_off:")
         return []
@@ -127,9 +127,9 @@ def sku_choices(agent_id: str) -> list[dict]:
     return rows
 
 
-if not may(services.role(), "override"):
+if not may(resources.role(), "override"):
     st.info(
-        f"The console's token has the role '{services.role()}'; overrides need 'operator' or "
+        f"The console's token has the role '{resources.role()}'; overrides need 'operator' or "
         "higher (set AUTOOPS_API_TOKEN to an operator's token).",
         icon=":material/lock:",
     )

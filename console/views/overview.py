@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from console import categories, charts, services
+from console import categories, charts, resources
 from console.client import ApiError
 from console.components import (
     TILE_WIDTH,
@@ -24,7 +24,7 @@ def latest_point(points: list[MetricPoint]) -> MetricPoint | None:
     if points:
         return points[-1]
     try:
-        current = services.get_api().metrics_current()
+        current = resources.get_api().metrics_current()
     except ApiError:
         return None
     return to_point(current, current.get("timestamp"))
@@ -32,7 +32,7 @@ def latest_point(points: list[MetricPoint]) -> MetricPoint | None:
 
 @guarded
 def kpi_tiles() -> None:
-    view = services.current_view()
+    view = resources.current_view()
     latest = latest_point(view.points)
     if latest is None:
         st.info(
@@ -41,7 +41,7 @@ def kpi_tiles() -> None:
         )
         return
     badge = view.badge()
-    if badge.kind != "live" and not services.live_paused():
+    if badge.kind != "live" and not resources.live_paused():
         st.warning(
             f"{badge.title}: these are the last figures received "
             f"({format_time(latest.timestamp)}); {badge.detail}.",
@@ -83,7 +83,7 @@ def kpi_tiles() -> None:
 def waste_gate() -> dict | None:
     """Whether both stores have written off enough to compare their waste (by-category)."""
     try:
-        body = services.get_api().metrics_by_category()
+        body = resources.get_api().metrics_by_category()
     except ApiError:
         return None
     rows = body.get("categories") or []
@@ -109,7 +109,7 @@ def trend_charts() -> None:
         )
         or "All"
     )
-    frame = charts.in_range(charts.points_frame(services.current_view().points), span)
+    frame = charts.in_range(charts.points_frame(resources.current_view().points), span)
     left, middle, right = st.columns(3)
     config = {"displaylogo": False, "displayModeBar": False}
     left.plotly_chart(charts.revenue_profit_figure(frame), width="stretch", config=config)
@@ -120,7 +120,7 @@ def trend_charts() -> None:
 @guarded
 def active_alerts() -> None:
     alerts = [
-        a for a in services.get_api().active_alerts() if a.get("status", "active") != "resolved"
+        a for a in resources.get_api().active_alerts() if a.get("status", "active") != "resolved"
     ]
     if not alerts:
         st.success("No active alerts.", icon=":material/task_alt:")
@@ -142,12 +142,12 @@ def active_alerts() -> None:
 st.title("Overview")
 show_last_result()
 # every second: a tick (2 s) shows within about a second of arriving (bench/README.md, Console)
-st.fragment(run_every=services.refresh_every(1.0))(kpi_tiles)()
+st.fragment(run_every=resources.refresh_every(1.0))(kpi_tiles)()
 st.subheader("Trends")
-st.fragment(run_every=services.refresh_every(5.0))(trend_charts)()
+st.fragment(run_every=resources.refresh_every(5.0))(trend_charts)()
 st.subheader("By category")
-st.fragment(run_every=services.refresh_every(5.0))(categories.category_panel)("overview", True)
+st.fragment(run_every=resources.refresh_every(5.0))(categories.category_panel)("overview", True)
 st.subheader("Agents")
 agent_panel()
 st.subheader("Active alerts")
-st.fragment(run_every=services.refresh_every(5.0))(active_alerts)()
+st.fragment(run_every=resources.refresh_every(5.0))(active_alerts)()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from console import services
+from console import resources
 from console.client import AGENT_NAMES, MAX_LIMIT
 from console.components import (
     TILE_WIDTH,
@@ -29,7 +29,7 @@ def retention_note(held: dict) -> str:
 
 @guarded
 def replay() -> None:
-    api = services.get_api()
+    api = resources.get_api()
     held = api.replay_range()
     if not held.get("days_held"):
         st.info(

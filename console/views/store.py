@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from console import categories, charts, services
+from console import categories, charts, resources
 from console.client import ApiError
 from console.components import TILE_WIDTH, guarded, show_last_result, tile_row
 
@@ -73,7 +73,7 @@ def filters() -> tuple[str | None, str | None, int, int]:
 
 @guarded
 def store_panel(category: str | None, q: str | None, size: int, page: int) -> None:
-    api = services.get_api()
+    api = resources.get_api()
     total, rows = api.store_skus(offset=(page - 1) * size, limit=size, category=category, q=q)
     if total and not rows:  # past the last page (the filters shrank the list): show the last
         page = -(-total // size)
@@ -162,13 +162,13 @@ def store_panel(category: str | None, q: str | None, size: int, page: int) -> No
 st.title("Store")
 show_last_result()
 st.subheader("By category")
-st.fragment(run_every=services.refresh_every(5.0))(categories.category_panel)("store")
+st.fragment(run_every=resources.refresh_every(5.0))(categories.category_panel)("store")
 st.subheader("SKUs")
 try:
     st.session_state["store_known_categories"] = [
-        c["category"] for c in services.get_api().metrics_by_category().get("categories") or []
+        c["category"] for c in resources.get_api().metrics_by_category().get("categories") or []
     ]
 except ApiError:
     pass  # the panels below say the backend is away
 chosen = filters()
-st.fragment(run_every=services.refresh_every(5.0))(store_panel)(*chosen)
+st.fragment(run_every=resources.refresh_every(5.0))(store_panel)(*chosen)

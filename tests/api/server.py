@@ -13,7 +13,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from bench.common import free_port
+from bench.harness import free_port
 from tests.api.support import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]

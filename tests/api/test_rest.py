@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from backend import schemas
-from backend.runner.convert import RATIOS
+from backend.runner.wire import RATIOS
 from backend.schemas import METRIC_FIELDS
 from tests.api.support import wait_until
 

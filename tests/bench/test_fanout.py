@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import ROOT
 from bench.fanout import PATHS, PER_ADDRESS, Bench, parse_args
 from bench.fanstats import capacity, capacity_estimate, summarize
+from bench.harness import ROOT
 
 FIELDS = (
     "p50_ms",

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import ROOT
+from bench.harness import ROOT
 from bench.replicas import aggregate_step, parse_cpus, summarize_staircase
 
 

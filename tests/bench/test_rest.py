@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.common import ROOT
+from bench.harness import ROOT
 from bench.rest import ENDPOINTS, parse_wrk, to_ms
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:8000/api/dashboard/metrics/current

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import ROOT
+from bench.harness import ROOT
 from bench.runner_day import PHASES
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from console import services
+from console import resources
 from console.client import AGENT_NAMES, ApiError
 from console.listener import LinkState, StreamListener
 
@@ -352,14 +352,14 @@ class FakeApi:
 @pytest.fixture
 def fake_api(monkeypatch: pytest.MonkeyPatch) -> FakeApi:
     api = FakeApi()
-    monkeypatch.setattr(services, "get_api", lambda: api)
+    monkeypatch.setattr(resources, "get_api", lambda: api)
     return api
 
 
 @pytest.fixture
 def fake_listener(monkeypatch: pytest.MonkeyPatch) -> FakeListener:
     listener = FakeListener()
-    monkeypatch.setattr(services, "get_listener", lambda: listener)
+    monkeypatch.setattr(resources, "get_listener", lambda: listener)
     return listener
 
 

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from bench.common import free_port
+from bench.harness import free_port
 from console.client import ApiClient, ApiError, api_url_from_env
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.common import CHROMIUM, CHROMIUM_ARGS, console_argv, free_port
+from bench.harness import CHROMIUM, CHROMIUM_ARGS, console_argv, free_port
 from tests.api.support import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.common import free_port
+from bench.harness import free_port
 from console.listener import (
     Backoff,
     LinkState,

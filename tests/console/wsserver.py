@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from websockets.asyncio.server import ServerConnection, serve
 
-from bench.common import free_port
+from bench.harness import free_port
 
 
 class StreamServer:

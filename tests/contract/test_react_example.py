@@ -15,7 +15,7 @@ import pytest
 
 from tests.api.server import Server
 from tests.api.support import fast_env, wait_until
-from bench.common import CHROMIUM, CHROMIUM_ARGS, free_port
+from bench.harness import CHROMIUM, CHROMIUM_ARGS, free_port
 from tests.contract.node import REACT_EXAMPLE, npm
 
 sync_api = pytest.importorskip("playwright.sync_api")

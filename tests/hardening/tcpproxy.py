@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 
-from bench.common import free_port
+from bench.harness import free_port
 
 
 class TcpProxy:

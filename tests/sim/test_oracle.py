@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from backend.sim.catalog import make_catalog
-from backend.sim.demand import poisson_ppf
 from backend.sim.kpis import price_optimization_score
 from backend.sim.oracle import oracle_actions, profit_upper_bound
 from backend.sim.store import Actions, Store, daily_draws
+from backend.sim.true_demand import poisson_ppf
 from tests.sim.conftest import run_standing
 
 DAYS = 84

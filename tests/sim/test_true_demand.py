@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from backend.sim.demand import poisson_ppf
+from backend.sim.true_demand import poisson_ppf
 
 
 def test_poisson_quantile_matches_scipy_exactly() -> None:

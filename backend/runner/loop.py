@@ -24,7 +24,7 @@ from backend.db import lease, repo
 from backend.db.engine import init_db
 from backend.db.lease import Deposed
 from backend.errors import AutoOpsError
-from backend.runner import convert, persistence
+from backend.runner import persistence, wire
 from backend.runner.errors import CheckpointIncompatible, NotReady
 from backend.runner.recent import RecentDecisions
 from backend.runner.state import Checkpoint, DayResult, View, events_channel, utcnow
@@ -340,8 +340,8 @@ class Runner:
         return View(
             day=day,
             timestamp=now,
-            metrics=convert.metrics(self._op.kpis(), day),
-            agents=[convert.agent_status(a) for a in self._op.agent_stats()],
+            metrics=wire.metrics(self._op.kpis(), day),
+            agents=[wire.agent_status(a) for a in self._op.agent_stats()],
             active_alerts_count=open_count,
             recent_decisions_count=recent,
             version=version,
@@ -419,17 +419,17 @@ class Runner:
             stats = op.agent_stats()
             checkpoint = self._capture(now)
             seq = self._applied_seq
-            skus = [convert.sku_row(r) for r in op.sku_rows()] if self.publish_state else None
+            skus = [wire.sku_row(r) for r in op.sku_rows()] if self.publish_state else None
         t3 = clock()
         result = DayResult(
             day=day,
             traded_day=int(report.day),
             timestamp=now,
-            decisions=convert.decisions(report.decisions),
-            outcomes=convert.outcomes(report.outcomes),
+            decisions=wire.decisions(report.decisions),
+            outcomes=wire.outcomes(report.outcomes),
             events=list(report.events),
             metrics=kpis,
-            agents=[convert.agent_status(a) for a in stats],
+            agents=[wire.agent_status(a) for a in stats],
             conditions=conditions,
             checkpoint=checkpoint,
             intervention_seq=seq,
@@ -451,7 +451,7 @@ class Runner:
         traded; the ring rows captured meanwhile may lack the day's price score, which a
         restore recomputes, identically, from the same row."""
         t0 = time.perf_counter()
-        return convert.metrics(op.kpis(), day), time.perf_counter() - t0
+        return wire.metrics(op.kpis(), day), time.perf_counter() - t0
 
     async def _lease_taken(self) -> bool:
         try:
@@ -560,7 +560,7 @@ class Runner:
                 event.message,
                 event.agent_id,
                 event.sku,
-                convert.jsonable(event.data),
+                wire.jsonable(event.data),
             )
         for alert in r.alerts_raised[:EVENTS_PER_KIND]:
             await self._publish_event(
@@ -654,9 +654,7 @@ class Runner:
         with self._lock:
             record["day"] = int(self._op.day)
             if action == "override":  # what the agent's model expects, kept with the record
-                record["preview"] = convert.jsonable(
-                    preview_override(self._op, agent_id, parameters)
-                )
+                record["preview"] = wire.jsonable(preview_override(self._op, agent_id, parameters))
             persistence.record_intervention(
                 self.engine,
                 record,
@@ -732,10 +730,10 @@ class Runner:
 
     def _after_apply(self, conn: Connection) -> list[dict[str, Any]]:
         """The agents as the intervention left them, also stored for followers (lock held)."""
-        agents = [convert.agent_status(a) for a in self._op.agent_stats()]
+        agents = [wire.agent_status(a) for a in self._op.agent_stats()]
         if self.publish_state:
             view = {k: getattr(self.view, k) for k in STATE_FIELDS} | {"agents": agents}
-            skus = [convert.sku_row(r) for r in self._op.sku_rows()]
+            skus = [wire.sku_row(r) for r in self._op.sku_rows()]
             self._save_state(conn, self.view.version + 1, view, skus)
         return agents
 
@@ -748,8 +746,8 @@ class Runner:
                 "epoch": self.epoch,
                 "version": version,
                 "day": view["day"],
-                "view": convert.jsonable(view),
-                "skus": convert.jsonable(skus),
+                "view": wire.jsonable(view),
+                "skus": wire.jsonable(skus),
                 "updated_at": utcnow(),
             },
         )

@@ -14,7 +14,6 @@ from backend.db.engine import ping
 from backend.db.lease import Deposed
 from backend.errors import UnknownAction, UnknownAgent
 from backend.runner import alerts, persistence
-from backend.runner.core import ACTIONS, Runner, View, utcnow
 from backend.runner.errors import (
     AgentMismatch,
     InterventionRejected,
@@ -23,6 +22,7 @@ from backend.runner.errors import (
 )
 from backend.runner.insight import Insight
 from backend.runner.leadership import Leadership, commands_channel
+from backend.runner.loop import ACTIONS, Runner, View, utcnow
 from backend.runner.replica import Replica
 
 log = logging.getLogger(__name__)
