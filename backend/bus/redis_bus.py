@@ -140,17 +140,23 @@ class RedisBus:
         if not members:
             del self._channels[subscription.channel]
             try:
-                await self._require().unsubscribe(subscription.channel)
+                await asyncio.wait_for(
+                    self._require().unsubscribe(subscription.channel), SOCKET_TIMEOUT
+                )
             except Exception as exc:  # the connection is gone anyway
                 log.debug("redis bus unsubscribe failed: %s", exc)
 
     async def disconnect(self) -> None:
-        for members in list(self._channels.values()):
-            for subscription in list(members):
-                await subscription.close()
+        # the reader stops first, and the subscriptions close without an UNSUBSCRIBE each: the
+        # connection is closed next anyway, and no call on it may wait for a reader that is gone
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        channels, self._channels = self._channels, {}
+        for members in channels.values():
+            for subscription in list(members):
+                await subscription.close()
         if self._pubsub is not None:
             await self._pubsub.aclose()
         if self._client is not None:
