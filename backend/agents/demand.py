@@ -268,3 +268,19 @@ class DemandModel:
         )
         self.n_obs += ok
         self._weekday = None
+
+
+class DemandLearner:
+    """An agent that learns from a traded day through its demand model (`model`)."""
+
+    model: DemandModel
+
+    def learn(
+        self,
+        weekday: int,
+        price: np.ndarray,
+        sales: np.ndarray,
+        stocked_out: np.ndarray,
+        expired: np.ndarray,
+    ) -> None:
+        self.model.update(weekday, price, sales, stocked_out)

@@ -22,7 +22,7 @@ import numpy as np
 from scipy import special
 from scipy.stats import norm
 
-from backend.agents.demand import DemandModel
+from backend.agents.demand import DemandLearner, DemandModel
 from backend.agents.freshness import FreshPicks
 from backend.agents.intervals import sales_interval
 from backend.agents.plan import Draft, Plan
@@ -234,7 +234,7 @@ def lost_before_arrival(mean: np.ndarray, var: np.ndarray, stock: np.ndarray) ->
     return np.where(mean > 0, np.maximum(lost, 0.0), 0.0)
 
 
-class InventoryAgent:
+class InventoryAgent(DemandLearner):
     """Sets each day's order quantities from an order-up-to level with a spoilage correction."""
 
     agent_id = AGENT_ID
@@ -274,16 +274,6 @@ class InventoryAgent:
             self.supply = (1.0 - w) * self.supply + w * np.asarray(h.received[-1], dtype=float)
             self.supply_day = int(h.day[-1])
         return self.supply
-
-    def learn(
-        self,
-        weekday: int,
-        price: np.ndarray,
-        sales: np.ndarray,
-        stocked_out: np.ndarray,
-        expired: np.ndarray,
-    ) -> None:
-        self.model.update(weekday, price, sales, stocked_out)
 
     def decide(self, snap: SnapshotView, plan: Plan, locked: np.ndarray) -> list[Draft]:
         """Set plan.order_qty for SKUs not locked; a draft where the order-up-to level moved."""

@@ -23,7 +23,7 @@ import math
 import numpy as np
 from scipy.stats import gamma
 
-from backend.agents.demand import Z90, DemandModel
+from backend.agents.demand import Z90, DemandLearner, DemandModel
 from backend.agents.intervals import day_predictive, sales_interval
 from backend.agents.plan import Draft, Plan
 from backend.agents.views import SnapshotView
@@ -93,7 +93,7 @@ def apply_guardrails(
     return np.where(can_change & ~small, new, current)
 
 
-class PricingAgent:
+class PricingAgent(DemandLearner):
     """Learns each SKU's demand curve and sets regular prices by Thompson sampling."""
 
     agent_id = AGENT_ID
@@ -114,7 +114,7 @@ class PricingAgent:
         stocked_out: np.ndarray,
         expired: np.ndarray,
     ) -> None:
-        self.model.update(weekday, price, sales, stocked_out)
+        super().learn(weekday, price, sales, stocked_out, expired)
         self.sold = SHRINK_DECAY * self.sold + np.asarray(sales, dtype=float)
         self.expired = SHRINK_DECAY * self.expired + np.asarray(expired, dtype=float)
 

@@ -19,7 +19,7 @@ import math
 import numpy as np
 from scipy.stats import gamma, norm
 
-from backend.agents.demand import DemandModel
+from backend.agents.demand import DemandLearner, DemandModel
 from backend.agents.freshness import FreshPicks
 from backend.agents.intervals import day_predictive, sales_interval
 from backend.agents.plan import Draft, Plan
@@ -152,7 +152,7 @@ def clearance_discount(cover_days: np.ndarray, elasticity: np.ndarray) -> np.nda
     return np.where(cover_days > CLEAR_COVER, ladder[np.minimum(pick, len(ladder) - 1)], 0.0)
 
 
-class PromotionAgent:
+class PromotionAgent(DemandLearner):
     """Posts markdowns on near-expiry cohorts and clearance discounts on ambient overstock."""
 
     agent_id = AGENT_ID
@@ -161,16 +161,6 @@ class PromotionAgent:
         self.seen_day = -1  # last observed day learned from
         self.model = DemandModel(list_price, category)
         self.fresh = FreshPicks()
-
-    def learn(
-        self,
-        weekday: int,
-        price: np.ndarray,
-        sales: np.ndarray,
-        stocked_out: np.ndarray,
-        expired: np.ndarray,
-    ) -> None:
-        self.model.update(weekday, price, sales, stocked_out)
 
     def decide(self, snap: SnapshotView, plan: Plan, locked: np.ndarray) -> list[Draft]:
         """Set plan.markdown (and plan.markdown_units) on SKUs not locked; drafts for new markdowns."""
