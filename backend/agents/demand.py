@@ -284,3 +284,7 @@ class DemandLearner:
         expired: np.ndarray,
     ) -> None:
         self.model.update(weekday, price, sales, stocked_out)
+        self.learned(sales, expired)
+
+    def learned(self, sales: np.ndarray, expired: np.ndarray) -> None:
+        """What else the agent keeps from a traded day (nothing, unless it says so)."""

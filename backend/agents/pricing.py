@@ -106,15 +106,8 @@ class PricingAgent(DemandLearner):
         self.expired = np.zeros(len(list_price))
         self.change_days = np.full((len(list_price), MAX_CHANGES_PER_WEEK), -10_000, dtype=np.int64)
 
-    def learn(
-        self,
-        weekday: int,
-        price: np.ndarray,
-        sales: np.ndarray,
-        stocked_out: np.ndarray,
-        expired: np.ndarray,
-    ) -> None:
-        super().learn(weekday, price, sales, stocked_out, expired)
+    def learned(self, sales: np.ndarray, expired: np.ndarray) -> None:
+        """The recent units sold and written off, for the shrink rate."""
         self.sold = SHRINK_DECAY * self.sold + np.asarray(sales, dtype=float)
         self.expired = SHRINK_DECAY * self.expired + np.asarray(expired, dtype=float)
 
