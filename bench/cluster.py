@@ -15,7 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench.harness import ROOT, free_port
+from bench.harness import ROOT, free_port, procfile_uvicorn_options
 
 PROCFILE_CLUSTER = ROOT / "Procfile.cluster"
 NGINX_CONF = ROOT / "deploy" / "nginx" / "nginx.conf"
@@ -156,15 +156,7 @@ def replica_command(process: str = "api1") -> tuple[dict[str, str], list[str]]:
     )
     words = line.split()[1:]
     env = dict(w.split("=", 1) for w in words[: words.index("python")])
-    options, skip = [], False
-    for word in words[words.index("uvicorn") + 2 :]:  # after `-m uvicorn` and the target
-        if skip:
-            skip = False
-        elif word in ("--host", "--port"):
-            skip = True
-        else:
-            options.append(word)
-    return env, options
+    return env, procfile_uvicorn_options(words)
 
 
 def psycopg_dsn(database_url: str) -> str:

@@ -266,8 +266,12 @@ def uvicorn_options() -> list[str]:
     words = next(
         (line.split()[1:] for line in lines if line.startswith("api:") and "uvicorn" in line), []
     )
-    if not words:
-        return list(UVICORN_OPTIONS)
+    return procfile_uvicorn_options(words) if words else list(UVICORN_OPTIONS)
+
+
+def procfile_uvicorn_options(words: list[str]) -> list[str]:
+    """The options of a Procfile line's uvicorn command (its words after the process name),
+    less the target, host and port."""
     options, skip = [], False
     for word in words[words.index("uvicorn") + 2 :]:  # after `-m uvicorn` and the target
         if skip:

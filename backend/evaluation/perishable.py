@@ -41,7 +41,6 @@ cost is sunk in every unit sold), its overage a day's holding 1 plus P(expire) x
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -54,6 +53,7 @@ from scipy import stats
 
 from backend.agents.inventory import InventoryAgent
 from backend.agents.policy import coordinate
+from backend.evaluation import write_json
 from backend.sim import perishable as P
 from backend.sim.catalog import PublicCatalog
 from backend.sim.ledger import Observations
@@ -345,9 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, ok in s["targets"].items():
         print(f"[{'x' if ok else ' '}] {name}")
     print(f"seconds: {s['seconds']:.1f}")
-    if a.json:
-        with open(a.json, "w") as fh:
-            json.dump(s, fh, indent=2)
+    write_json(a.json, s)
     return 0
 
 

@@ -10,12 +10,12 @@ price as % of sales revenue (how stores report shrink) and the fill rate.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 import numpy as np
 
+from backend.evaluation import write_json
 from backend.sim.baseline import CompetentBaseline, SkuTotals
 from backend.sim.catalog import CATEGORIES, make_catalog
 from backend.sim.store import Store
@@ -79,9 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| {k} | {r['waste_pct_of_received_units']:.1f} | {r['shrink_pct_of_sales']:.1f} | "
             f"{'-' if pub is None else f'{pub[0]}-{pub[1]}'} | {r['fill_rate']:.2f} |"
         )
-    if a.json:
-        with open(a.json, "w") as fh:
-            json.dump(s, fh, indent=2)
+    write_json(a.json, s)
     return 0
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import logging
 import math
 import os
@@ -30,6 +29,7 @@ from scipy import stats
 from backend.agents.demand import LEVEL_DRIFT
 from backend.agents.policy import coordinate, make_agents
 from backend.agents.records import AGENT_IDS
+from backend.evaluation import write_json
 from backend.sim import oracle
 from backend.sim.baseline import CompetentBaseline, SkuTotals
 from backend.sim.catalog import CATEGORIES, make_catalog
@@ -478,9 +478,7 @@ def main(argv: list[str] | None = None) -> int:
             level_drift=a.level_drift,
         )
         print(table(s))
-    if a.json:
-        with open(a.json, "w") as fh:
-            json.dump(s, fh, indent=2)
+    write_json(a.json, s)
     return 0
 
 
