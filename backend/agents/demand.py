@@ -9,6 +9,7 @@ the log-link working response z = x'm + (s - mu) / mu with weight 1 / (1/mu + 1/
 Laplace approximation of the log-log regression, which keeps zero-sale days (log(0) would drop
 them and bias the elasticity towards zero on slow sellers). Stock-out days are censored: their
 sales are not taken as demand (see update). Weekday multipliers are pooled per category and shrunk per SKU.
+The dispersion 1/k is estimated by its likelihood on a grid, a sold-out day by P(D >= sales).
 
 Priors: elasticity N(-2.5, 0.7^2), close to the meta-analytic mean of -2.6 for grocery
 (Bijmolt, van Heerde and Pieters 2005); level N(c, 1.2^2) with c the log of the median first-day
@@ -26,11 +27,14 @@ PRIOR_ELASTICITY_SD = 0.7
 PRIOR_LOG_LEVEL = 0.0  # before the first day's sales centre it per category
 PRIOR_LOG_LEVEL_SD = 1.2
 PRIOR_INV_K = 0.2  # squared CV of the demand shock, a loose start for the pooled dispersion
+PRIOR_LOG_INV_K_SD = 1.5  # of the prior on log(1/k): loose, the days soon outweigh it
+INV_K_GRID = np.geomspace(0.01, 2.0, 24)  # values of 1/k the dispersion's likelihood is kept on
 WEEKDAY_SHRINK = 6.0  # pseudo-observations pulling a SKU's weekday factor to its category's
 MU_FLOOR = 0.05
 RESIDUAL_CAP = 3.0  # caps (s - mu)/mu so one freak day early on cannot swing the fit
 Z90 = 1.6448536269514722
 DISPERSION_SHRINK = 30.0  # pseudo-days of the pooled dispersion in each SKU's estimate
+DISPERSION_MEMORY = 0.995  # daily discount of the dispersion's evidence (about 200 days)
 # Daily sd of the random walk in a SKU's log level: more drift follows a moving level sooner and
 # costs profit where the level is still (tuned on the store's seeds 0-19 and seeds 0-3 of the
 # shifts and seasonal worlds)
@@ -50,6 +54,31 @@ def tail_mean(mean: np.ndarray, var: np.ndarray, above: np.ndarray) -> np.ndarra
         cond = np.where(tail0 > 1e-12, safe * tail1 / tail0, above)
     at_least: np.ndarray = np.maximum(cond, above)
     return at_least
+
+
+def nb_log_likelihood(
+    mean: np.ndarray, sales: np.ndarray, censored: np.ndarray, inv_k: np.ndarray
+) -> np.ndarray:
+    """(n, G) log P(sales) of a negative binomial (mean, variance mean + inv_k mean^2) for each
+    1/k of inv_k ((G,), or (n, G) per SKU), and log P(D >= sales) where the day was censored
+    (the shelf sold out)."""
+    mu = np.maximum(np.asarray(mean, dtype=float), MU_FLOOR)[:, None]
+    s = np.asarray(sales, dtype=float)[:, None]
+    r = 1.0 / np.atleast_2d(np.asarray(inv_k, dtype=float))
+    q = mu / (mu + r)  # the failure probability: P = r / (r + mu) is that of a success
+    exact = (
+        special.gammaln(s + r)
+        - special.gammaln(r)
+        - special.gammaln(s + 1.0)
+        + r * np.log1p(-q)
+        + s * np.log(q)
+    )
+    # P(D >= s) = I_q(s, r) (regularised incomplete beta), 1 for s = 0
+    tail = np.log(np.maximum(special.betainc(np.maximum(s, 1e-9), r, q), 1e-300))
+    ll: np.ndarray = np.where(
+        np.asarray(censored, dtype=bool)[:, None], np.where(s > 0, tail, 0.0), exact
+    )
+    return ll
 
 
 class DemandModel:
@@ -83,11 +112,10 @@ class DemandModel:
         self._prior_prec = self.prec[0].copy()
         self.wd_sum = np.zeros((n, 7))  # sum of sales / weekday-free mean, per weekday
         self.wd_cnt = np.zeros((n, 7))
-        self.disp_num = PRIOR_INV_K * 20.0  # pooled moment estimate of 1/k, seeded with pseudo-data
-        self.disp_den = 20.0
-        self.sku_num = np.zeros(n)  # per-SKU discounted sums of the same moments
-        self.sku_den = np.zeros(n)
-        self.sku_cnt = np.zeros(n)
+        # discounted log-likelihood of the days on the grid of 1/k, per SKU, with the number of
+        # days behind it
+        self.disp_ll = np.zeros((n, len(INV_K_GRID)))
+        self.disp_cnt = np.zeros(n)
         self.n_obs = np.zeros(n, dtype=np.int64)
         self._weekday: np.ndarray | None = None  # cache of weekday_factors(), reset by update
         self.last_day = -1
@@ -99,18 +127,28 @@ class DemandModel:
             self.mean[m, 0] = np.log(max(float(np.median(sales[m])), 0.5))
 
     # -- reading the posterior ----------------------------------------------------------------
+    @staticmethod
+    def _posterior_inv_k(ll: np.ndarray) -> np.ndarray:
+        """exp of the posterior mean of log(1/k) on the grid, rows of log-likelihoods (.., G)."""
+        log_grid = np.log(INV_K_GRID)
+        prior = -0.5 * ((log_grid - np.log(PRIOR_INV_K)) / PRIOR_LOG_INV_K_SD) ** 2
+        post = ll + prior
+        w = np.exp(post - post.max(axis=-1, keepdims=True))
+        out: np.ndarray = np.exp((w * log_grid).sum(axis=-1) / w.sum(axis=-1))
+        return out
+
     @property
     def pooled_inv_k(self) -> float:
         """Squared CV of the demand shock pooled over SKUs (1/k of the negative binomial)."""
-        return float(np.clip(self.disp_num / self.disp_den, 0.02, 2.0))
+        return float(self._posterior_inv_k(self.disp_ll.sum(axis=0)))
 
     @property
     def inv_k(self) -> np.ndarray:
-        """(n,) per-SKU squared CV of the demand shock, shrunk towards the pooled value."""
-        pooled = self.pooled_inv_k
-        m2 = np.where(self.sku_cnt > 0, self.sku_den / np.maximum(self.sku_cnt, 1e-9), 1.0)
-        prior = DISPERSION_SHRINK * m2
-        return np.clip((self.sku_num + prior * pooled) / (self.sku_den + prior), 0.01, 2.0)
+        """(n,) per-SKU squared CV of the demand shock: each SKU's days plus DISPERSION_SHRINK
+        pseudo-days of the pooled evidence (its log-likelihood per SKU-day)."""
+        days = float(self.disp_cnt.sum())
+        pooled = self.disp_ll.sum(axis=0) * (DISPERSION_SHRINK / max(days, 1.0))
+        return self._posterior_inv_k(self.disp_ll + pooled[None, :])
 
     def cov(self) -> np.ndarray:
         """(n, 2, 2) posterior covariance of (log level, elasticity)."""
@@ -228,15 +266,18 @@ class DemandModel:
         base = np.exp(np.clip(m[:, 0] + m[:, 1] * x1, -20.0, 20.0))
         mu = np.maximum(base * w_all, MU_FLOOR)
         inv_k = self.inv_k
+        # dispersion: the likelihood of the day on the grid of 1/k, a sold-out day by P(D >= sold)
+        # (a moment estimate from the days that did not sell out sees only the low-demand ones:
+        # it overstated 1/k, and the imputations below then overstated the level)
+        # the day's mean is itself uncertain: the sales' excess spread is 1/k plus the posterior
+        # variance of the log mean at that price, which is not the demand's own noise
+        c = self.cov()
+        var_log = c[:, 0, 0] + 2.0 * x1 * c[:, 0, 1] + x1 * x1 * c[:, 1, 1]
+        ll = nb_log_likelihood(mu, s, censored, INV_K_GRID[None, :] + var_log[:, None])
+        self.disp_ll = DISPERSION_MEMORY * self.disp_ll + np.where(use[:, None], ll, 0.0)
+        self.disp_cnt = DISPERSION_MEMORY * self.disp_cnt + use
         if censored.any():
             s = np.where(censored, tail_mean(mu, mu + inv_k * mu * mu, s - 0.5), s)
-        # pooled dispersion: E[(s - mu)^2 - s] = mu^2 / k for a negative binomial
-        resid2 = (s - mu) ** 2 - s
-        self.disp_num = 0.995 * self.disp_num + float(np.sum(resid2[ok]))
-        self.disp_den = 0.995 * self.disp_den + float(np.sum(mu[ok] ** 2))
-        self.sku_num = 0.995 * self.sku_num + np.where(ok, resid2, 0.0)
-        self.sku_den = 0.995 * self.sku_den + np.where(ok, mu * mu, 0.0)
-        self.sku_cnt = 0.995 * self.sku_cnt + ok
         # weekday evidence: sales relative to the weekday-free mean
         share = np.where(ok, 1.0, np.where(use, CENSORED_WEIGHT, 0.0))
         self.wd_sum[:, weekday] += share * s / np.maximum(base, MU_FLOOR)

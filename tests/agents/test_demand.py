@@ -87,3 +87,18 @@ def test_a_drifting_level_follows_a_shift_in_days_and_a_still_one_does_not() -> 
     assert fits[0.05] > 10.5  # close to the new 12 units a day
     assert fits[0.0] < 8.0  # still mostly the 200 days at 6
     assert DemandModel(lp, np.array(["a"] * n)).level_drift == LEVEL_DRIFT > 0.0
+
+
+def test_heavy_censoring_overstates_neither_the_spread_nor_the_level() -> None:
+    # near-Poisson demand (mean 4, 1/k about 0.005) on a shelf of 3: three days in four sell
+    # out, and the days that do not are the low-demand ones
+    rng = np.random.default_rng(1)
+    n = 100
+    model = DemandModel(np.full(n, 5.0), np.array(["fresh"] * n))
+    price = np.full(n, 5.0)
+    for t in range(365):
+        sales = np.minimum(np.round(rng.gamma(4.0, 1.0, n)), 3.0)
+        model.update(t % 7, price, sales, sales == 3.0)
+    assert np.median(model.inv_k) < 0.05
+    level = model.mean_demand(np.full((n, 7), 5.0), np.arange(7)).mean(axis=1)
+    assert abs(np.median(level) / 4.0 - 1.0) < 0.05
