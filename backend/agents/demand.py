@@ -129,12 +129,13 @@ class DemandModel:
     # -- reading the posterior ----------------------------------------------------------------
     @staticmethod
     def _posterior_inv_k(ll: np.ndarray) -> np.ndarray:
-        """exp of the posterior mean of log(1/k) on the grid, rows of log-likelihoods (.., G)."""
+        """Posterior mean of 1/k on the grid (the variance it enters is linear in it), from
+        rows of log-likelihoods (.., G) and a log-normal prior."""
         log_grid = np.log(INV_K_GRID)
         prior = -0.5 * ((log_grid - np.log(PRIOR_INV_K)) / PRIOR_LOG_INV_K_SD) ** 2
         post = ll + prior
         w = np.exp(post - post.max(axis=-1, keepdims=True))
-        out: np.ndarray = np.exp((w * log_grid).sum(axis=-1) / w.sum(axis=-1))
+        out: np.ndarray = (w * INV_K_GRID).sum(axis=-1) / w.sum(axis=-1)
         return out
 
     @property
