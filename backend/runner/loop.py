@@ -26,6 +26,7 @@ from backend.db.lease import Deposed
 from backend.errors import AutoOpsError
 from backend.runner import persistence, wire
 from backend.runner.errors import CheckpointIncompatible, NotReady
+from backend.runner.events import Events
 from backend.runner.recent import RecentDecisions
 from backend.runner.state import Checkpoint, DayResult, View, events_channel, utcnow
 from backend.runner.telemetry import Telemetry
@@ -35,7 +36,6 @@ __all__ = ["ACTIONS", "Runner", "View", "events_channel", "utcnow"]
 
 log = logging.getLogger(__name__)
 
-EVENTS_PER_KIND = 20  # alert events published one by one per day; the rest go in one summary
 # Days between full garbage collections of what the days left frozen (see _settle_garbage).
 GC_FULL_EVERY_DAYS = 50
 # the View's fields that followers are sent (all but its version, which the state row carries)
@@ -105,8 +105,7 @@ class Runner:
         self.on_change: Callable[[View], None] | None = None  # a new View was made
         # The lease as the restore read it, until this runner takes it (then None).
         self._restored_from: dict[str, Any] | None = None
-        self.offset = 0  # of the last live-updates event published under the epoch
-        self._publishing = asyncio.Lock()
+        self.events = Events(bus, self.events_channel, lambda: self.epoch)
         # The store's clock gets its own thread, so a burst of REST reads cannot delay a day.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runner")
         # The day's KPIs (the price score's optimum under the true model is most of their cost)
@@ -275,7 +274,7 @@ class Runner:
             if held["day"] is None:  # the first run under a lease: its day is the checkpoint's
                 lease.set_day(conn, held["epoch"], int(self._op.day), now)
         self.epoch, self._applied_seq = int(held["epoch"]), int(held["apply_seq"])
-        self.offset = 0
+        self.events.restart()
         self._restored_from = None
         self.last_error = None
         log.info("runner trades under epoch %d", self.epoch)
@@ -396,9 +395,7 @@ class Runner:
         except Exception as exc:
             self.telemetry.day_failures.inc()
             log.exception("trading day %s failed; the loop goes on", self._op.day)
-            await self._publish_event(
-                "runner_error", "error", f"trading a day failed: {exc!r}", None, None, {}
-            )
+            await self.events.system("runner_error", "error", f"trading a day failed: {exc!r}")
             return
         self._pending = result
         await self._flush()
@@ -506,7 +503,7 @@ class Runner:
         self._changed()
         self._count(result)
         t0 = time.perf_counter()
-        await self._announce(result)
+        await self.events.day(result)
         result.phases["publish"] = time.perf_counter() - t0
         self.last_day = result
         _settle_garbage(result.day)
@@ -550,84 +547,6 @@ class Runner:
         t.record_kpis(r.metrics)
         for d in r.decisions:
             t.decisions.labels(agent_id=d["agent_id"]).inc()
-
-    async def _announce(self, r: DayResult) -> None:
-        for event in r.events:
-            severity = "error" if event.kind == "agent_error" else "info"
-            await self._publish_event(
-                event.kind,
-                severity,
-                event.message,
-                event.agent_id,
-                event.sku,
-                wire.jsonable(event.data),
-            )
-        for alert in r.alerts_raised[:EVENTS_PER_KIND]:
-            await self._publish_event(
-                "alert_raised",
-                alert["severity"],
-                f"{alert['title']}: {alert['message']}",
-                alert["agent_id"],
-                alert["sku"],
-                {"alert_id": alert["id"]},
-            )
-        for alert in r.alerts_resolved[:EVENTS_PER_KIND]:
-            await self._publish_event(
-                "alert_resolved",
-                "info",
-                f"{alert['title']}: resolved",
-                alert["agent_id"],
-                alert["sku"],
-                {"alert_id": alert["id"]},
-            )
-        for kind, items in (
-            ("alert_raised", r.alerts_raised),
-            ("alert_resolved", r.alerts_resolved),
-        ):
-            rest = items[EVENTS_PER_KIND:]
-            if rest:  # a big store can change hundreds of alerts in a day: summarise the tail
-                await self._publish_event(
-                    kind,
-                    "info",
-                    f"{len(rest)} more {kind.replace('_', ' ')} on day {r.traded_day} "
-                    "(see /api/dashboard/alerts/active)",
-                    None,
-                    None,
-                    {"count": len(rest), "alert_ids": [a["id"] for a in rest[:100]]},
-                )
-
-    async def _publish_event(
-        self,
-        kind: str,
-        severity: str,
-        message: str,
-        agent_id: str | None,
-        sku: str | None,
-        data: dict[str, Any],
-    ) -> None:
-        event = {
-            "type": "system_event",
-            "timestamp": utcnow().isoformat().replace("+00:00", "Z"),
-            "event": kind,
-            "severity": severity,
-            "message": message,
-            "agent_id": agent_id,
-            "sku": sku,
-            "data": data,
-        }
-        try:
-            await self.publish(event)
-        except Exception as exc:  # a bus outage must not stop the store
-            log.error("publishing %s on the bus failed: %s", kind, exc)
-
-    async def publish(self, event: dict[str, Any]) -> None:
-        """Put one live-updates event on the bus with the epoch and the next offset; one at a
-        time, so that subscribers see offsets in order."""
-        async with self._publishing:
-            self.offset += 1
-            await self.bus.publish(
-                self.events_channel, {**event, "epoch": self.epoch, "offset": self.offset}
-            )
 
     # ---- interventions --------------------------------------------------------------------
 
@@ -712,21 +631,7 @@ class Runner:
         return applied
 
     async def publish_intervention(self, record: dict[str, Any]) -> None:
-        """Tell every live-updates subscriber: the store took an intervention."""
-        broadcast = {
-            "type": "agent_intervention",
-            "agent_id": record["agent_id"],
-            "action": record["action"],
-            "timestamp": record["timestamp"].isoformat().replace("+00:00", "Z"),
-            "reason": record["reason"],
-            "parameters": record["parameters"],
-            "intervention_id": record["intervention_id"],
-            "message": record["message"],
-        }
-        try:
-            await self.publish(broadcast)
-        except Exception as exc:  # recorded and in effect already; only the broadcast is lost
-            log.error("broadcasting intervention %s failed: %s", record["intervention_id"], exc)
+        await self.events.intervention(record)
 
     def _after_apply(self, conn: Connection) -> list[dict[str, Any]]:
         """The agents as the intervention left them, also stored for followers (lock held)."""
