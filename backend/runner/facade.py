@@ -163,7 +163,7 @@ class Service:
         if isinstance(runner, Runner):
             try:
                 record = await asyncio.to_thread(
-                    runner.intervene_locked, agent_id, action, parameters, reason, client, sub
+                    runner.interventions.record, agent_id, action, parameters, reason, client, sub
                 )
             except Deposed as exc:
                 runner.step_down(exc)
@@ -177,7 +177,7 @@ class Service:
                 agent_id,
                 record["message"],
             )
-            await runner.publish_intervention(record)
+            await runner.events.intervention(record)
         else:
             record = await self._intervene_through_leader(
                 agent_id, action, parameters, reason, client, sub
