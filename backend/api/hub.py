@@ -41,6 +41,9 @@ from backend.runner.telemetry import Telemetry
 log = logging.getLogger(__name__)
 
 LIVE, AGENT, METRICS = "live-updates", "agent-status", "metrics-real-time"
+# At most this long a leader's frame waits for the bus to reach Redis (about a round trip on a
+# LAN) before the leader sends it to its own clients; a slow or absent Redis delays no more.
+HANDOVER_S = 0.02
 STATE = "state"  # a leader frame that tells followers the store's state changed (not for clients)
 _ids = itertools.count(1)
 
@@ -163,7 +166,9 @@ class Hub:
         self.replicated = settings.replicated
         self.leading = not self.replicated
         self._frames: Subscription | None = None
-        self._shared: asyncio.Queue[dict[str, Any]] = asyncio.Queue(1000)
+        # A leader's cadence frames wait here while the bus hands them to the followers, so the
+        # followers' clients do not wait behind this process's own fan-out.
+        self._outgoing: list[tuple[str, str, str | None]] = []
         self._published = 0  # frames this leader published under its epoch
         self._epoch_seen = 0  # the newest epoch whose frames were relayed (or published)
         self._last_n = 0
@@ -199,7 +204,6 @@ class Hub:
             self._frames = await self.bus.subscribe(frames_channel(s))
             self._tasks += [
                 asyncio.create_task(self._relay(self._frames), name="hub:relay"),
-                asyncio.create_task(self._publish_shared(), name="hub:share"),
             ]
             callbacks = getattr(self.bus, "on_reconnect", None)
             if callbacks is not None:
@@ -659,6 +663,11 @@ class Hub:
                 emit(k + self._seq_offset.get(stream, 0), tick)
             except Exception:
                 log.exception("emitting a periodic message failed; the stream goes on")
+            frames, self._outgoing = self._outgoing, []
+            if frames:  # a leader's: shared on the bus first, then sent to its own clients
+                await self.bus.flush(HANDOVER_S)
+                for stream_, text, agent_id in frames:
+                    self.broadcast(stream_, text, agent_id)
 
     def _wanted(self, stream: str, agent_id: str | None = None) -> bool:
         """This process makes the stream's frames: it leads, and someone may read them."""
@@ -667,9 +676,11 @@ class Hub:
         return self._has(stream, agent_id)
 
     def _emit(self, stream: str, text: str, seq: int, agent_id: str | None = None) -> None:
-        self.broadcast(stream, text, agent_id)
         if self.replicated:
             self._share({"s": stream, "a": agent_id, "q": seq, "text": text})
+            self._outgoing.append((stream, text, agent_id))
+        else:
+            self.broadcast(stream, text, agent_id)
 
     def _emit_live(self, seq: int, tick: float) -> None:
         if self._wanted(LIVE):
@@ -737,18 +748,10 @@ class Hub:
         frame.update(
             e=self.service.epoch, n=self._published, h=self.settings.instance_id, w=time.time()
         )
-        if self._shared.full():  # the bus is away: the oldest frame is the least worth keeping
-            self._shared.get_nowait()
-        self._shared.put_nowait(frame)
-
-    async def _publish_shared(self) -> None:
-        channel = frames_channel(self.settings)
-        while True:
-            frame = await self._shared.get()
-            try:
-                await self.bus.publish(channel, frame)
-            except Exception as exc:  # followers see the gap in `n` and resync
-                log.warning("publishing a frame on the bus failed: %s", exc)
+        try:
+            self.bus.post(frames_channel(self.settings), frame)
+        except Exception as exc:  # followers see the gap in `n` and resync
+            log.warning("publishing a frame on the bus failed: %s", exc)
 
     async def _relay(self, frames: Subscription) -> None:
         async for frame in frames:

@@ -16,8 +16,14 @@ class MemoryBus:
         return None
 
     async def publish(self, channel: str, message: Message) -> None:
+        self.post(channel, message)
+
+    def post(self, channel: str, message: Message) -> None:
         for subscription in list(self._subscribers.get(channel, ())):
             subscription.deliver(message)
+
+    async def flush(self, timeout: float) -> None:
+        return None  # delivered as posted
 
     async def subscribe(self, channel: str) -> Subscription:
         subscription = Subscription(channel, self.queue_size, self._forget)

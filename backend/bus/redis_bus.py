@@ -8,12 +8,15 @@ the bus then calls its `on_reconnect` callbacks, because what was published mean
 (pub/sub delivers at most once) and the subscribers must resync from the database.
 
 Publishing never waits for Redis: messages go to a bounded outbox that one task drains in order;
-when Redis is away the oldest are dropped and counted.
+when Redis is away the oldest are dropped and counted. `flush` waits, at most a given time, until
+what was posted has reached Redis: a leader hands a frame to its followers before the long
+fan-out to its own clients (backend.api.hub).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -46,6 +49,8 @@ class RedisBus:
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(OUTBOX)
         self._tasks: list[asyncio.Task[None]] = []
         self._lost = False  # the pub/sub connection failed since its last (re)subscribe
+        self._sent = asyncio.Event()  # set while everything posted has reached Redis
+        self._sent.set()
 
     async def connect(self) -> None:
         self._client = aioredis.Redis.from_url(
@@ -72,11 +77,21 @@ class RedisBus:
         return self._pubsub
 
     async def publish(self, channel: str, message: Message) -> None:
+        self.post(channel, message)
+
+    def post(self, channel: str, message: Message) -> None:
         self._require()
         if self._outbox.full():
             self._outbox.get_nowait()
             self.dropped += 1
         self._outbox.put_nowait((channel, orjson.dumps(message)))
+        self._sent.clear()
+
+    async def flush(self, timeout: float) -> None:
+        if self._sent.is_set() or not self.connected:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._sent.wait(), timeout)
 
     async def _write(self) -> None:
         assert self._client is not None
@@ -91,6 +106,8 @@ class RedisBus:
                 except Exception as exc:  # Redis away: keep the message, retry shortly
                     log.warning("redis bus publish on %r failed: %s", channel, exc)
                     await asyncio.sleep(0.5)
+            if self._outbox.empty():
+                self._sent.set()
 
     async def subscribe(self, channel: str) -> Subscription:
         pubsub = self._require()

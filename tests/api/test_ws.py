@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
@@ -134,7 +136,9 @@ def test_events_travel_through_redis_when_the_bus_url_says_so(tmp_path) -> None:
     if reason:
         pytest.skip(reason)
     settings = fast_settings(
-        tmp_path, bus_url="redis://127.0.0.1:6379/0", bus_namespace=f"autoops-test-{tmp_path.name}"
+        tmp_path,
+        bus_url="redis://127.0.0.1:6379/0",
+        bus_namespace=f"autoops-test-{uuid.uuid4().hex}",
     )
     with TestClient(create_app(settings)) as client:
         with client.websocket_connect(f"{WS}/live-updates") as ws:

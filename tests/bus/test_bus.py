@@ -88,3 +88,34 @@ def test_redis_bus_carries_messages_between_two_connections() -> None:
         return got
 
     assert asyncio.run(scenario()) == {"type": "system_event", "n": 1}
+
+
+def test_redis_bus_flush_returns_once_what_was_posted_reached_redis() -> None:
+    """A leader flushes before its own fan-out: the frame is then already at the followers'
+    Redis, so a subscriber gets it without this process running another step."""
+    reason = redis_unreachable()
+    if reason:
+        pytest.skip(reason)
+
+    async def scenario() -> tuple[bool, bool, dict]:
+        publisher, subscriber = (
+            make_bus("redis://127.0.0.1:6379/0"),
+            make_bus("redis://127.0.0.1:6379/0"),
+        )
+        await publisher.connect()
+        await subscriber.connect()
+        channel = f"autoops-test-flush-{id(publisher)}"
+        sub = await subscriber.subscribe(channel)
+        await asyncio.sleep(0.1)
+        publisher.post(channel, {"n": 1})
+        pending = not publisher._sent.is_set()
+        await publisher.flush(5.0)
+        flushed = publisher._sent.is_set() and publisher._outbox.empty()
+        got = await asyncio.wait_for(sub.get(), timeout=5)
+        await subscriber.disconnect()
+        await publisher.disconnect()
+        return pending, flushed, got
+
+    pending, flushed, got = asyncio.run(scenario())
+    assert pending and flushed
+    assert got == {"n": 1}
