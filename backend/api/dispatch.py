@@ -9,8 +9,8 @@ connection, and with uvicorn's `send` in hand the hub can write a broadcast's fr
 
 `GET /api/dashboard/metrics/current` and `GET /api/dashboard/decisions/recent` are what every
 console and React client polls. When the caller may read the dashboard and the body is in memory
-(`Service.dashboard_metrics_json` and `Service.recent_decisions_json`: the bytes FastAPI's routes
-make, encoded once per change of the store), it is sent as is, through Starlette's
+(`backend.api.bodies`: the bytes FastAPI's routes make, encoded once per change of the store),
+it is sent as is, through Starlette's
 `CORSMiddleware` with the app's CORS settings. Anything else on those paths (no or a bad token, a
 role short of viewer, a store not loaded yet, a database that is away, a query that is not plainly
 valid) is left to FastAPI's route, which validates it and answers what the contract documents.
@@ -30,9 +30,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from backend.api import access
+from backend.api import access, bodies
 from backend.api.hub import AGENT, LIVE, METRICS
-from backend.api.routes import RECENT_DECISIONS, encode_decisions, encode_metrics
+from backend.api.routes import RECENT_DECISIONS
 from backend.auth import Role, require
 from backend.errors import AutoOpsError
 from backend.schemas import MAX_LIMIT
@@ -115,7 +115,7 @@ class AutoOpsApp(FastAPI):
 
 
 def metrics_current(service: Any, scope: Scope) -> bytes | None:
-    return service.dashboard_metrics_json(encode_metrics)
+    return bodies.of(service).metrics_current()
 
 
 LIMIT = re.compile(rf"^[1-9][0-9]{{0,{len(str(MAX_LIMIT)) - 1}}}$")  # no longer than the largest
@@ -126,7 +126,7 @@ def decisions_recent(service: Any, scope: Scope) -> bytes | None:
     most once, nothing else in the query. Anything else is FastAPI's to validate and answer."""
     raw = scope.get("query_string", b"")
     if not raw:  # the plainest case of all, and the commonest poll
-        return service.recent_decisions_json(RECENT_DECISIONS, None, encode_decisions)
+        return bodies.of(service).decisions_recent(RECENT_DECISIONS, None)
     pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
     query = dict(pairs)
     if len(query) != len(pairs) or not set(query) <= {"limit", "agent_id"}:
@@ -137,7 +137,7 @@ def decisions_recent(service: Any, scope: Scope) -> bytes | None:
         return None
     if agent_id is not None and agent_id not in service.agent_ids:
         return None
-    return service.recent_decisions_json(int(limit), agent_id, encode_decisions)
+    return bodies.of(service).decisions_recent(int(limit), agent_id)
 
 
 FAST_READS: dict[str, Callable[[Any, Scope], bytes | None]] = {

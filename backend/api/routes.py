@@ -7,10 +7,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import TypeAdapter
 
 from backend import schemas
-from backend.api import access
+from backend.api import access, bodies
 from backend.auth import Principal, Role, require
 from backend.runner import Service
 from backend.sim.catalog import CATEGORIES
@@ -43,9 +42,6 @@ UNAVAILABLE: Responses = {
     }
 }
 
-# What FastAPI's response_model does to the list (validate, then dump_json), done once per body.
-DECISIONS = TypeAdapter(list[schemas.Decision])
-METRICS = TypeAdapter(schemas.DashboardMetrics)
 RECENT_DECISIONS = 20  # decisions/recent without a `limit`
 AgentFilter = Annotated[str | None, Query(description="only this agent's records; 404 if unknown")]
 
@@ -75,13 +71,7 @@ async def metrics_current(request: Request) -> Response:
     """The dashboard: the ten KPIs, the agents' status, open alerts and the last day's decisions
     (the same `data` as a live-updates `metrics_update`)."""
     # encoded once per change of the store's view, the same bytes the response_model path makes
-    return Response(
-        service(request).dashboard_metrics_json(encode_metrics), media_type="application/json"
-    )
-
-
-def encode_metrics(body: dict) -> bytes:
-    return METRICS.dump_json(METRICS.validate_python(body), by_alias=True)
+    return Response(bodies.of(service(request)).metrics_current(), media_type="application/json")
 
 
 @dashboard.get(
@@ -96,14 +86,10 @@ async def decisions_recent(
     agent_id: AgentFilter = None,
 ) -> list[dict] | Response:
     """The newest decisions first, optionally of one agent; `outcome` is null until known."""
-    body = service(request).recent_decisions_json(limit, agent_id, encode_decisions)
+    body = bodies.of(service(request)).decisions_recent(limit, agent_id)
     if body is not None:  # from memory, the same bytes the response_model path would make
         return Response(body, media_type="application/json")
     return await service(request).recent_decisions(limit, agent_id)
-
-
-def encode_decisions(rows: list[dict]) -> bytes:
-    return DECISIONS.dump_json(DECISIONS.validate_python(rows), by_alias=True)
 
 
 @dashboard.get(

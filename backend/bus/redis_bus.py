@@ -33,6 +33,7 @@ SOCKET_TIMEOUT = 5.0  # seconds a command may wait on the socket
 CONNECT_TIMEOUT = 3.0
 HEALTH_CHECK_INTERVAL = 5  # seconds idle before the client pings the server
 OUTBOX = 10_000
+DISCONNECT_WAIT = 2.0  # seconds disconnect waits for the reader and writer to stop
 
 
 class RedisBus:
@@ -50,6 +51,7 @@ class RedisBus:
         self._tasks: list[asyncio.Task[None]] = []
         self._lost = False  # the pub/sub connection failed since its last (re)subscribe
         self._sent = asyncio.Event()  # set while everything posted has reached Redis
+        self._closing = False
         self._sent.set()
 
     async def connect(self) -> None:
@@ -108,6 +110,8 @@ class RedisBus:
                     await asyncio.sleep(0.5)
             if self._outbox.empty():
                 self._sent.set()
+            if self._closing:  # a cancellation redis-py swallowed mid-publish still ends the task
+                return
 
     async def subscribe(self, channel: str) -> Subscription:
         pubsub = self._require()
@@ -166,9 +170,13 @@ class RedisBus:
     async def disconnect(self) -> None:
         # the reader stops first, and the subscriptions close without an UNSUBSCRIBE each: the
         # connection is closed next anyway, and no call on it may wait for a reader that is gone
+        self._closing = True
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=DISCONNECT_WAIT)
+            if stuck:
+                log.warning("redis bus: %d task(s) did not stop when cancelled", len(stuck))
         self._tasks = []
         channels, self._channels = self._channels, {}
         for members in channels.values():

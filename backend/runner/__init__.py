@@ -1,4 +1,5 @@
-"""The wall-clock loop around the Operation, and the service the API calls."""
+"""The Runner around the Operation, its units (clock, day, persistence, interventions,
+events), and the service the API calls."""
 
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from backend.runner.errors import (
 from backend.runner.insight import Insight
 from backend.runner.leadership import Leadership, commands_channel
 from backend.runner.loop import ACTIONS, Runner, View, utcnow
+from backend.runner.recent import RecentDecisions
 from backend.runner.replica import Replica
 
 log = logging.getLogger(__name__)
@@ -46,10 +46,6 @@ class Service:
         # Set when the readiness probe found the database away: reads that need it then ask it
         # (and answer 503) rather than serve the in-memory copy as if it were still the record.
         self._database_away = False
-        # decisions/recent bodies by (limit, agent), for the ring version they were made from
-        self._recent_json: tuple[int, dict[tuple[int, str | None], bytes]] = (-1, {})
-        # the metrics/current body and the view it was made from (a new view on every change)
-        self._metrics_json: tuple[View | None, bytes] = (None, b"")
 
     @property
     def runner(self) -> Runner | Replica:
@@ -84,8 +80,9 @@ class Service:
         self.check_agent(agent_id)
         return next(a for a in self.runner.view.agents if a["agent_id"] == agent_id)
 
-    def dashboard_metrics(self) -> dict[str, Any]:
-        v = self.runner.view
+    def dashboard_metrics(self, view: View | None = None) -> dict[str, Any]:
+        """The body of metrics/current, of `view` (by default the current one)."""
+        v = self.runner.view if view is None else view
         return {
             "timestamp": v.timestamp,
             "day": v.day,
@@ -95,23 +92,12 @@ class Service:
             "recent_decisions_count": v.recent_decisions_count,
         }
 
-    def dashboard_metrics_json(self, encode: Callable[[dict[str, Any]], bytes]) -> bytes:
-        """The body of metrics/current, encoded once per view: the runner makes a new view on
-        every change (a sim day, an intervention, an alert), so its identity is the version."""
-        view = self.runner.view
-        if self._metrics_json[0] is not view:
-            self._metrics_json = (view, encode(self.dashboard_metrics()))
-        return self._metrics_json[1]
-
     # ---- stored history -------------------------------------------------------------------
 
     async def recent_decisions(self, limit: int, agent_id: str | None) -> list[dict[str, Any]]:
-        if agent_id is not None:
-            self.check_agent(agent_id)
-        if self._database_trusted():  # the ring is filled from the database by the restore
-            held = self.runner.recent.newest(limit, agent_id)
-            if held is not None:
-                return held
+        ring = self.decisions_ring(agent_id)  # filled from the database by the restore
+        if ring is not None and (held := ring.newest(limit, agent_id)) is not None:
+            return held
         try:
             rows = await asyncio.to_thread(self._read, repo.recent_decisions, limit, agent_id)
         except Exception:
@@ -120,25 +106,12 @@ class Service:
         self._database_away = False
         return rows
 
-    def recent_decisions_json(
-        self, limit: int, agent_id: str | None, encode: Callable[[list[dict[str, Any]]], bytes]
-    ) -> bytes | None:
-        """The body of decisions/recent from memory, encoded once per ring change; None: ask the database."""
+    def decisions_ring(self, agent_id: str | None) -> RecentDecisions | None:
+        """The newest decisions held in memory, when they may answer decisions/recent (the
+        store is loaded and nothing says the database is away); None: ask the database."""
         if agent_id is not None:
             self.check_agent(agent_id)
-        if not self._database_trusted():
-            return None
-        version = self.runner.recent.version
-        if self._recent_json[0] != version:
-            self._recent_json = (version, {})
-        bodies = self._recent_json[1]
-        body = bodies.get((limit, agent_id))
-        if body is None:
-            held = self.runner.recent.newest(limit, agent_id)
-            if held is None:
-                return None
-            body = bodies[(limit, agent_id)] = encode(held)
-        return body
+        return self.runner.recent if self._database_trusted() else None
 
     def _database_trusted(self) -> bool:
         """The store is loaded and nothing says the database (the record) is away."""
@@ -190,7 +163,7 @@ class Service:
         if isinstance(runner, Runner):
             try:
                 record = await asyncio.to_thread(
-                    runner.intervene_locked, agent_id, action, parameters, reason, client, sub
+                    runner.interventions.record, agent_id, action, parameters, reason, client, sub
                 )
             except Deposed as exc:
                 runner.step_down(exc)
@@ -204,7 +177,7 @@ class Service:
                 agent_id,
                 record["message"],
             )
-            await runner.publish_intervention(record)
+            await runner.events.intervention(record)
         else:
             record = await self._intervene_through_leader(
                 agent_id, action, parameters, reason, client, sub

@@ -15,6 +15,7 @@ from backend.errors import AutoOpsError, UnknownAction, UnknownAgent
 from backend.runner import wire
 from backend.runner.errors import AgentMismatch, NotReady
 from backend.runner.loop import ACTIONS, Runner
+from backend.runner.state import View
 from backend.sim.categories import by_category
 
 
@@ -38,10 +39,11 @@ class DayNotHeld(AutoOpsError):
 class Insight:
     def __init__(self, current: Callable[[], Any]) -> None:
         self._current = current  # the Runner, or a follower's Replica (which holds no store)
-        # the by-category body and the view version it was computed on (a day or an intervention)
-        self._categories: tuple[int, dict[str, Any] | None] = (-1, None)
-        # pages of store/skus by (offset, limit, category, q), for the view version they show
-        self._pages: tuple[int, dict[tuple, tuple[int, list[dict[str, Any]]]]] = (-1, {})
+        # The by-category body and the view it was computed on (a day or an intervention), and
+        # the pages of store/skus by (offset, limit, category, q) for the view they show. Keyed
+        # on the View object, not its version: a new leader's runner numbers versions from 0.
+        self._categories: tuple[View | None, dict[str, Any] | None] = (None, None)
+        self._pages: tuple[View | None, dict[tuple, tuple[int, list[dict[str, Any]]]]] = (None, {})
 
     @property
     def runner(self) -> Any:
@@ -58,12 +60,12 @@ class Insight:
         return runner
 
     async def by_category(self) -> dict[str, Any]:
-        version = self.runner.view.version
-        held_version, held = self._categories
-        if held_version == version and held is not None:
+        view = self.runner.view
+        held_view, held = self._categories
+        if held_view is view and held is not None:
             return held
         body: dict[str, Any] = await asyncio.to_thread(self._store().read, _by_category)
-        self._categories = (version, body)
+        self._categories = (view, body)
         return body
 
     async def preview(
@@ -124,9 +126,9 @@ class Insight:
             if rows is None:
                 rows = await asyncio.to_thread(runner.sku_rows)
             return _filter_rows(rows, offset, limit, category, q)
-        version = runner.view.version
-        if self._pages[0] != version:
-            self._pages = (version, {})
+        view = runner.view
+        if self._pages[0] is not view:
+            self._pages = (view, {})
         key = (offset, limit, category, q)
         cached = self._pages[1].get(key)
         if cached is not None:

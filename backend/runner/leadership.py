@@ -208,9 +208,9 @@ class Leadership:
         elif not await self.election.held():  # type: ignore[union-attr]
             await self._step_down("the lock session ended")
         elif runner.restored:
-            for record in await runner.apply_pending():
+            for record in await runner.interventions.apply_pending():
                 self.telemetry.interventions.labels(action=record["action"]).inc()
-                await runner.publish_intervention(record)
+                await runner.events.intervention(record)
 
     async def _campaign(self) -> None:
         assert self.election is not None

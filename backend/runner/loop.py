@@ -1,10 +1,16 @@
-"""The wall-clock loop: trades one sim day every AUTOOPS_DAY_SECONDS, persists it, publishes events."""
+"""The Runner: trades one sim day every AUTOOPS_DAY_SECONDS, persists it, publishes its events.
+
+It owns the Operation and composes the units around it: the clock (runner.clock: the day's
+deadlines, the database's backoff), the day (runner.day), the writes (runner.persistence), the
+interventions (runner.interventions) and the live-updates events (runner.events). Two locks: the
+store lock around every call into the Operation, memory only, never across I/O (reads take it
+too); and `changes`, from a change of the store to the commit of its record (a day's trade and
+capture, an intervention), so that no day is captured between an intervention and its record.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import gc
-import importlib
 import logging
 import threading
 import time
@@ -12,20 +18,22 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
-from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 
-from backend.agents.preview import preview_override
+from backend.agents.operation import AGENT_IDS, Operation
 from backend.bus import Bus
 from backend.config import Settings
 from backend.db import lease, repo
 from backend.db.engine import init_db
 from backend.db.lease import Deposed
 from backend.errors import AutoOpsError
-from backend.runner import persistence, wire
+from backend.runner import day, persistence, wire
+from backend.runner.clock import Backoff, Deadlines
 from backend.runner.errors import CheckpointIncompatible, NotReady
+from backend.runner.events import Events
+from backend.runner.interventions import Interventions, apply
 from backend.runner.recent import RecentDecisions
 from backend.runner.state import Checkpoint, DayResult, View, events_channel, utcnow
 from backend.runner.telemetry import Telemetry
@@ -35,27 +43,7 @@ __all__ = ["ACTIONS", "Runner", "View", "events_channel", "utcnow"]
 
 log = logging.getLogger(__name__)
 
-EVENTS_PER_KIND = 20  # alert events published one by one per day; the rest go in one summary
-# Days between full garbage collections of what the days left frozen (see _settle_garbage).
-GC_FULL_EVERY_DAYS = 50
-# the View's fields that followers are sent (all but its version, which the state row carries)
-STATE_FIELDS = (
-    "day",
-    "timestamp",
-    "metrics",
-    "agents",
-    "active_alerts_count",
-    "recent_decisions_count",
-)
-
-
-MAX_RETRY_DELAY = 30.0  # seconds between attempts at the database, at the most
-
-
-def retry_delay(previous: float, day_seconds: float) -> float:
-    """The wait before the next attempt at the database after `previous` (0 at the first
-    failure): 1 s, doubling, at least a sim day, at most MAX_RETRY_DELAY."""
-    return min(MAX_RETRY_DELAY, max(day_seconds, previous * 2 or 1.0))
+T = TypeVar("T")
 
 
 class _Moved(Exception):
@@ -63,31 +51,23 @@ class _Moved(Exception):
 
 
 class Runner:
-    """Owns the Operation; every call into it holds one lock and runs in a worker thread."""
+    """Owns the Operation; every call into it holds the store lock and runs in a worker thread."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        engine: Engine,
-        bus: Bus,
-        telemetry: Telemetry,
-        operation_module: ModuleType | None = None,
-    ) -> None:
+    def __init__(self, settings: Settings, engine: Engine, bus: Bus, telemetry: Telemetry) -> None:
         self.settings = settings
         self.engine = engine
         self.bus = bus
         self.telemetry = telemetry
-        self.module = operation_module or importlib.import_module("backend.agents.operation")
-        self.agent_ids: tuple[str, ...] = tuple(self.module.AGENT_IDS)
+        self.agent_ids: tuple[str, ...] = tuple(AGENT_IDS)
         self.events_channel = events_channel(settings)
-        self._op: Any = None
-        self._lock = threading.Lock()
-        self._applied_seq = 0
+        self._op: Operation | None = None
+        self.store_lock = threading.Lock()  # around every call into the Operation; no I/O in it
+        self.changes = threading.Lock()  # from a change of the store to its record's commit
+        self.applied_seq = 0  # of the last intervention the store took
         self._rows_from = 0  # the first day whose store rows are not in the database yet
         self._view: View | None = None
         self._pending: DayResult | None = None
-        self._retry_at = 0.0
-        self._backoff = 0.0
+        self._backoff = Backoff(settings.day_seconds)  # while the database refuses the writes
         self._task: asyncio.Task[None] | None = None
         self._stopping: asyncio.Event | None = None
         self.recent = RecentDecisions()  # newest decisions as persisted, for decisions/recent
@@ -105,13 +85,20 @@ class Runner:
         self.on_change: Callable[[View], None] | None = None  # a new View was made
         # The lease as the restore read it, until this runner takes it (then None).
         self._restored_from: dict[str, Any] | None = None
-        self.offset = 0  # of the last live-updates event published under the epoch
-        self._publishing = asyncio.Lock()
+        self.events = Events(bus, self.events_channel, lambda: self.epoch)
+        self.interventions = Interventions(self)
         # The store's clock gets its own thread, so a burst of REST reads cannot delay a day.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runner")
         # The day's KPIs (the price score's optimum under the true model is most of their cost)
         # are computed on a thread of their own while the runner's thread writes the day.
         self._kpi_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpis")
+
+    @property
+    def op(self) -> Operation:
+        """The store (once restored); call into it only under the store lock."""
+        if self._op is None:
+            raise NotReady("the store's state is not loaded yet")
+        return self._op
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -147,11 +134,10 @@ class Runner:
     async def _wait_for_database(self) -> bool:
         """Retry opening the database with backoff until it answers; False if stopped first."""
         assert self._stopping is not None
-        backoff = 0.0
+        backoff = Backoff(self.settings.day_seconds)
         while not self.restored:
-            backoff = retry_delay(backoff, self.settings.day_seconds)
             try:
-                await asyncio.wait_for(self._stopping.wait(), timeout=backoff)
+                await asyncio.wait_for(self._stopping.wait(), timeout=backoff.failed())
                 return False
             except TimeoutError:
                 pass
@@ -164,7 +150,7 @@ class Runner:
                 log.error(
                     "database still unavailable (%s); retrying in up to %.0f s",
                     exc,
-                    retry_delay(backoff, self.settings.day_seconds),
+                    backoff.following(),
                 )
         self.started_at = time.monotonic()
         return True
@@ -186,7 +172,7 @@ class Runner:
         if self._pending is not None:
             await self._flush()
         try:
-            await self._in_runner_thread(self._checkpoint_now)
+            await self.in_runner_thread(self._checkpoint_now)
         except Exception:
             log.exception("final checkpoint failed; the last day's checkpoint stands")
         finally:
@@ -205,7 +191,7 @@ class Runner:
     def persist_failing(self) -> bool:
         """True while a traded day (or the lease) waits for the database to take it."""
         waiting = self._pending is not None or self._restored_from is not None
-        return waiting and self._backoff > 0
+        return waiting and self._backoff.failing
 
     def ticking(self) -> tuple[bool, float | None]:
         """Whether days are being traded on schedule, and seconds since the last one."""
@@ -235,10 +221,10 @@ class Runner:
         self._restored_from = held
         for record in replay:  # interventions acknowledged after the checkpoint was written
             try:
-                self._apply(op, record["agent_id"], record["action"], record["parameters"])
+                apply(op, record["agent_id"], record["action"], record["parameters"])
             except AutoOpsError as exc:
                 log.error("replaying intervention %s failed: %s", record["intervention_id"], exc)
-        with self._lock:
+        with self.changes, self.store_lock:
             self._op = op
             self.recent.fill(newest)
             self._view = self._fresh_view(utcnow(), open_count, recent, version=0)
@@ -273,14 +259,14 @@ class Runner:
             if (held["day"], held["apply_seq"]) != (expected["day"], expected["apply_seq"]):
                 raise _Moved(f"the run moved on to day {held['day']} since it was read")
             if held["day"] is None:  # the first run under a lease: its day is the checkpoint's
-                lease.set_day(conn, held["epoch"], int(self._op.day), now)
-        self.epoch, self._applied_seq = int(held["epoch"]), int(held["apply_seq"])
-        self.offset = 0
+                lease.set_day(conn, held["epoch"], int(self.op.day), now)
+        self.epoch, self.applied_seq = int(held["epoch"]), int(held["apply_seq"])
+        self.events.restart()
         self._restored_from = None
         self.last_error = None
         log.info("runner trades under epoch %d", self.epoch)
 
-    def _ensure_lease(self) -> None:
+    def ensure_lease(self) -> None:
         """Take the lease if the restore could not (worker thread); reload if the run moved."""
         if self._restored_from is None:
             return
@@ -291,11 +277,11 @@ class Runner:
             if self._restored_from is not None:
                 raise
 
-    def _load(self, conn: Any, checkpoint: dict[str, Any] | None) -> Any:
-        s, cls = self.settings, self.module.Operation
+    def _load(self, conn: Connection, checkpoint: dict[str, Any] | None) -> Operation:
+        s = self.settings
         self._rows_from = 0
         if checkpoint is None:
-            return cls(
+            return Operation(
                 n_skus=s.skus,
                 seed=s.seed,
                 window_days=s.window_days,
@@ -303,9 +289,13 @@ class Runner:
             )
         try:
             data = checkpoint["data"]
-            apart = cls.rows_kept_apart(data)
-            rows = [cls.decode_rows(b) for b in repo.ledger_row_batches(conn, 0)] if apart else None
-            op = cls.from_bytes(data, rows)
+            apart = Operation.rows_kept_apart(data)
+            rows = (
+                [Operation.decode_rows(b) for b in repo.ledger_row_batches(conn, 0)]
+                if apart
+                else None
+            )
+            op = Operation.from_bytes(data, rows)
         except Exception as exc:
             raise CheckpointIncompatible(checkpoint["day"], exc) from exc
         # An older checkpoint carried its rows inside: they go to the database with the next write.
@@ -313,35 +303,25 @@ class Runner:
         return op
 
     def _capture(self, now: datetime) -> Checkpoint:
-        """Copies of the store's state and its unstored day rows. Caller holds the lock."""
-        op = self._op
-        tree, arrays = op.export_state(ring=False)
-        return Checkpoint(
-            day=int(op.day),
-            timestamp=now,
-            intervention_seq=self._applied_seq,
-            tree=tree,
-            arrays=arrays,
-            rows=op.ring_rows(self._rows_from),
-            codec=type(op),
-            history_days=int(op.live.ledger.history_days),
-        )
+        """Copies of the store's state and its unstored day rows. Caller holds the store lock."""
+        return persistence.capture(self.op, now, self.applied_seq, self._rows_from)
 
     def _checkpoint_now(self) -> None:
-        with self._lock:
+        with self.changes, self.store_lock:
             checkpoint = self._capture(utcnow())
         persistence.write_checkpoint(self.engine, checkpoint, self.settings, self.epoch)
         self._rows_from = checkpoint.day
         log.info("checkpoint written at day %d", checkpoint.day)
 
     def _fresh_view(self, now: datetime, open_count: int, recent: int, version: int) -> View:
-        # Caller holds the lock.
-        day = int(self._op.day)
+        # Caller holds the store lock.
+        op = self.op
+        traded = int(op.day)
         return View(
-            day=day,
+            day=traded,
             timestamp=now,
-            metrics=wire.metrics(self._op.kpis(), day),
-            agents=[wire.agent_status(a) for a in self._op.agent_stats()],
+            metrics=wire.metrics(op.kpis(), traded),
+            agents=[wire.agent_status(a) for a in op.agent_stats()],
             active_alerts_count=open_count,
             recent_decisions_count=recent,
             version=version,
@@ -353,11 +333,9 @@ class Runner:
         assert self._stopping is not None
         if not self.restored and not await self._wait_for_database():
             return
-        interval = self.settings.day_seconds
-        start, k = time.monotonic(), 0
+        deadlines = Deadlines(self.settings.day_seconds)
         while not self._stopping.is_set():
-            k += 1
-            delay = start + k * interval - time.monotonic()  # absolute deadlines: no drift
+            delay = deadlines.next()
             if delay > 0:
                 try:
                     await asyncio.wait_for(self._stopping.wait(), timeout=delay)
@@ -368,114 +346,72 @@ class Runner:
                 await self.tick()
             except Exception:  # tick handles its own failures; this is the last line of defence
                 log.exception("runner tick failed; the loop goes on")
-            behind = int((time.monotonic() - start) / interval) - k
-            if behind > 0:
+            behind = deadlines.skip_missed()
+            if behind:
                 # Said once loudly: a store slower than its clock stays slower.
                 log.log(
                     logging.DEBUG if self._late_days else logging.WARNING,
                     "a sim day took longer than AUTOOPS_DAY_SECONDS=%g; skipping %d deadline(s)",
-                    interval,
+                    deadlines.interval,
                     behind,
                 )
                 self._late_days += behind
-                k += behind
 
-    async def _in_runner_thread(self, fn: Any, *args: Any) -> Any:
+    async def in_runner_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def tick(self) -> None:
         """Trade and persist one day now; the loop calls this on schedule."""
         if self._pending is not None:
-            if time.monotonic() < self._retry_at or not await self._flush():
+            if self._backoff.waiting or not await self._flush():
                 return  # the database is away: hold the store until its last day is persisted
         if self._restored_from is not None:
-            if time.monotonic() < self._retry_at or not await self._lease_taken():
+            if self._backoff.waiting or not await self._lease_taken():
                 return  # no epoch yet: nothing may be written
         try:
-            result = await self._in_runner_thread(self._trade, utcnow())
+            result = await self.in_runner_thread(self._trade, utcnow())
         except Exception as exc:
             self.telemetry.day_failures.inc()
-            log.exception("trading day %s failed; the loop goes on", self._op.day)
-            await self._publish_event(
-                "runner_error", "error", f"trading a day failed: {exc!r}", None, None, {}
-            )
+            log.exception("trading day %s failed; the loop goes on", self.op.day)
+            await self.events.system("runner_error", "error", f"trading a day failed: {exc!r}")
             return
         self._pending = result
         await self._flush()
 
     def _trade(self, now: datetime) -> DayResult:
-        """Trade a day; under the lock only what reads or changes the store (no I/O). The KPIs
-        are computed beside the rest of the day (_day_kpis) and joined before the snapshot."""
-        clock = time.perf_counter
-        t0 = clock()
-        with self._lock:
-            op = self._op
-            report = op.run_day(now)
-            t1 = clock()
-            day = int(op.day)
-            kpis = self._kpi_executor.submit(self._day_kpis, op, day)
-            conditions = list(op.conditions())
-            t2 = clock()
-            stats = op.agent_stats()
-            checkpoint = self._capture(now)
-            seq = self._applied_seq
-            skus = [wire.sku_row(r) for r in op.sku_rows()] if self.publish_state else None
-        t3 = clock()
-        result = DayResult(
-            day=day,
-            traded_day=int(report.day),
-            timestamp=now,
-            decisions=wire.decisions(report.decisions),
-            outcomes=wire.outcomes(report.outcomes),
-            events=list(report.events),
-            metrics=kpis,
-            agents=[wire.agent_status(a) for a in stats],
-            conditions=conditions,
-            checkpoint=checkpoint,
-            intervention_seq=seq,
-            skus=skus,
-        )
-        t4 = clock()
-        result.phases = {
-            "trade": t1 - t0,
-            "conditions": t2 - t1,
-            "capture": t3 - t2,
-            "convert": t4 - t3,
-        }
-        result.seconds = t4 - t0
-        return result
-
-    def _day_kpis(self, op: Any, day: int) -> tuple[dict[str, int | float | None], float]:
-        """The day's system metrics and the seconds they took. Reads only what the day wrote
-        (ledgers, books), which nothing changes until the day is persisted and the next one
-        traded; the ring rows captured meanwhile may lack the day's price score, which a
-        restore recomputes, identically, from the same row."""
-        t0 = time.perf_counter()
-        return wire.metrics(op.kpis(), day), time.perf_counter() - t0
+        with self.changes:
+            return day.trade(
+                self.op,
+                self.store_lock,
+                now,
+                self._kpi_executor,
+                self._capture,
+                self.publish_state,
+            )
 
     async def _lease_taken(self) -> bool:
         try:
-            await self._in_runner_thread(self._ensure_lease)
+            await self.in_runner_thread(self.ensure_lease)
         except Exception as exc:
             self._failed("taking the runner lease", exc)
             return False
-        self._backoff = 0.0
+        self._backoff.succeeded()
         return True
 
     def _failed(self, what: str, exc: Exception) -> None:
         self.telemetry.persist_failures.inc()
         self.last_error = f"{type(exc).__name__}: {exc}"
-        self._backoff = retry_delay(self._backoff, self.settings.day_seconds)
-        self._retry_at = time.monotonic() + self._backoff
-        log.error("%s failed (%s); retrying in %.1f s", what, exc, self._backoff)
+        delay = self._backoff.failed()
+        log.error("%s failed (%s); retrying in %.1f s", what, exc, delay)
 
     async def _flush(self) -> bool:
         result = self._pending
         assert result is not None
-        publish = self._state_writer(result) if result.skus is not None else None
+        # with replicas, the state the day leaves is stored for followers as the next version
+        publish = self.view.version + 1 if result.skus is not None else None
         try:
             t0 = time.perf_counter()
-            await self._in_runner_thread(
+            await self.in_runner_thread(
                 persistence.write_day, self.engine, result, self.settings, self.epoch, publish
             )
             result.phases["persist"] = time.perf_counter() - t0
@@ -486,14 +422,15 @@ class Runner:
         except Exception as exc:
             self._failed(f"persisting day {result.traded_day}", exc)
             return False
-        self._pending, self._backoff, self.last_error = None, 0.0, None
+        self._pending, self.last_error = None, None
+        self._backoff.succeeded()
         self._rows_from = result.day
         self.recent.add_day(
             result.decisions, result.outcomes, result.day - self.settings.retention_days
         )
         self.last_day_at = time.monotonic()
         # An intervention applied after this day was traded already refreshed the agents.
-        agents = result.agents if result.intervention_seq == self._applied_seq else self.view.agents
+        agents = result.agents if result.intervention_seq == self.applied_seq else self.view.agents
         self._view = View(
             day=result.day,
             timestamp=result.timestamp,
@@ -506,28 +443,11 @@ class Runner:
         self._changed()
         self._count(result)
         t0 = time.perf_counter()
-        await self._announce(result)
+        await self.events.day(result)
         result.phases["publish"] = time.perf_counter() - t0
         self.last_day = result
-        _settle_garbage(result.day)
+        day.settle_garbage(result.day)
         return True
-
-    def _state_writer(self, r: DayResult) -> Callable[[Connection], None]:
-        """Writes the state the day leaves, for followers, inside the day's transaction."""
-        version = self.view.version + 1
-
-        def write(conn: Connection) -> None:
-            view = {
-                "day": r.day,
-                "timestamp": r.timestamp,
-                "metrics": r.metrics,
-                "agents": r.agents,
-                "active_alerts_count": r.open_alerts,
-                "recent_decisions_count": len(r.decisions),
-            }
-            self._save_state(conn, version, view, r.skus or [])
-
-        return write
 
     def step_down(self, exc: Deposed) -> None:
         """Another runner holds the lease: stop trading now; nothing of this one is written."""
@@ -551,206 +471,7 @@ class Runner:
         for d in r.decisions:
             t.decisions.labels(agent_id=d["agent_id"]).inc()
 
-    async def _announce(self, r: DayResult) -> None:
-        for event in r.events:
-            severity = "error" if event.kind == "agent_error" else "info"
-            await self._publish_event(
-                event.kind,
-                severity,
-                event.message,
-                event.agent_id,
-                event.sku,
-                wire.jsonable(event.data),
-            )
-        for alert in r.alerts_raised[:EVENTS_PER_KIND]:
-            await self._publish_event(
-                "alert_raised",
-                alert["severity"],
-                f"{alert['title']}: {alert['message']}",
-                alert["agent_id"],
-                alert["sku"],
-                {"alert_id": alert["id"]},
-            )
-        for alert in r.alerts_resolved[:EVENTS_PER_KIND]:
-            await self._publish_event(
-                "alert_resolved",
-                "info",
-                f"{alert['title']}: resolved",
-                alert["agent_id"],
-                alert["sku"],
-                {"alert_id": alert["id"]},
-            )
-        for kind, items in (
-            ("alert_raised", r.alerts_raised),
-            ("alert_resolved", r.alerts_resolved),
-        ):
-            rest = items[EVENTS_PER_KIND:]
-            if rest:  # a big store can change hundreds of alerts in a day: summarise the tail
-                await self._publish_event(
-                    kind,
-                    "info",
-                    f"{len(rest)} more {kind.replace('_', ' ')} on day {r.traded_day} "
-                    "(see /api/dashboard/alerts/active)",
-                    None,
-                    None,
-                    {"count": len(rest), "alert_ids": [a["id"] for a in rest[:100]]},
-                )
-
-    async def _publish_event(
-        self,
-        kind: str,
-        severity: str,
-        message: str,
-        agent_id: str | None,
-        sku: str | None,
-        data: dict[str, Any],
-    ) -> None:
-        event = {
-            "type": "system_event",
-            "timestamp": utcnow().isoformat().replace("+00:00", "Z"),
-            "event": kind,
-            "severity": severity,
-            "message": message,
-            "agent_id": agent_id,
-            "sku": sku,
-            "data": data,
-        }
-        try:
-            await self.publish(event)
-        except Exception as exc:  # a bus outage must not stop the store
-            log.error("publishing %s on the bus failed: %s", kind, exc)
-
-    async def publish(self, event: dict[str, Any]) -> None:
-        """Put one live-updates event on the bus with the epoch and the next offset; one at a
-        time, so that subscribers see offsets in order."""
-        async with self._publishing:
-            self.offset += 1
-            await self.bus.publish(
-                self.events_channel, {**event, "epoch": self.epoch, "offset": self.offset}
-            )
-
-    # ---- interventions --------------------------------------------------------------------
-
-    def _pending_applier(self, row: dict[str, Any]) -> persistence.Apply:
-        return lambda: self._apply(self._op, row["agent_id"], row["action"], row["parameters"])
-
-    def _apply(self, op: Any, agent_id: str, action: str, parameters: dict[str, Any]) -> str:
-        if action == "override":
-            return str(op.override(agent_id, parameters))
-        return str(getattr(op, action)(agent_id))
-
-    def intervene_locked(
-        self,
-        agent_id: str,
-        action: str,
-        parameters: dict[str, Any],
-        reason: str,
-        client: str | None,
-        sub: str = "anonymous",
-    ) -> dict[str, Any]:
-        """Record, apply and commit one intervention; runs in a worker thread."""
-        record = persistence.new_intervention(agent_id, action, parameters, reason, client, sub)
-        self._ensure_lease()
-        with self._lock:
-            record["day"] = int(self._op.day)
-            if action == "override":  # what the agent's model expects, kept with the record
-                record["preview"] = wire.jsonable(preview_override(self._op, agent_id, parameters))
-            persistence.record_intervention(
-                self.engine,
-                record,
-                self.epoch,
-                lambda: self._apply(self._op, agent_id, action, parameters),
-                self._after_apply,
-            )
-            self._applied_seq = record["apply_seq"]
-        return record
-
-    def apply_pending_locked(self) -> list[dict[str, Any]]:
-        """Apply the interventions other replicas recorded, in the order they came; each in its
-        own fenced transaction. Runs in a worker thread; returns the applied records."""
-        self._ensure_lease()
-        with self.engine.connect() as conn:
-            rows = repo.pending_interventions(conn)
-        applied = []
-        for row in rows:
-            with self._lock:
-                try:
-                    taken = persistence.apply_pending(
-                        self.engine,
-                        row,
-                        self.epoch,
-                        self._pending_applier(row),
-                        self._after_apply,
-                    )
-                except Deposed:
-                    raise
-                except AutoOpsError as exc:  # the store refused it: the requester is told why
-                    persistence.reject_pending(self.engine, row, str(exc))
-                    continue
-                if not taken:
-                    continue  # its requester expired it first
-                self._applied_seq = row["apply_seq"]
-            applied.append(row)
-        return applied
-
-    async def apply_pending(self) -> list[dict[str, Any]]:
-        """Apply what other replicas recorded (in the runner's thread, between days)."""
-        try:
-            applied = await self._in_runner_thread(self.apply_pending_locked)
-        except Deposed as exc:
-            self.step_down(exc)
-            return []
-        for record in applied:
-            self.after_intervention(record.pop("agents"))
-            log.info(
-                "intervention %s from another replica: %s %s (%s)",
-                record["intervention_id"],
-                record["action"],
-                record["agent_id"],
-                record["message"],
-            )
-        return applied
-
-    async def publish_intervention(self, record: dict[str, Any]) -> None:
-        """Tell every live-updates subscriber: the store took an intervention."""
-        broadcast = {
-            "type": "agent_intervention",
-            "agent_id": record["agent_id"],
-            "action": record["action"],
-            "timestamp": record["timestamp"].isoformat().replace("+00:00", "Z"),
-            "reason": record["reason"],
-            "parameters": record["parameters"],
-            "intervention_id": record["intervention_id"],
-            "message": record["message"],
-        }
-        try:
-            await self.publish(broadcast)
-        except Exception as exc:  # recorded and in effect already; only the broadcast is lost
-            log.error("broadcasting intervention %s failed: %s", record["intervention_id"], exc)
-
-    def _after_apply(self, conn: Connection) -> list[dict[str, Any]]:
-        """The agents as the intervention left them, also stored for followers (lock held)."""
-        agents = [wire.agent_status(a) for a in self._op.agent_stats()]
-        if self.publish_state:
-            view = {k: getattr(self.view, k) for k in STATE_FIELDS} | {"agents": agents}
-            skus = [wire.sku_row(r) for r in self._op.sku_rows()]
-            self._save_state(conn, self.view.version + 1, view, skus)
-        return agents
-
-    def _save_state(
-        self, conn: Connection, version: int, view: dict[str, Any], skus: list[dict[str, Any]]
-    ) -> None:
-        lease.save_state(
-            conn,
-            {
-                "epoch": self.epoch,
-                "version": version,
-                "day": view["day"],
-                "view": wire.jsonable(view),
-                "skus": wire.jsonable(skus),
-                "updated_at": utcnow(),
-            },
-        )
+    # ---- what changes the View between days -----------------------------------------------
 
     def after_intervention(self, agents: list[dict[str, Any]]) -> None:
         self._view = replace(self.view, agents=agents, version=self.view.version + 1)
@@ -765,19 +486,5 @@ class Runner:
 
         For reads only (what fn changes is not persisted); call it from a worker thread.
         """
-        with self._lock:
-            return fn(self._op, *args)
-
-
-def _settle_garbage(day: int) -> None:
-    """What a day leaves alive joins the collector's permanent generation.
-
-    A big store keeps a few hundred thousand long-lived objects (pending predictions, recent
-    decisions); a full collection walks them all and, triggered by a day's own allocations,
-    landed inside the day. Frozen, they are skipped; objects still die by reference count, and
-    every GC_FULL_EVERY_DAYS days, between days, one full pass frees any cycles among them.
-    """
-    if day % GC_FULL_EVERY_DAYS == 0:
-        gc.unfreeze()
-        gc.collect()
-    gc.freeze()
+        with self.store_lock:
+            return fn(self.op, *args)

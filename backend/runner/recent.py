@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections import deque
+from itertools import count
 from typing import Any
 
 from backend.schemas import MAX_LIMIT
 
 # The endpoint's largest `limit`: every unfiltered read is answered from memory.
 RING_SIZE = MAX_LIMIT
+# Versions are drawn from one counter for every ring in the process: a cache keyed on a version
+# cannot take one runner's ring for another's (a change of leader brings a new ring).
+_VERSIONS = count(1)
 
 
 class RecentDecisions:
@@ -25,7 +29,7 @@ class RecentDecisions:
         # True while the ring holds every stored decision (nothing evicted): a filtered read
         # that finds fewer than `limit` matches is then the whole answer, not a partial one.
         self.complete = True
-        self.version = 0  # bumped on every change: keys caches of what is served from here
+        self.version = next(_VERSIONS)  # new on every change: keys caches of what is served
 
     def fill(self, newest_first: list[dict[str, Any]]) -> None:
         """Load the database's newest decisions at start (its order: newest first)."""
@@ -34,7 +38,7 @@ class RecentDecisions:
         for row in reversed(newest_first[: self.size]):
             self._push(dict(row))
         self.complete = len(newest_first) < self.size
-        self.version += 1
+        self.version = next(_VERSIONS)
 
     def add_day(
         self,
@@ -52,7 +56,7 @@ class RecentDecisions:
         # The day's prune removed these from the database; the ring must not outlive them.
         while self._ring and self._ring[0]["day"] < oldest_kept_day:
             self._by_id.pop(self._ring.popleft()["id"], None)
-        self.version += 1
+        self.version = next(_VERSIONS)
 
     def _push(self, decision: dict[str, Any]) -> None:
         if len(self._ring) == self.size:

@@ -81,18 +81,3 @@ def test_outcomes_and_the_retention_prune_apply_to_the_ring() -> None:
         ("d2", {"units": 4}),
     ]
     assert ring.newest(1, "nobody") == []  # nothing evicted: the ring holds every stored one
-
-
-def test_the_cached_body_is_remade_when_a_day_changes_the_ring(tmp_path: Path) -> None:
-    async def scenario() -> None:
-        runner = await started(make_settings(tmp_path))
-        await runner.tick()
-        service = Service(runner)
-        encode = lambda rows: repr([d["id"] for d in rows]).encode()  # noqa: E731
-        first = service.recent_decisions_json(5, None, encode)
-        assert first == encode(stored(runner, 5))
-        await runner.tick()
-        assert service.recent_decisions_json(5, None, encode) == encode(stored(runner, 5)) != first
-        await runner.stop()
-
-    asyncio.run(scenario())

@@ -208,3 +208,27 @@ def test_alerts_are_raised_once_keep_their_id_and_resolve_when_cleared(tmp_path:
         alerts.sync(conn, [], T0, 4)  # cleared
         back, _ = alerts.sync(conn, [condition("stockout:SKU1")], T0, 5)  # and back: a new alert
     assert len(back) == 1 and back[0]["id"] != raised[0]["id"]
+
+
+def test_the_consoles_reads_never_serve_a_previous_runners_store(tmp_path: Path) -> None:
+    """A new leader's runner numbers its view versions from 0 again: the by-category body and
+    the SKU pages cached for the old runner's store must not answer for the new one's."""
+    from backend.runner.insight import Insight
+
+    async def scenario() -> tuple[Any, Any, Any, Any]:
+        (tmp_path / "a").mkdir()
+        (tmp_path / "b").mkdir()
+        old = await started(make_settings(tmp_path / "a"))
+        new_settings = make_settings(tmp_path / "b").model_copy(update={"skus": 5})
+        new = await started(new_settings)
+        assert old.view.version == new.view.version  # the same number, another store
+        current = [old]
+        insight = Insight(lambda: current[0])
+        before = (await insight.by_category(), await insight.sku_page(0, 50, None, None))
+        current[0] = new
+        after = (await insight.by_category(), await insight.sku_page(0, 50, None, None))
+        return before[0], after[0], before[1], after[1]
+
+    cats_old, cats_new, page_old, page_new = run(scenario)
+    assert page_old[0] == 12 and page_new[0] == 5
+    assert cats_old != cats_new
