@@ -5,7 +5,7 @@ A subscriber lives for hours and there may be ten thousand of them, so its sessi
 coroutine run by the hub (`Hub.serve`), directly on the server's `receive` and `send`: no
 Starlette `WebSocket`, no dependency `AsyncExitStack`s, no middleware frames held open per
 connection, and with uvicorn's `send` in hand the hub can write a broadcast's frame once for all
-(`hub.direct_protocol`).
+(`backend.api.uvicorn_direct`; on any other server the plain ASGI `send`).
 
 `GET /api/dashboard/metrics/current` and `GET /api/dashboard/decisions/recent` are what every
 console and React client polls. When the caller may read the dashboard and the body is in memory

@@ -19,15 +19,13 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import Headers, QueryParams
 from starlette.requests import HTTPConnection
 from starlette.types import Receive, Scope, Send
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.frames import Frame, Opcode
-from websockets.protocol import State
 
 from backend import schemas
 from backend.api import access, limits
 from backend.api.errors import close_code_for, close_reason
 from backend.api.gcfreeze import FrozenConnections
 from backend.api.resume import BadCursor, History, parse_cursor
+from backend.api.uvicorn_direct import text_frame, writer_for
 from backend.auth import Principal
 from backend.bus import Bus, Subscription
 from backend.bus.counts import SharedCounts
@@ -60,7 +58,7 @@ def dump(message: BaseModel | dict[str, Any]) -> str:
 
 
 class Client:
-    """One subscriber: the raw ASGI `send`, and uvicorn's protocol when frames may be written directly."""
+    """One subscriber: the raw ASGI `send`, and a `DirectWriter` when frames may be written directly."""
 
     __slots__ = (
         "send",
@@ -84,7 +82,7 @@ class Client:
         self, send: Send, ip: str, stream: str, agent_id: str | None, bucket: limits.TokenBucket
     ) -> None:
         self.send = send
-        self.direct = direct_protocol(send)
+        self.direct = writer_for(send)
         self.ip, self.stream, self.agent_id, self.bucket = ip, stream, agent_id, bucket
         self.id = next(_ids)
         # Messages behind a send that had to wait; made on first use (most clients never need it).
@@ -106,42 +104,6 @@ class Client:
     @property
     def queued(self) -> int:
         return len(self.outbox) if self.outbox is not None else 0
-
-
-def direct_protocol(send: Send) -> WebSocketsSansIOProtocol | None:
-    """uvicorn's connection behind a raw ASGI `send`, when a broadcast may write its frame directly.
-
-    Only for the server the Procfile runs (uvicorn's websockets-sansio protocol) with no
-    extension negotiated (per-message deflate off): then a server-to-client text frame is the
-    same bytes for every subscriber, serialised once per broadcast instead of once per client.
-    """
-    proto = getattr(send, "__self__", None)
-    if type(proto) is WebSocketsSansIOProtocol and not proto.conn.extensions:
-        return proto
-    return None
-
-
-def release_handshake(proto: WebSocketsSansIOProtocol) -> None:
-    """Drop the handshake's request and response, which uvicorn keeps for the connection's life
-    but never reads once the handshake is complete (their headers, for every subscriber)."""
-    if proto.handshake_complete:
-        proto.request = None  # type: ignore[assignment]
-        proto.response = None  # type: ignore[assignment]
-
-
-def open_for_frames(proto: WebSocketsSansIOProtocol) -> bool:
-    """The conditions under which uvicorn's own `send` would write a data frame without waiting."""
-    return (
-        proto.writable.is_set()
-        and not proto.close_sent
-        and proto.initial_response is None
-        and proto.conn.state is State.OPEN
-        and not proto.transport.is_closing()
-    )
-
-
-def text_frame(text: str) -> bytes:
-    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
 
 
 class Hub:
@@ -299,7 +261,7 @@ class Hub:
         client.expires = caller.expires if isinstance(caller, Principal) else None
         client.task = asyncio.current_task()
         if client.direct is not None:
-            release_handshake(client.direct)
+            client.direct.release_handshake()
         self._register(client)
         try:
             # No await from here to the read loop: the greeting's offset, the replay and the
@@ -589,8 +551,8 @@ class Hub:
         """Send (or queue) one serialised message to every client of a stream; returns how many took it.
 
         A caught-up client on uvicorn's sans-I/O protocol gets the frame written straight to its
-        transport, framed once for all (`direct_protocol`); any other client, or one whose
-        transport is paused or closing, goes through its ASGI `send` (`offer`), in order.
+        transport, framed once for all (`backend.api.uvicorn_direct`); any other client, or one
+        whose transport is paused or closing, goes through its ASGI `send` (`offer`), in order.
         """
         members = self.subscribers.get((stream, agent_id))
         if not members:
@@ -598,17 +560,17 @@ class Hub:
         frame: bytes | None = None
         sent = direct = 0
         for client in list(members):
-            proto = client.direct
+            writer = client.direct
             if (
-                proto is not None
+                writer is not None
                 and client.writer is None
                 and not client.closing
-                and open_for_frames(proto)
+                and writer.open()
             ):
                 if frame is None:
                     frame = text_frame(text)
                 try:
-                    proto.transport.write(frame)
+                    writer.write(frame)
                 except Exception as exc:  # the transport went away under us: the reader sees it
                     log.debug("ws direct write to #%d failed: %r", client.id, exc)
                     continue

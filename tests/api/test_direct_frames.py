@@ -1,4 +1,5 @@
-"""Broadcast frames written straight to uvicorn's transport: real server, real clients, both paths."""
+"""Broadcast frames written straight to uvicorn's transport, or through the plain ASGI send on any
+other server: real server, real clients, both paths."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
+from starlette.types import Message
 from websockets.asyncio.client import ClientConnection, connect
 
+from backend.api import uvicorn_direct
 from tests.api.server import Server
 from tests.api.support import fast_env
 
@@ -86,3 +90,39 @@ def test_with_per_message_deflate_every_message_goes_through_the_asgi_send(tmp_p
     check_consistent(got)
     assert reply == "pong"
     assert direct == 0  # a negotiated extension rules the shared frame out
+
+
+def test_on_another_websocket_implementation_the_plain_asgi_path_serves_the_same(
+    tmp_path: Path,
+) -> None:
+    # uvicorn's other websockets protocol is not the one the adapter knows: every frame goes
+    # through the ASGI send, and the streams behave the same
+    server = Server(
+        fast_env(tmp_path), tmp_path / "server.log", args=("--ws", "websockets")
+    ).start()
+    try:
+        got, reply = asyncio.run(three_clients(server, compression=None))
+        direct = direct_count(server)
+    finally:
+        server.stop()
+    check_consistent(got)
+    assert reply == "pong"
+    assert direct == 0
+
+
+def test_the_adapter_answers_none_for_any_send_it_does_not_know(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def send(message: Message) -> None:  # a plain ASGI send, as any server has
+        pass
+
+    assert uvicorn_direct.writer_for(send) is None
+
+    class Protocol:  # a bound send whose owner is not uvicorn's sans-I/O protocol
+        async def send(self, message: Message) -> None:
+            pass
+
+    assert uvicorn_direct.writer_for(Protocol().send) is None
+    # and with uvicorn's protocol unavailable (another server installed), never a writer
+    monkeypatch.setattr(uvicorn_direct, "_SansIO", None)
+    assert uvicorn_direct.writer_for(Protocol().send) is None

@@ -1,0 +1,80 @@
+"""The one module that knows uvicorn's internals: a broadcast's frame written straight to a
+subscriber's transport, serialised once for all.
+
+The Procfile runs uvicorn with its sans-I/O `websockets` protocol. Behind the raw ASGI `send` of
+such a connection, with no extension negotiated (per-message deflate off), a server-to-client
+text frame is the same bytes for every subscriber, so the hub frames a broadcast once and writes
+it to each caught-up subscriber's transport (`DirectWriter`).
+
+Anything else is the plain ASGI path, and needs nothing from here: another server, uvicorn with
+another WebSocket implementation or with an extension negotiated, or a uvicorn whose internals
+are not the ones this module was written against (`writer_for` answers None). The hub then sends
+every message through the connection's ASGI `send`: the same messages in the same order, framed
+per client by the server.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import Send
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
+
+if TYPE_CHECKING:
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+_SansIO: Any  # the protocol class, or None
+try:
+    from uvicorn.protocols.websockets.websockets_sansio_impl import (
+        WebSocketsSansIOProtocol as _Found,
+    )
+
+    _SansIO = _Found
+except ImportError:  # not uvicorn, or a uvicorn without that protocol: the plain ASGI path
+    _SansIO = None
+
+
+class DirectWriter:
+    """A subscriber's uvicorn connection, for frames written without its ASGI `send`."""
+
+    __slots__ = ("proto",)
+
+    def __init__(self, proto: WebSocketsSansIOProtocol) -> None:
+        self.proto = proto
+
+    def release_handshake(self) -> None:
+        """Drop the handshake's request and response, which uvicorn keeps for the connection's
+        life but never reads once the handshake is complete (their headers, for every subscriber)."""
+        proto = self.proto
+        if proto.handshake_complete:
+            proto.request = None  # type: ignore[assignment]
+            proto.response = None  # type: ignore[assignment]
+
+    def open(self) -> bool:
+        """The conditions under which uvicorn's own `send` would write a data frame at once."""
+        proto = self.proto
+        return (
+            proto.writable.is_set()
+            and not proto.close_sent
+            and proto.initial_response is None
+            and proto.conn.state is State.OPEN
+            and not proto.transport.is_closing()
+        )
+
+    def write(self, frame: bytes) -> None:
+        """Write a frame made by `text_frame`; raises if the transport went away."""
+        self.proto.transport.write(frame)
+
+
+def writer_for(send: Send) -> DirectWriter | None:
+    """The direct writer behind an ASGI `send`, or None when frames must go through `send`."""
+    proto: Any = getattr(send, "__self__", None)
+    if _SansIO is not None and type(proto) is _SansIO and not proto.conn.extensions:
+        return DirectWriter(proto)
+    return None
+
+
+def text_frame(text: str) -> bytes:
+    """A server-to-client text frame (unmasked, no extension), the same bytes for every client."""
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
