@@ -15,24 +15,16 @@ per client by the server.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.types import Send
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
-if TYPE_CHECKING:
-    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-
-_SansIO: Any  # the protocol class, or None
 try:
-    from uvicorn.protocols.websockets.websockets_sansio_impl import (
-        WebSocketsSansIOProtocol as _Found,
-    )
-
-    _SansIO = _Found
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 except ImportError:  # not uvicorn, or a uvicorn without that protocol: the plain ASGI path
-    _SansIO = None
+    WebSocketsSansIOProtocol = None  # type: ignore[assignment,misc]
 
 
 class DirectWriter:
@@ -70,7 +62,11 @@ class DirectWriter:
 def writer_for(send: Send) -> DirectWriter | None:
     """The direct writer behind an ASGI `send`, or None when frames must go through `send`."""
     proto: Any = getattr(send, "__self__", None)
-    if _SansIO is not None and type(proto) is _SansIO and not proto.conn.extensions:
+    if (
+        WebSocketsSansIOProtocol is not None
+        and type(proto) is WebSocketsSansIOProtocol
+        and not proto.conn.extensions
+    ):
         return DirectWriter(proto)
     return None
 

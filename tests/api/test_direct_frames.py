@@ -65,29 +65,30 @@ def check_consistent(got: list[list[str]]) -> None:
     assert all(len(texts) == 1 for texts in by_seq.values())
 
 
-def test_procfile_server_writes_each_broadcast_as_one_frame_for_all(tmp_path: Path) -> None:
-    server = Server(fast_env(tmp_path), tmp_path / "server.log").start()
+def served(
+    tmp_path: Path, compression: str | None, args: tuple[str, ...] = ()
+) -> tuple[list[list[str]], str, float, float]:
+    """Three clients on a real server started with `args`: what they got, the reply to a ping,
+    and the direct-write count before and after."""
+    server = Server(fast_env(tmp_path), tmp_path / "server.log", args=args).start()
     try:
         before = direct_count(server)
-        got, reply = asyncio.run(three_clients(server, compression=None))
+        got, reply = asyncio.run(three_clients(server, compression))
         after = direct_count(server)
     finally:
         server.stop()
     check_consistent(got)
+    return got, reply, before, after
+
+
+def test_procfile_server_writes_each_broadcast_as_one_frame_for_all(tmp_path: Path) -> None:
+    _, reply, before, after = served(tmp_path, compression=None)
     assert reply == "pong"
     assert after - before >= 9  # the nine updates above, at least, went the direct way
 
 
 def test_with_per_message_deflate_every_message_goes_through_the_asgi_send(tmp_path: Path) -> None:
-    server = Server(
-        fast_env(tmp_path), tmp_path / "server.log", args=("--ws-per-message-deflate", "true")
-    ).start()
-    try:
-        got, reply = asyncio.run(three_clients(server, compression="deflate"))
-        direct = direct_count(server)
-    finally:
-        server.stop()
-    check_consistent(got)
+    _, reply, _, direct = served(tmp_path, "deflate", ("--ws-per-message-deflate", "true"))
     assert reply == "pong"
     assert direct == 0  # a negotiated extension rules the shared frame out
 
@@ -97,15 +98,7 @@ def test_on_another_websocket_implementation_the_plain_asgi_path_serves_the_same
 ) -> None:
     # uvicorn's other websockets protocol is not the one the adapter knows: every frame goes
     # through the ASGI send, and the streams behave the same
-    server = Server(
-        fast_env(tmp_path), tmp_path / "server.log", args=("--ws", "websockets")
-    ).start()
-    try:
-        got, reply = asyncio.run(three_clients(server, compression=None))
-        direct = direct_count(server)
-    finally:
-        server.stop()
-    check_consistent(got)
+    _, reply, _, direct = served(tmp_path, None, ("--ws", "websockets"))
     assert reply == "pong"
     assert direct == 0
 
@@ -124,5 +117,5 @@ def test_the_adapter_answers_none_for_any_send_it_does_not_know(
 
     assert uvicorn_direct.writer_for(Protocol().send) is None
     # and with uvicorn's protocol unavailable (another server installed), never a writer
-    monkeypatch.setattr(uvicorn_direct, "_SansIO", None)
+    monkeypatch.setattr(uvicorn_direct, "WebSocketsSansIOProtocol", None)
     assert uvicorn_direct.writer_for(Protocol().send) is None
