@@ -27,6 +27,10 @@ except ImportError:  # not uvicorn, or a uvicorn without that protocol: the plai
     WebSocketsSansIOProtocol = None  # type: ignore[assignment,misc]
 
 
+# The scope's entries read only until the session starts (routing, credentials, origin).
+RELEASED_SCOPE_KEYS = ("headers", "state", "asgi", "extensions", "subprotocols", "raw_path")
+
+
 class DirectWriter:
     """A subscriber's uvicorn connection, for frames written without its ASGI `send`."""
 
@@ -36,12 +40,22 @@ class DirectWriter:
         self.proto = proto
 
     def release_handshake(self) -> None:
-        """Drop the handshake's request and response, which uvicorn keeps for the connection's
-        life but never reads once the handshake is complete (their headers, for every subscriber)."""
+        """Drop what the handshake left that uvicorn keeps for the connection's life but never
+        reads once the handshake is complete: its request's and response's headers, and the
+        scope's headers, state, extensions and the like (a few KiB for every subscriber). The
+        scope keeps what uvicorn's logging and the hub read later (`client`, `path`,
+        `query_string`)."""
         proto = self.proto
         if proto.handshake_complete:
+            # websockets' parser keeps the request for the connection's life too (a local of its
+            # generator), so its headers are emptied, not only let go
+            for message in (proto.request, proto.response):
+                if message is not None:
+                    message.headers.clear()
             proto.request = None  # type: ignore[assignment]
             proto.response = None  # type: ignore[assignment]
+            for key in RELEASED_SCOPE_KEYS:
+                proto.scope.pop(key, None)  # type: ignore[misc]
 
     def open(self) -> bool:
         """The conditions under which uvicorn's own `send` would write a data frame at once."""

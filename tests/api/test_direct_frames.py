@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -119,3 +120,57 @@ def test_the_adapter_answers_none_for_any_send_it_does_not_know(
     # and with uvicorn's protocol unavailable (another server installed), never a writer
     monkeypatch.setattr(uvicorn_direct, "WebSocketsSansIOProtocol", None)
     assert uvicorn_direct.writer_for(Protocol().send) is None
+
+
+def test_after_the_handshake_the_adapter_keeps_only_what_is_read_later() -> None:
+    # a real uvicorn (the Procfile's protocol) in this process, so that its connection can be
+    # looked at: what the handshake left is dropped, the session goes on as before
+    import uvicorn
+
+    seen: dict[str, object] = {}
+
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.accept"})
+        writer = uvicorn_direct.writer_for(send)
+        assert writer is not None
+        request = writer.proto.request
+        writer.release_handshake()
+        seen["request_headers"] = len(request.headers)
+        seen["keys"] = set(writer.proto.scope)
+        seen["request"], seen["response"] = writer.proto.request, writer.proto.response
+        writer.write(uvicorn_direct.text_frame("direct"))
+        await send({"type": "websocket.send", "text": "through send"})
+        seen["last"] = await receive()
+
+    async def run() -> list[str]:
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            ws="websockets-sansio",
+            lifespan="off",
+            log_level="warning",
+        )
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        async with asyncio.timeout(20):
+            while not server.started:
+                await asyncio.sleep(0.01)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            async with connect(f"ws://127.0.0.1:{port}/a/path?since=3", compression=None) as ws:
+                got = [str(await ws.recv()), str(await ws.recv())]
+            while "last" not in seen:
+                await asyncio.sleep(0.01)
+            server.should_exit = True
+            await task
+        return got
+
+    assert asyncio.run(run()) == ["direct", "through send"]
+    assert seen["request"] is None and seen["response"] is None
+    assert seen["request_headers"] == 0  # emptied: websockets' parser still holds the request
+    keys = seen["keys"]
+    assert isinstance(keys, set)
+    assert not keys & set(uvicorn_direct.RELEASED_SCOPE_KEYS)
+    assert {"client", "path", "query_string"} <= keys  # read by uvicorn's log and the hub
+    assert seen["last"] == {"type": "websocket.disconnect", "code": 1000, "reason": ""}
