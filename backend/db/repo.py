@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -65,15 +65,30 @@ def _executemany(
         dialect=conn.dialect, column_keys=list(keys), **(options if schema_map else {})
     )
     binds = compiled.binds
-    procs = {k: binds[k].type.bind_processor(conn.dialect) for k in keys}
-    if compiled.positional:
-        order = compiled.positiontup or []
-        params: list[Any] = [
-            tuple(procs[k](r[k]) if procs[k] else r[k] for k in order) for r in rows
-        ]
-    else:
-        params = [{k: procs[k](r[k]) if procs[k] else r[k] for k in keys} for r in rows]
+    order = list(compiled.positiontup or []) if compiled.positional else list(keys)
+    columns = [
+        _bound([r[k] for r in rows], binds[k].type.bind_processor(conn.dialect)) for k in order
+    ]
+    params: list[Any] = list(zip(*columns, strict=True))
+    if not compiled.positional:
+        params = [dict(zip(order, values, strict=True)) for values in params]
     return conn.exec_driver_sql(str(compiled), params)
+
+
+def _bound(values: list[Any], process: Callable[[Any], Any] | None) -> list[Any]:
+    """A column's values through its bind processor, once for a run of the same value: the very
+    same object (an unset outcome is the one None), or an equal datetime (a day's rows share
+    their instant, and every datetime column is stored as UTC)."""
+    if process is None:
+        return values
+    out: list[Any] = []
+    last: Any = _bound
+    done: Any = None
+    for value in values:
+        if value is not last and not (isinstance(value, datetime) and value == last):
+            last, done = value, process(value)
+        out.append(done)
+    return out
 
 
 def insert_decisions(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Engine, func, select, text
@@ -53,6 +53,32 @@ def test_decisions_come_back_newest_first_and_filtered_by_agent(engine: Engine) 
     assert rows[0]["timestamp"] == T0 + timedelta(seconds=9)
     assert rows[0]["timestamp"].tzinfo is not None
     assert rows[0]["parameters"] == {"price": 3.29}
+
+
+def test_a_batch_stores_each_row_s_own_values_when_rows_share_or_repeat_them(
+    engine: Engine,
+) -> None:
+    # the batch converts a value once for a run of the same one: shared objects, equal
+    # instants in other zones, and values that change between rows must all land as given
+    shared = {"price": 3.29}
+    rows = [decision(i) for i in range(6)]
+    for r in rows:
+        r["timestamp"], r["parameters"] = T0, shared
+    rows[1]["timestamp"] = T0.astimezone(timezone(timedelta(hours=2)))  # the same instant
+    rows[2]["timestamp"] = T0 + timedelta(hours=1)
+    rows[3]["parameters"] = {"price": 3}  # equal in Python to 3.0, not the same JSON
+    rows[4]["parameters"] = {"price": 3.0}
+    rows[5]["outcome"] = {"units": 2}
+    with engine.begin() as conn:
+        repo.insert_decisions(conn, rows)
+    with engine.connect() as conn:
+        back = {r["id"]: r for r in repo.recent_decisions(conn, limit=10)}
+    got = [back[r["id"]] for r in rows]
+    assert [g["timestamp"] for g in got] == [T0, T0, T0 + timedelta(hours=1), T0, T0, T0]
+    assert all(g["timestamp"].utcoffset() == timedelta(0) for g in got)
+    assert [g["parameters"] for g in got][:3] == [shared] * 3
+    assert [type(g["parameters"]["price"]) for g in got[3:5]] == [int, float]
+    assert [g["outcome"] for g in got] == [None] * 5 + [{"units": 2}]
 
 
 def test_outcomes_update_the_stored_decision(engine: Engine) -> None:
