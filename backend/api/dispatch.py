@@ -11,7 +11,9 @@ connection, and with uvicorn's `send` in hand the hub can write a broadcast's fr
 console and React client polls. When the caller may read the dashboard and the body is in memory
 (`backend.api.bodies`: the bytes FastAPI's routes make, encoded once per change of the store),
 it is sent as is, through Starlette's
-`CORSMiddleware` with the app's CORS settings. Anything else on those paths (no or a bad token, a
+`CORSMiddleware` with the app's CORS settings; for a request without an Origin header the
+middleware's response messages are the same for every request of that body, so they are kept
+with the body and sent again. Anything else on those paths (no or a bad token, a
 role short of viewer, a store not loaded yet, a database that is away, a query that is not plainly
 valid) is left to FastAPI's route, which validates it and answers what the contract documents.
 Every other path, WebSocket or HTTP, goes to FastAPI unchanged.
@@ -28,7 +30,7 @@ from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api import access, bodies
 from backend.api.hub import AGENT, LIVE, METRICS
@@ -41,6 +43,7 @@ PREFIX = "/api/dashboard/ws"
 PATHS = {f"{PREFIX}/live-updates": LIVE, f"{PREFIX}/metrics/real-time": METRICS}
 AGENT_PATH = re.compile(rf"^{re.escape(PREFIX)}/agents/([^/]+)/status$")
 BODY = "autoops.body"  # scope key: the body the fast read found, for the inner app to send
+NO_ORIGIN_HELD = 16  # responses kept for requests without an Origin (a few bodies are current)
 
 
 def route_path(scope: Scope) -> str:
@@ -70,6 +73,12 @@ class AutoOpsApp(FastAPI):
     fast_reads = True  # False sends every read through FastAPI (tests compare the two paths)
     _fast_read: ASGIApp | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # a body's response to a request without an Origin header, by the body's identity (the
+        # body is held with it, so the identity is not reused meanwhile)
+        self._no_origin: dict[int, tuple[bytes, list[Message]]] = {}
+
     def allow_cors(self, origins: list[str]) -> None:
         """The app's CORS policy, for FastAPI's routes and for the fast read alike."""
         options: dict[str, Any] = {
@@ -95,9 +104,32 @@ class AutoOpsApp(FastAPI):
             and (read := FAST_READS.get(route_path(scope))) is not None
             and (body := self._read_fast(scope, read)) is not None
         ):
-            await self._fast_read({**scope, BODY: body}, receive, send)
+            await self._send_fast(scope, receive, send, body)
             return
         await super().__call__(scope, receive, send)
+
+    async def _send_fast(self, scope: Scope, receive: Receive, send: Send, body: bytes) -> None:
+        """The body through the CORS middleware; without an Origin header (every poll but a
+        browser's cross-origin one) the response is the same for every request of that body, so
+        the middleware's messages for it are kept and sent again."""
+        cors = self._fast_read
+        assert cors is not None  # the fast read is taken only once the CORS policy is set
+        if _has_origin(scope):
+            await cors({**scope, BODY: body}, receive, send)
+            return
+        held = self._no_origin.get(id(body))
+        if held is None or held[0] is not body:
+            messages: list[Message] = []
+
+            async def keep(message: Message) -> None:
+                messages.append(message)
+
+            await cors({**scope, BODY: body}, receive, keep)
+            if len(self._no_origin) >= NO_ORIGIN_HELD:
+                self._no_origin.clear()
+            held = self._no_origin[id(body)] = (body, messages)
+        for message in held[1]:
+            await send(dict(message))
 
     def _read_fast(self, scope: Scope, read: Callable[[Any, Scope], bytes | None]) -> bytes | None:
         """The body when the caller may read it and it is in memory; None: ask FastAPI's route."""
@@ -116,6 +148,10 @@ class AutoOpsApp(FastAPI):
 
 def metrics_current(service: Any, scope: Scope) -> bytes | None:
     return bodies.of(service).metrics_current()
+
+
+def _has_origin(scope: Scope) -> bool:
+    return any(name == b"origin" for name, _ in scope["headers"])
 
 
 LIMIT = re.compile(rf"^[1-9][0-9]{{0,{len(str(MAX_LIMIT)) - 1}}}$")  # no longer than the largest

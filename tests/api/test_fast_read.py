@@ -54,6 +54,26 @@ def test_the_fast_read_is_fastapis_response_with_and_without_an_origin(traded: T
     assert "access-control-allow-origin" not in fast.headers
 
 
+def test_a_kept_response_goes_with_its_body_when_the_store_moves_on(traded: TestClient) -> None:
+    # without an Origin the fast read sends again what it sent for the same body: a new day
+    # makes a new body, and the answer follows it, for both reads and their variants
+    for url in (URL, DECISIONS, f"{DECISIONS}?limit=3"):
+        first, slow = both_paths(traded, url)
+        same(first, slow)
+        day = first.json()["day"] if url == URL else None
+
+        def moved_on(
+            url: str = url, old: bytes = first.content
+        ) -> tuple[httpx.Response, httpx.Response] | None:
+            pair = both_paths(traded, url)
+            return pair if pair[0].content != old else None
+
+        later = wait_until(moved_on, what="a new body after a sim day")
+        same(*later)
+        if day is not None:
+            assert later[0].json()["day"] > day
+
+
 def test_with_auth_on_a_viewer_is_served_fast_and_the_rest_get_fastapis_errors(
     tmp_path: Path,
 ) -> None:
