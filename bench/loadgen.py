@@ -45,14 +45,15 @@ async def _connection(
 
 
 async def _process(
-    url: str, connections: int, requests: int, seconds: float | None
+    url: str, connections: int, requests: int, seconds: float | None, origin: str | None = None
 ) -> dict[str, Any]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     path = parts.path + (f"?{parts.query}" if parts.query else "")
+    extra = f"Origin: {origin}\r\n" if origin else ""
     request = (
-        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: application/json\r\n\r\n".encode()
-    )
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: application/json\r\n{extra}\r\n"
+    ).encode()
     quota = [requests if requests > 0 else -1]  # -1: no request limit, the deadline decides
     latencies: list[float] = []
     counts = {"ok": 0, "non_2xx": 0, "errors": 0}
@@ -67,7 +68,7 @@ async def _process(
     return {"latencies": latencies, "elapsed": time.monotonic() - started, **counts}
 
 
-def _worker(args: tuple[str, int, int, float | None]) -> dict[str, Any]:
+def _worker(args: tuple[str, int, int, float | None, str | None]) -> dict[str, Any]:
     try:
         import uvloop
     except ImportError:
@@ -76,9 +77,15 @@ def _worker(args: tuple[str, int, int, float | None]) -> dict[str, Any]:
 
 
 def run_load(
-    url: str, connections: int, requests: int, seconds: float | None, processes: int = 2
+    url: str,
+    connections: int,
+    requests: int,
+    seconds: float | None,
+    processes: int = 2,
+    origin: str | None = None,
 ) -> dict[str, Any]:
-    """Keep `connections` busy until `requests` are done (or `seconds` pass when requests is 0)."""
+    """Keep `connections` busy until `requests` are done (or `seconds` pass when requests is 0);
+    with `origin`, every request carries that Origin header (a browser on another origin)."""
     if requests <= 0 and not seconds:
         raise ValueError("run_load: expected a request count or a duration, got neither")
     processes = max(1, min(processes, connections))
@@ -88,7 +95,7 @@ def run_load(
         if requests > 0
         else [0] * processes
     )
-    jobs = [(url, c, q, None if requests > 0 else seconds) for c, q in zip(shares, quotas)]
+    jobs = [(url, c, q, None if requests > 0 else seconds, origin) for c, q in zip(shares, quotas)]
     with mp.get_context("spawn").Pool(processes) as pool:
         parts = pool.map(_worker, jobs)
     latencies = sorted(x for p in parts for x in p["latencies"])

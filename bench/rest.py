@@ -141,13 +141,16 @@ def parse_wrk(output: str) -> dict[str, Any]:
     }
 
 
-def run_wrk(url: str, connections: int, seconds: float, threads: int) -> dict[str, Any]:
+def run_wrk(
+    url: str, connections: int, seconds: float, threads: int, origin: str | None = None
+) -> dict[str, Any]:
     argv = [
         "wrk",
         f"-t{threads}",
         f"-c{connections}",
         f"-d{max(1, round(seconds))}s",
         "--latency",
+        *(["-H", f"Origin: {origin}"] if origin else []),
         url,
     ]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
@@ -159,10 +162,15 @@ def run_wrk(url: str, connections: int, seconds: float, threads: int) -> dict[st
 def measure(srv: ServerProcess, path: str, args: argparse.Namespace) -> dict[str, Any]:
     url = f"http://127.0.0.1:{srv.port}{path}"
     if args.tool == "wrk":
-        run_wrk(url, args.connections, args.warmup, args.threads)
+        run_wrk(url, args.connections, args.warmup, args.threads, args.origin)
     else:
         run_load(
-            url, args.connections, max(args.connections, args.requests // 10), None, args.processes
+            url,
+            args.connections,
+            max(args.connections, args.requests // 10),
+            None,
+            args.processes,
+            args.origin,
         )
     profiler = None
     if args.profile is not None:  # py-spy over the measured seconds, as collapsed stacks
@@ -189,9 +197,11 @@ def measure(srv: ServerProcess, path: str, args: argparse.Namespace) -> dict[str
         )
     cpu0 = cpu_seconds(srv.pid)
     if args.tool == "wrk":
-        out = run_wrk(url, args.connections, args.seconds, args.threads)
+        out = run_wrk(url, args.connections, args.seconds, args.threads, args.origin)
     else:
-        out = run_load(url, args.connections, args.requests, args.seconds, args.processes)
+        out = run_load(
+            url, args.connections, args.requests, args.seconds, args.processes, args.origin
+        )
     cpu = cpu_seconds(srv.pid) - cpu0
     if profiler is not None:
         profiler.wait(timeout=60)
@@ -233,6 +243,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--processes", type=int, default=2, help="python tool: load processes")
     p.add_argument(
+        "--origin",
+        help="send this Origin header with every request (a browser on another origin; the "
+        "app's CORS policy allows it by default for http://localhost:3000)",
+    )
+    p.add_argument(
         "--profile", type=Path, help="py-spy each server while it is measured, into this folder"
     )
     p.add_argument("--json", type=Path, help="write the result here (default: stdout)")
@@ -262,6 +277,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "seconds": args.seconds,
             "tool": args.tool,
             "requests": args.requests or None,
+            "origin": args.origin,
             "uvicorn_options": uvicorn_options(),
             "app_under_test": app_facts(),
             "reference": "bench.rest:create_reference_app (bare Starlette, the app's bytes)",

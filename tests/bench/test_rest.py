@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import subprocess
 import sys
@@ -83,3 +85,29 @@ def test_rest_benchmark_writes_both_sides_with_sane_figures(tmp_path: Path) -> N
         assert set(result["ratio"][name]) == {"rps", "p50_ms", "p99_ms"}
         assert result["ratio"][name]["rps"] > 0
         assert result["ratio_fastapi_path"][name]["rps"] > 0
+
+
+def test_the_python_load_generator_sends_the_origin_it_is_given() -> None:
+    from bench.loadgen import _process
+
+    heads: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while True:
+                heads.append(await reader.readuntil(b"\r\n\r\n"))
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+                await writer.drain()
+
+    async def run(origin: str | None) -> dict:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            return await _process(f"http://127.0.0.1:{port}/x", 2, 6, None, origin)
+
+    out = asyncio.run(run("http://localhost:3000"))
+    assert out["ok"] == 6 and len(heads) == 6
+    assert all(b"\r\nOrigin: http://localhost:3000\r\n" in h for h in heads)
+    heads.clear()
+    asyncio.run(run(None))
+    assert len(heads) == 6 and not any(b"Origin:" in h for h in heads)
