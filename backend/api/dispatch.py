@@ -11,9 +11,9 @@ connection, and with uvicorn's `send` in hand the hub can write a broadcast's fr
 console and React client polls. When the caller may read the dashboard and the body is in memory
 (`backend.api.bodies`: the bytes FastAPI's routes make, encoded once per change of the store),
 it is sent as is, through Starlette's
-`CORSMiddleware` with the app's CORS settings; for a request without an Origin header the
-middleware's response messages are the same for every request of that body, so they are kept
-with the body and sent again. Anything else on those paths (no or a bad token, a
+`CORSMiddleware` with the app's CORS settings; the middleware's response messages depend on the
+request only through its Origin header, so they are kept for the body and that Origin (or none)
+and sent again to the next such request. Anything else on those paths (no or a bad token, a
 role short of viewer, a store not loaded yet, a database that is away, a query that is not plainly
 valid) is left to FastAPI's route, which validates it and answers what the contract documents.
 Every other path, WebSocket or HTTP, goes to FastAPI unchanged.
@@ -43,7 +43,7 @@ PREFIX = "/api/dashboard/ws"
 PATHS = {f"{PREFIX}/live-updates": LIVE, f"{PREFIX}/metrics/real-time": METRICS}
 AGENT_PATH = re.compile(rf"^{re.escape(PREFIX)}/agents/([^/]+)/status$")
 BODY = "autoops.body"  # scope key: the body the fast read found, for the inner app to send
-NO_ORIGIN_HELD = 16  # responses kept for requests without an Origin (a few bodies are current)
+RESPONSES_HELD = 16  # responses kept by (body, Origin): a few bodies are current, a few origins
 
 
 def route_path(scope: Scope) -> str:
@@ -75,9 +75,9 @@ class AutoOpsApp(FastAPI):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # a body's response to a request without an Origin header, by the body's identity (the
-        # body is held with it, so the identity is not reused meanwhile)
-        self._no_origin: dict[int, tuple[bytes, list[Message]]] = {}
+        # a body's response messages by the body's identity (held with them, so the identity is
+        # not reused meanwhile) and the request's Origin header
+        self._responses: dict[tuple[int, bytes | None], tuple[bytes, list[Message]]] = {}
 
     def allow_cors(self, origins: list[str]) -> None:
         """The app's CORS policy, for FastAPI's routes and for the fast read alike."""
@@ -109,15 +109,13 @@ class AutoOpsApp(FastAPI):
         await super().__call__(scope, receive, send)
 
     async def _send_fast(self, scope: Scope, receive: Receive, send: Send, body: bytes) -> None:
-        """The body through the CORS middleware; without an Origin header (every poll but a
-        browser's cross-origin one) the response is the same for every request of that body, so
-        the middleware's messages for it are kept and sent again."""
+        """The body through the CORS middleware. For a GET the middleware reads nothing of the
+        request but its Origin header, so its messages for a body and an Origin (or none) are
+        the same for every such request: they are kept and sent again."""
         cors = self._fast_read
         assert cors is not None  # the fast read is taken only once the CORS policy is set
-        if _has_origin(scope):
-            await cors({**scope, BODY: body}, receive, send)
-            return
-        held = self._no_origin.get(id(body))
+        key = (id(body), _origin(scope))
+        held = self._responses.get(key)
         if held is None or held[0] is not body:
             messages: list[Message] = []
 
@@ -125,9 +123,9 @@ class AutoOpsApp(FastAPI):
                 messages.append(message)
 
             await cors({**scope, BODY: body}, receive, keep)
-            if len(self._no_origin) >= NO_ORIGIN_HELD:
-                self._no_origin.clear()
-            held = self._no_origin[id(body)] = (body, messages)
+            if len(self._responses) >= RESPONSES_HELD:
+                self._responses.clear()
+            held = self._responses[key] = (body, messages)
         for message in held[1]:
             await send(dict(message))
 
@@ -150,8 +148,13 @@ def metrics_current(service: Any, scope: Scope) -> bytes | None:
     return bodies.of(service).metrics_current()
 
 
-def _has_origin(scope: Scope) -> bool:
-    return any(name == b"origin" for name, _ in scope["headers"])
+def _origin(scope: Scope) -> bytes | None:
+    """The request's Origin header (the first, as Starlette's `Headers` reads it), or None."""
+    for name, value in scope["headers"]:
+        if name == b"origin":
+            value_: bytes = value
+            return value_
+    return None
 
 
 LIMIT = re.compile(rf"^[1-9][0-9]{{0,{len(str(MAX_LIMIT)) - 1}}}$")  # no longer than the largest

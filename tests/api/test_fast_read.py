@@ -54,24 +54,36 @@ def test_the_fast_read_is_fastapis_response_with_and_without_an_origin(traded: T
     assert "access-control-allow-origin" not in fast.headers
 
 
-def test_a_kept_response_goes_with_its_body_when_the_store_moves_on(traded: TestClient) -> None:
-    # without an Origin the fast read sends again what it sent for the same body: a new day
-    # makes a new body, and the answer follows it, for both reads and their variants
+def test_a_kept_response_goes_with_its_body_and_origin_when_the_store_moves_on(
+    traded: TestClient,
+) -> None:
+    # the fast read sends again what it sent for the same body and Origin: a new day makes a
+    # new body and the answer follows it, for both reads, their variants, with and without an
+    # Origin (allowed or not), asked alternately so that each kept response is met again
+    origins: tuple[dict[str, str], ...] = (
+        {},
+        {"Origin": "http://localhost:3000"},
+        {"Origin": "http://evil.example"},
+    )
     for url in (URL, DECISIONS, f"{DECISIONS}?limit=3"):
-        first, slow = both_paths(traded, url)
-        same(first, slow)
-        day = first.json()["day"] if url == URL else None
+        firsts = []
+        for headers in origins:
+            first, slow = both_paths(traded, url, headers=headers)
+            same(first, slow)
+            firsts.append(first)
+        assert len({f.headers.get("access-control-allow-origin") for f in firsts}) == 2
+        for headers, first in zip(origins, firsts, strict=True):
 
-        def moved_on(
-            url: str = url, old: bytes = first.content
-        ) -> tuple[httpx.Response, httpx.Response] | None:
-            pair = both_paths(traded, url)
-            return pair if pair[0].content != old else None
+            def moved_on(
+                url: str = url, headers: dict[str, str] = headers, old: bytes = first.content
+            ) -> tuple[httpx.Response, httpx.Response] | None:
+                pair = both_paths(traded, url, headers=headers)
+                return pair if pair[0].content != old else None
 
-        later = wait_until(moved_on, what="a new body after a sim day")
-        same(*later)
-        if day is not None:
-            assert later[0].json()["day"] > day
+            later = wait_until(moved_on, what="a new body after a sim day")
+            same(*later)
+            if url == URL:
+                assert later[0].json()["day"] > first.json()["day"]
 
 
 def test_with_auth_on_a_viewer_is_served_fast_and_the_rest_get_fastapis_errors(
