@@ -355,7 +355,7 @@ class Operation:
 
     @staticmethod
     def encode(tree: object, arrays: dict[str, np.ndarray]) -> bytes:
-        return MAGIC + bytes([VERSION]) + state.pack(tree, arrays)
+        return state.pack(tree, arrays, prefix=MAGIC + bytes([VERSION]))
 
     @staticmethod
     def encode_rows(rows: dict[str, np.ndarray]) -> bytes:
