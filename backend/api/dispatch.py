@@ -150,11 +150,7 @@ def metrics_current(service: Any, scope: Scope) -> bytes | None:
 
 def _origin(scope: Scope) -> bytes | None:
     """The request's Origin header (the first, as Starlette's `Headers` reads it), or None."""
-    for name, value in scope["headers"]:
-        if name == b"origin":
-            value_: bytes = value
-            return value_
-    return None
+    return next((value for name, value in scope["headers"] if name == b"origin"), None)
 
 
 LIMIT = re.compile(rf"^[1-9][0-9]{{0,{len(str(MAX_LIMIT)) - 1}}}$")  # no longer than the largest
