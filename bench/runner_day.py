@@ -11,6 +11,8 @@ decision conversion, the day's transaction with the checkpoint, publish) is time
 reference's run_day on the same day number, so that both meet the same machine load. Reported:
 p50/p95 of the whole day and of each phase, the reference's p50/p95 and the ratios, and the
 bytes the day wrote for the state (checkpoint row + that day's ledger rows, compressed) per SKU.
+On SQLite, wal_copy is the copy of the last day's WAL into the database file, run on the KPI
+thread beside the trade (backend.db.engine.wal_checkpoint), inside the whole day's time.
 
 Memory (--memory): the runner alone (no reference) for --days days; VmRSS after every day,
 the peak, and the slope of a least-squares line through the second half (KiB per day).
@@ -36,7 +38,17 @@ import numpy as np
 from bench.harness import machine_facts, percentile, rounded, rss_kib, versions, write_json
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-PHASES = ("trade", "kpis", "kpis_wait", "conditions", "capture", "convert", "persist", "publish")
+PHASES = (
+    "trade",
+    "wal_copy",
+    "kpis",
+    "kpis_wait",
+    "conditions",
+    "capture",
+    "convert",
+    "persist",
+    "publish",
+)
 
 
 def _stats(values: list[float]) -> dict[str, float | None]:

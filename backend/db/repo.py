@@ -66,8 +66,11 @@ def _executemany(
     )
     binds = compiled.binds
     order = list(compiled.positiontup or []) if compiled.positional else list(keys)
+    dialect = conn.dialect
+    # the dialect's own form of each type, as a single-row statement binds it
     columns = [
-        _bound([r[k] for r in rows], binds[k].type.bind_processor(conn.dialect)) for k in order
+        _bound([r[k] for r in rows], binds[k].type.dialect_impl(dialect).bind_processor(dialect))
+        for k in order
     ]
     params: list[Any] = list(zip(*columns, strict=True))
     if not compiled.positional:

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -26,7 +26,7 @@ from backend.agents.operation import AGENT_IDS, Operation
 from backend.bus import Bus
 from backend.config import Settings
 from backend.db import lease, repo
-from backend.db.engine import init_db
+from backend.db.engine import init_db, wal_checkpoint
 from backend.db.lease import Deposed
 from backend.errors import AutoOpsError
 from backend.runner import day, persistence, wire
@@ -92,6 +92,9 @@ class Runner:
         # The day's KPIs (the price score's optimum under the true model is most of their cost)
         # are computed on a thread of their own while the runner's thread writes the day.
         self._kpi_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpis")
+        # Beside each day's trade, what the SQLite WAL holds is copied into the database file
+        # on that thread too (backend.db.engine.wal_checkpoint): its seconds, None elsewhere.
+        self.wal_copy: Future[float | None] | None = None
 
     @property
     def op(self) -> Operation:
@@ -379,6 +382,8 @@ class Runner:
         await self._flush()
 
     def _trade(self, now: datetime) -> DayResult:
+        # what the last day left in the WAL is copied into the database file beside this trade
+        self.wal_copy = self._kpi_executor.submit(self._copy_wal)
         with self.changes:
             return day.trade(
                 self.op,
@@ -415,6 +420,9 @@ class Runner:
                 persistence.write_day, self.engine, result, self.settings, self.epoch, publish
             )
             result.phases["persist"] = time.perf_counter() - t0
+            copy = self.wal_copy
+            if copy is not None and copy.done() and copy.result() is not None:
+                result.phases["wal_copy"] = copy.result()
             result.join_metrics()  # joined by the write, unless this epoch had written the day
         except Deposed as exc:
             self.step_down(exc)
@@ -448,6 +456,13 @@ class Runner:
         self.last_day = result
         day.settle_garbage(result.day)
         return True
+
+    def _copy_wal(self) -> float | None:
+        try:
+            return wal_checkpoint(self.engine)
+        except Exception as exc:  # what is left stays in the WAL, for the next day's copy
+            log.warning("copying the WAL into the database file failed: %s", exc)
+            return None
 
     def step_down(self, exc: Deposed) -> None:
         """Another runner holds the lease: stop trading now; nothing of this one is written."""

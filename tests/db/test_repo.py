@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, Text, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from backend.db import repo
 from backend.db.engine import init_db, make_engine, ping
-from backend.db.tables import checkpoints
+from backend.db.tables import checkpoints, decisions
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -79,6 +79,22 @@ def test_a_batch_stores_each_row_s_own_values_when_rows_share_or_repeat_them(
     assert [g["parameters"] for g in got][:3] == [shared] * 3
     assert [type(g["parameters"]["price"]) for g in got[3:5]] == [int, float]
     assert [g["outcome"] for g in got] == [None] * 5 + [{"units": 2}]
+
+
+def test_a_batch_stores_an_instant_as_a_single_row_insert_does(engine: Engine) -> None:
+    # the batch converts a run's datetime once, itself, where the driver would convert each
+    # row: what lands in the column must be the very same as the plain path's
+    single, batched = decision(1), [decision(2), decision(3)]
+    for r in batched:
+        r["timestamp"] = single["timestamp"]
+    with engine.begin() as conn:
+        conn.execute(insert(decisions).values(**single))
+        repo.insert_decisions(conn, batched)
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(func.cast(decisions.c.timestamp, Text)).order_by(decisions.c.seq)
+        ).scalars()
+        assert len(set(stored)) == 1
 
 
 def test_outcomes_update_the_stored_decision(engine: Engine) -> None:

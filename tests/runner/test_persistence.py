@@ -12,7 +12,7 @@ from backend.agents.operation import MAGIC, Operation
 from backend.bus import MemoryBus
 from backend.config import Settings
 from backend.db import repo
-from backend.db.engine import init_db, make_engine
+from backend.db.engine import WAL_AUTOCHECKPOINT_PAGES, init_db, make_engine
 from backend.db.tables import checkpoints, ledger_rows
 from backend.runner import Runner
 from backend.runner.telemetry import Telemetry
@@ -80,3 +80,36 @@ def test_a_checkpoint_of_the_previous_format_has_its_rows_stored_on_the_next_day
     assert (first._op.live.ledger.window("sales") == second._op.live.ledger.window("sales")).all()
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(checkpoints)).scalar_one() == 2
+
+
+def test_the_wal_is_copied_into_the_database_beside_each_day_not_left_to_grow(
+    tmp_path: Path,
+) -> None:
+    # The committing connection no longer copies the WAL at SQLite's 1,000 pages; the runner
+    # does, beside the next day's trade. Without it the WAL would hold every day written so far.
+    s = settings(tmp_path)
+    wal = tmp_path / "run.db-wal"
+
+    async def scenario() -> tuple[Runner, list[int], list[dict[str, float]]]:
+        runner = await started(s)
+        sizes, phases = [], []
+        for _ in range(8):
+            await runner.tick()
+            assert runner.wal_copy is not None
+            runner.wal_copy.result()
+            sizes.append(wal.stat().st_size)
+            assert runner.last_day is not None
+            phases.append(runner.last_day.phases)
+        await runner.stop()
+        return runner, sizes, phases
+
+    runner, sizes, phases = asyncio.run(scenario())
+    with runner.engine.connect() as conn:
+        pages = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
+        assert pages == WAL_AUTOCHECKPOINT_PAGES
+        # everything committed so far now fits before that backstop: the copies keep up
+        busy, log, copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+    assert busy == 0 and log == copied
+    # the file is reused from its start once copied: it stays at about one day's pages
+    assert sizes[-1] <= 1.5 * max(sizes[:3]), sizes
+    assert all(p["wal_copy"] >= 0.0 for p in phases[1:]), phases
