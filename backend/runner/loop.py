@@ -92,8 +92,8 @@ class Runner:
         # The day's KPIs (the price score's optimum under the true model is most of their cost)
         # are computed on a thread of their own while the runner's thread writes the day.
         self._kpi_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpis")
-        # Beside each day's trade, what the SQLite WAL holds is copied into the database file
-        # on that thread too (backend.db.engine.wal_checkpoint): its seconds, None elsewhere.
+        # After each day, what the SQLite WAL holds is copied into the database file on that
+        # thread too (backend.db.engine.wal_checkpoint): its seconds, None elsewhere.
         self.wal_copy: Future[float | None] | None = None
 
     @property
@@ -382,8 +382,6 @@ class Runner:
         await self._flush()
 
     def _trade(self, now: datetime) -> DayResult:
-        # what the last day left in the WAL is copied into the database file beside this trade
-        self.wal_copy = self._kpi_executor.submit(self._copy_wal)
         with self.changes:
             return day.trade(
                 self.op,
@@ -420,9 +418,6 @@ class Runner:
                 persistence.write_day, self.engine, result, self.settings, self.epoch, publish
             )
             result.phases["persist"] = time.perf_counter() - t0
-            copy = self.wal_copy
-            if copy is not None and copy.done() and copy.result() is not None:
-                result.phases["wal_copy"] = copy.result()
             result.join_metrics()  # joined by the write, unless this epoch had written the day
         except Deposed as exc:
             self.step_down(exc)
@@ -455,6 +450,10 @@ class Runner:
         result.phases["publish"] = time.perf_counter() - t0
         self.last_day = result
         day.settle_garbage(result.day)
+        if self._stopping is None or not self._stopping.is_set():
+            # the WAL the day left is copied into the database file after it, on the KPI
+            # thread: in the clock's idle time, not in the day (a stop leaves it to the next run)
+            self.wal_copy = self._kpi_executor.submit(self._copy_wal)
         return True
 
     def _copy_wal(self) -> float | None:
