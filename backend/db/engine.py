@@ -67,7 +67,7 @@ def _json(value: Any) -> str:
 
 
 # Pages the WAL may hold before a committing connection copies them into the database file
-# itself (SQLite's default is 1,000). A 10,000-SKU day writes a few thousand, so at the default
+# itself (SQLite's default is 1,000). A 10,000-SKU day's state alone fills more, so at the default
 # every day's commit also ran the copy and its fsync; the runner instead calls wal_checkpoint
 # after each day, off the day's path, and this is only the backstop for other writers.
 WAL_AUTOCHECKPOINT_PAGES = 16_384
