@@ -278,9 +278,16 @@ def test_a_full_sqlite_disk_gives_503s_and_the_backend_recovers_when_space_retur
         srv.stop()
     assert "full" in down.json()["detail"]
     assert current.status_code == 200 and current.json()["day"] >= 3
-    assert refused.status_code == 503
     assert alive
     assert answered.status_code == 200
     reasons = [a["reason"] for a in audit]
-    assert "after the disk came back" in reasons and "on a full disk" not in reasons
+    assert "after the disk came back" in reasons
+    # A write on the full disk is refused, clearly and without a trace, unless SQLite still had
+    # the room: the WAL, once copied into the database file, is written again from its start,
+    # and a small commit fits in the space it already holds. Acknowledged, it must be kept.
+    if refused.status_code == 503:
+        assert refused.json()["error"] == "DatabaseUnavailable"
+        assert "on a full disk" not in reasons
+    else:
+        assert refused.status_code == 200 and "on a full disk" in reasons
     assert "retrying" in log and "Traceback" not in log
