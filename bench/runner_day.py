@@ -39,16 +39,7 @@ import numpy as np
 from bench.harness import machine_facts, percentile, rounded, rss_kib, versions, write_json
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-PHASES = (
-    "trade",
-    "kpis",
-    "kpis_wait",
-    "conditions",
-    "capture",
-    "convert",
-    "persist",
-    "publish",
-)
+PHASES = ("trade", "kpis", "kpis_wait", "conditions", "capture", "convert", "persist", "publish")
 
 
 def _stats(values: list[float]) -> dict[str, float | None]:

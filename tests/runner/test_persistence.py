@@ -82,7 +82,7 @@ def test_a_checkpoint_of_the_previous_format_has_its_rows_stored_on_the_next_day
         assert conn.execute(select(func.count()).select_from(checkpoints)).scalar_one() == 2
 
 
-def test_the_wal_is_copied_into_the_database_beside_each_day_not_left_to_grow(
+def test_the_wal_is_copied_into_the_database_after_each_day_not_left_to_grow(
     tmp_path: Path,
 ) -> None:
     # The committing connection no longer copies the WAL at SQLite's 1,000 pages; the runner
