@@ -204,13 +204,24 @@ def optimal_price(
     at_lerner = _value(c, weekday, lerner, available, expiring)
     mean = c.base_demand * c.weekday[:, weekday] * (lerner / c.list_price) ** c.elasticity
     bound = (lerner - c.unit_cost) * mean
-    solved = (expiring <= 0) & (available > 0) & (at_lerner >= bound * (1.0 - 1e-9))
+    plain = (expiring <= 0) & (available > 0)
+    solved = plain & (at_lerner >= bound * (1.0 - 1e-9))
     price, value = lerner.copy(), at_lerner
-    rest = np.flatnonzero(~solved)
-    if rest.size:
-        price[rest], value[rest] = _search(
-            c.rows(rest), weekday, available[rest], expiring[rest], search
-        )
+    # Elsewhere with nothing on its last day the shelf only rations demand, which moves the
+    # optimum up from the Lerner price (expected sales are concave in mean demand, so their
+    # price elasticity is at most the demand's): those SKUs search from the Lerner price up,
+    # on a first grid as fine as the whole range's. SKUs with units expiring search it all.
+    for rows, start in ((plain & ~solved, lerner), (~plain & (available > 0), None)):
+        rest = np.flatnonzero(rows)
+        if rest.size:
+            price[rest], value[rest] = _search(
+                c.rows(rest),
+                weekday,
+                available[rest],
+                expiring[rest],
+                search,
+                None if start is None else start[rest],
+            )
     # An empty shelf earns nothing at any price: post the price that is optimal once stocked.
     price = np.where(available > 0, price, lerner)
     return price, value
@@ -222,11 +233,21 @@ def _search(
     available: np.ndarray,
     expiring: np.ndarray,
     search: tuple[int, ...],
+    start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Grid search of value(p): a log grid over price_bounds, then rounds across the best."""
+    """Grid search of value(p): a log grid over price_bounds, then rounds across the best.
+
+    `start`: per-SKU prices the search begins at instead of the bounds' low end; the first
+    grid then has as many points as keep its spacing no wider than over the whole range.
+    """
     lo, hi = price_bounds(catalog)
+    points = search[0]
+    if start is not None:
+        share = np.log(hi / start) / np.log(hi / lo)
+        points = 1 + int(np.ceil((points - 1) * share.max() - 1e-9))
+        lo = start
     rows = np.arange(catalog.n)
-    grid = lo[:, None] * (hi / lo)[:, None] ** np.linspace(0.0, 1.0, search[0])[None, :]
+    grid = lo[:, None] * (hi / lo)[:, None] ** np.linspace(0.0, 1.0, points)[None, :]
     val = _value(catalog, weekday, grid, available, expiring)
     best = val.argmax(axis=1)
     price, value = grid[rows, best], val[rows, best]
