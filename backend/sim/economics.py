@@ -211,7 +211,8 @@ def optimal_price(
     # optimum up from the Lerner price (expected sales are concave in mean demand, so their
     # price elasticity is at most the demand's): those SKUs search from the Lerner price up,
     # on a first grid as fine as the whole range's. SKUs with units expiring search it all.
-    for rows, start in ((plain & ~solved, lerner), (~plain & (available > 0), None)):
+    dated = (expiring > 0) & (available > 0)
+    for rows, start in ((plain & ~solved, lerner), (dated, None)):
         rest = np.flatnonzero(rows)
         if rest.size:
             price[rest], value[rest] = _search(
